@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// Zero runtime coupling, enforced.
+// - A core package (packages/* that is not an adapter) may not list another @org package in dependencies,
+//   peerDependencies or optionalDependencies, nor import one at runtime (src or dist).
+// - An adapter (@org/express, @org/fastify, @org/hono) may import core packages' *types* only: `import type` /
+//   `export type`. Its dependencies may not list @org packages (peerDependencies may, for the types).
+// - A core package's main entry (and the chunks it statically loads) has no static `node:` import, so it runs on
+//   Bun, Deno and edge runtimes; Node-only code lives in a subpath such as `/node`.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ADAPTERS = new Set(['@org/express', '@org/fastify', '@org/hono']);
+const SRC_EXT = /\.(?:[cm]?[jt]sx?)$/;
+const TEST_FILE = /\.(?:test|spec|bench)\.[cm]?[jt]sx?$/;
+
+function walk(dir, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) walk(p, out);
+    else if (SRC_EXT.test(name)) out.push(p);
+  }
+  return out;
+}
+
+const stripComments = (code) => code.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+
+/**
+ * Lists the @org imports of a source file that survive to run time.
+ * `import type` / `export type` are erased; `import { type A } from` is NOT (verbatimModuleSyntax keeps it as a
+ * side-effect import), so it counts as a runtime import.
+ */
+export function runtimeOrgImports(code) {
+  const src = stripComments(code);
+  const found = [];
+  const stmt = /\b(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"](@org\/[^'"]+)['"]/g;
+  for (let m = stmt.exec(src); m; m = stmt.exec(src)) if (!m[2]) found.push(m[4]);
+  const bare = /\bimport\s*['"](@org\/[^'"]+)['"]/g;
+  for (let m = bare.exec(src); m; m = bare.exec(src)) found.push(m[1]);
+  const dyn = /\b(?:import|require)\s*\(\s*['"](@org\/[^'"]+)['"]\s*\)/g;
+  for (let m = dyn.exec(src); m; m = dyn.exec(src)) found.push(m[1]);
+  return found;
+}
+
+/** Lists static `node:` imports (ESM or CJS) in built code. Dynamic `import('node:x')` is allowed: it is lazy. */
+export function staticNodeImports(code) {
+  const found = [];
+  const re = /(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*)['"](node:[^'"]+)['"]/g;
+  for (let m = re.exec(code); m; m = re.exec(code)) found.push(m[1]);
+  return found;
+}
+
+function entryFiles(pkgDir, pkg) {
+  const root = pkg.exports?.['.'] ?? pkg.exports;
+  const files = new Set();
+  const visit = (v) => {
+    if (typeof v === 'string') {
+      if (/\.[cm]?js$/.test(v)) files.add(resolve(pkgDir, v));
+    } else if (v && typeof v === 'object') for (const x of Object.values(v)) visit(x);
+  };
+  visit(root);
+  return [...files];
+}
+
+function staticGraph(file, seen = new Set()) {
+  if (seen.has(file) || !existsSync(file)) return seen;
+  seen.add(file);
+  const code = readFileSync(file, 'utf8');
+  const re = /(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*)['"](\.\.?\/[^'"]+)['"]/g;
+  for (let m = re.exec(code); m; m = re.exec(code)) staticGraph(resolve(dirname(file), m[1]), seen);
+  return seen;
+}
+
+/** Checks every package under `<root>/packages`; returns human-readable violations (empty when clean). */
+export function checkCoupling(root) {
+  const violations = [];
+  const pkgsDir = join(root, 'packages');
+  if (!existsSync(pkgsDir)) return violations;
+  for (const name of readdirSync(pkgsDir).sort()) {
+    const dir = join(pkgsDir, name);
+    const pjPath = join(dir, 'package.json');
+    if (!existsSync(pjPath)) continue;
+    const pkg = JSON.parse(readFileSync(pjPath, 'utf8'));
+    const isAdapter = ADAPTERS.has(pkg.name);
+    const where = relative(root, dir) || dir;
+    const fields = isAdapter
+      ? ['dependencies', 'optionalDependencies']
+      : ['dependencies', 'peerDependencies', 'optionalDependencies'];
+    for (const field of fields) {
+      for (const dep of Object.keys(pkg[field] ?? {})) {
+        if (dep.startsWith('@org/') && dep !== pkg.name)
+          violations.push(`${where}: ${pkg.name} lists ${dep} in ${field}`);
+      }
+    }
+    for (const file of walk(join(dir, 'src'))) {
+      if (TEST_FILE.test(file)) continue;
+      for (const spec of runtimeOrgImports(readFileSync(file, 'utf8'))) {
+        if (spec.startsWith(`${pkg.name}/`) || spec === pkg.name) continue;
+        violations.push(
+          `${relative(root, file)}: ${pkg.name} imports ${spec} at run time${isAdapter ? ' (adapters may use `import type` only)' : ''}`,
+        );
+      }
+    }
+    for (const file of walk(join(dir, 'dist'))) {
+      if (!/\.[cm]?js$/.test(file)) continue;
+      for (const spec of runtimeOrgImports(readFileSync(file, 'utf8'))) {
+        if (spec.startsWith(`${pkg.name}/`) || spec === pkg.name) continue;
+        violations.push(`${relative(root, file)}: built code of ${pkg.name} loads ${spec}`);
+      }
+    }
+    if (!isAdapter) {
+      for (const entry of entryFiles(dir, pkg)) {
+        for (const file of staticGraph(entry)) {
+          for (const spec of staticNodeImports(readFileSync(file, 'utf8'))) {
+            violations.push(
+              `${relative(root, file)}: main entry of ${pkg.name} statically imports ${spec} (move it to a /node subpath or load it at run time)`,
+            );
+          }
+        }
+      }
+    }
+  }
+  return violations;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
+  const v = checkCoupling(root);
+  if (v.length) {
+    console.error(`coupling check failed (${v.length}):\n  ${v.join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log('coupling check: ok');
+}

@@ -1,0 +1,125 @@
+/**
+ * Side-by-side benchmark runner. Every case runs in the same process, interleaved round by round so that machine
+ * noise (the other core, GC, turbo boost) hits every case alike; the figure reported is the median round.
+ * Ratios are printed against the first case (the baseline) and against a named rival when one is given.
+ */
+
+/** One contender: sync or async, run `batch` times per sample. */
+export interface BenchCase {
+  /** Label printed in the table. */
+  name: string;
+  /** The operation. May return a promise; it is awaited. */
+  fn: () => unknown;
+}
+
+/** Options for {@link compare}. */
+export interface CompareOptions {
+  /** Number of interleaved rounds; the median is reported. Default 7. */
+  rounds?: number;
+  /** Target time per case per round in milliseconds. Default 150. */
+  roundMs?: number;
+  /** Calls per timing sample before the clock is read again. Default: calibrated. */
+  batch?: number;
+  /** Case names treated as "ours" and as "rival" for the ratio line. */
+  ours?: string;
+  rival?: string | string[];
+}
+
+/** A case's measured figures. */
+export interface CaseResult {
+  name: string;
+  /** Median nanoseconds per operation. */
+  nsPerOp: number;
+  /** Median operations per second. */
+  opsPerSec: number;
+  /** Relative spread of the rounds ((max-min)/median), to judge noise. */
+  spread: number;
+}
+
+const now = (): number => performance.now();
+
+async function timeBatch(fn: () => unknown, n: number): Promise<number> {
+  const first = fn();
+  const isAsync = first instanceof Promise;
+  if (isAsync) await first;
+  const t0 = now();
+  if (isAsync) {
+    for (let i = 0; i < n; i++) await fn();
+  } else {
+    for (let i = 0; i < n; i++) fn();
+  }
+  return now() - t0;
+}
+
+async function calibrate(fn: () => unknown, targetMs: number): Promise<number> {
+  let n = 1;
+  for (;;) {
+    const ms = await timeBatch(fn, n);
+    if (ms >= targetMs / 4 || n >= 1 << 26) return Math.max(1, Math.round((n * targetMs) / Math.max(ms, 0.001)));
+    n *= 4;
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Formats nanoseconds for humans. */
+export function formatNs(ns: number): string {
+  if (ns < 1_000) return `${ns.toFixed(1)} ns`;
+  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(2)} µs`;
+  return `${(ns / 1_000_000).toFixed(2)} ms`;
+}
+
+/**
+ * Runs every case interleaved, prints a table (ns/op, ops/s, ratio to the first case) and returns the results.
+ * When `ours` and `rival` are given, also prints "ours is N.NNx rival" (throughput ratio, >1 means faster).
+ */
+export async function compare(title: string, cases: BenchCase[], opts: CompareOptions = {}): Promise<CaseResult[]> {
+  const rounds = opts.rounds ?? 7;
+  const roundMs = opts.roundMs ?? 150;
+  const batches = new Map<BenchCase, number>();
+  for (const c of cases) batches.set(c, opts.batch ?? (await calibrate(c.fn, roundMs)));
+  const samples = new Map<BenchCase, number[]>(cases.map((c) => [c, []]));
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? cases : [...cases].reverse();
+    for (const c of order) {
+      const n = batches.get(c)!;
+      const ms = await timeBatch(c.fn, n);
+      samples.get(c)!.push((ms * 1e6) / n);
+    }
+  }
+  const results: CaseResult[] = cases.map((c) => {
+    const s = samples.get(c)!;
+    const ns = median(s);
+    return { name: c.name, nsPerOp: ns, opsPerSec: 1e9 / ns, spread: (Math.max(...s) - Math.min(...s)) / ns };
+  });
+  printTable(title, results);
+  if (opts.ours && opts.rival) {
+    const ours = results.find((r) => r.name === opts.ours);
+    for (const rn of Array.isArray(opts.rival) ? opts.rival : [opts.rival]) {
+      const rival = results.find((r) => r.name === rn);
+      if (ours && rival)
+        console.log(`  ratio: ${ours.name} is ${(rival.nsPerOp / ours.nsPerOp).toFixed(2)}x ${rival.name}`);
+    }
+  }
+  return results;
+}
+
+/** Prints a result table; the ratio column is throughput relative to the first row. */
+export function printTable(title: string, results: CaseResult[]): void {
+  const base = results[0];
+  console.log(`\n## ${title}`);
+  const w = Math.max(...results.map((r) => r.name.length), 4);
+  console.log(
+    `  ${'case'.padEnd(w)}  ${'ns/op'.padStart(11)}  ${'ops/s'.padStart(13)}  ${'vs first'.padStart(8)}  spread`,
+  );
+  for (const r of results) {
+    const ratio = base ? base.nsPerOp / r.nsPerOp : 1;
+    console.log(
+      `  ${r.name.padEnd(w)}  ${formatNs(r.nsPerOp).padStart(11)}  ${Math.round(r.opsPerSec).toLocaleString('en-US').padStart(13)}  ${`${ratio.toFixed(2)}x`.padStart(8)}  ±${(r.spread * 50).toFixed(0)}%`,
+    );
+  }
+}
