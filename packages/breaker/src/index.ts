@@ -1,2 +1,37 @@
-/** @org/breaker — Circuit breaker and bulkhead: fast, allocation-free on the hot path, runtime-agnostic. */
-export const VERSION_PLACEHOLDER: string = '0.0.0';
+/**
+ * @org/breaker — circuit breaker and bulkhead: fast, allocation-free on the hot path, runtime-agnostic.
+ *
+ * `circuitBreaker(opts)` guards calls to a dependency (closed / open / half-open / isolated, count or time windows,
+ * slow-call rate, backoff of open durations, events, snapshots); `bulkhead(opts)` caps concurrency with an abortable
+ * queue. Neither creates a timer in steady state.
+ */
+
+export type {
+  BreakerDefaults,
+  BreakerEvents,
+  BreakerSnapshot,
+  BreakerStats,
+  BreakerTask,
+  CircuitBreaker,
+  CircuitBreakerOptions,
+  CircuitState,
+  CountWindowOptions,
+  FallbackInfo,
+  IsolationHandle,
+  OpenBackoffOptions,
+  TimeWindowOptions,
+  TransitionReason,
+  TryResult,
+} from './breaker.js';
+export { BREAKER_DEFAULTS, circuitBreaker } from './breaker.js';
+export type { Bulkhead, BulkheadOptions, BulkheadStats, BulkheadTask } from './bulkhead.js';
+export { BULKHEAD_DEFAULTS, bulkhead } from './bulkhead.js';
+export type { RejectReason } from './errors.js';
+export {
+  BreakerError,
+  BreakerTimeoutError,
+  BulkheadFullError,
+  CircuitOpenError,
+  isBreakerError,
+  isCircuitOpenError,
+} from './errors.js';

@@ -1,2 +1,43 @@
-/** @org/express — Express adapter for the @org hardening packages. */
-export const VERSION_PLACEHOLDER: string = '0.0.0';
+/**
+ * @org/express — Express middleware for the @org hardening packages.
+ *
+ * Build instances with the core packages (@org/headers, @org/ratelimit, @org/logger, @org/health) and hand them to
+ * {@link hardening}; this package only imports their types.
+ */
+
+export type {
+  DecisionLike,
+  ProblemDetails,
+  ProblemResponse,
+  RateLimitHeaderFormat,
+  TrustProxy,
+} from './internal/common.js';
+export {
+  AdapterError,
+  clientIp,
+  isAdapterError,
+  problemForError,
+  REQUEST_ID_PATTERN,
+  STATUS_TITLES,
+} from './internal/common.js';
+export type {
+  CommonOptions,
+  ContextRunner,
+  CorsLike,
+  CorsRequestLike,
+  CorsResultLike,
+  HeaderList,
+  HealthLike,
+  LoggerLike,
+  ProbeResponseLike,
+  RateLimiterLike,
+  RateLimitSettings,
+  SecurityHeadersLike,
+} from './internal/contracts.js';
+export type {
+  ErrorHandlerOptions,
+  ExpressHardeningOptions,
+  HardeningLocals,
+  HardeningMiddleware,
+} from './middleware.js';
+export { errorHandler, hardening, notFound, sendProblem } from './middleware.js';

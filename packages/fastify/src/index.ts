@@ -1,2 +1,38 @@
-/** @org/fastify — Fastify plugin for the @org hardening packages. */
-export const VERSION_PLACEHOLDER: string = '0.0.0';
+/**
+ * @org/fastify — Fastify plugin for the @org hardening packages.
+ *
+ * Build instances with the core packages (@org/headers, @org/ratelimit, @org/logger, @org/health) and register
+ * {@link hardening} with them; this package only imports their types.
+ */
+
+export type {
+  DecisionLike,
+  ProblemDetails,
+  ProblemResponse,
+  RateLimitHeaderFormat,
+  TrustProxy,
+} from './internal/common.js';
+export {
+  AdapterError,
+  clientIp,
+  isAdapterError,
+  problemForError,
+  REQUEST_ID_PATTERN,
+  STATUS_TITLES,
+} from './internal/common.js';
+export type {
+  CommonOptions,
+  ContextRunner,
+  CorsLike,
+  CorsRequestLike,
+  CorsResultLike,
+  HeaderList,
+  HealthLike,
+  LoggerLike,
+  ProbeResponseLike,
+  RateLimiterLike,
+  RateLimitSettings,
+  SecurityHeadersLike,
+} from './internal/contracts.js';
+export type { FastifyHardeningOptions } from './plugin.js';
+export { hardening, hardening as default, problemErrorHandler, sendProblem } from './plugin.js';

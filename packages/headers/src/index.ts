@@ -1,2 +1,34 @@
-/** @org/headers — Security headers and CORS, precompiled once, near-free per request. */
-export const VERSION_PLACEHOLDER: string = '0.0.0';
+/**
+ * @org/headers — security headers and CORS, compiled once at start-up to frozen header lists, near-free per request.
+ *
+ * - `securityHeaders(opts)`: helmet / OWASP / API presets, typed CSP (nonces, hashes, report-only), Permissions-Policy,
+ *   Reporting-Endpoints, a removal list; `.entries`, `.forRequest({ nonce })`, `.apply(res)`, `.extend()`.
+ * - `cors(opts)`: `.handle(req)` → `{ preflight, allowed, status, headers, vary }`; `appendVary()` merges Vary.
+ */
+
+export type { Cors, CorsOptions, CorsOrigin, CorsOriginFn, CorsRequest, CorsResult } from './cors.js';
+export { appendVary, cors } from './cors.js';
+export { HeadersError, isHeadersError } from './errors.js';
+export type {
+  CspDirectiveName,
+  CspDirectives,
+  CspKeyword,
+  CspOptions,
+  CspSandboxToken,
+  CspSource,
+  CspSourceList,
+} from './internal/csp.js';
+export type { PermissionsAllowlist } from './internal/fields.js';
+export type { CspHashAlgorithm } from './nonce.js';
+export { cspHash, generateNonce, isValidNonce } from './nonce.js';
+export type { HstsOptions, ReferrerPolicyToken, ResolvedConfig, SecurityPreset } from './presets.js';
+export { PERMISSIONS_DENY_ALL, PRESETS } from './presets.js';
+export type {
+  ClearSiteDataType,
+  FetchHeadersTarget,
+  HeaderEntry,
+  HeaderTarget,
+  SecurityHeaders,
+  SecurityHeadersOptions,
+} from './security-headers.js';
+export { clearSiteData, securityHeaders } from './security-headers.js';

@@ -1,2 +1,22 @@
-/** @org/logger — Fast structured JSON logging, pino-compatible output, loses nothing on exit. */
-export const VERSION_PLACEHOLDER: string = '0.0.0';
+/**
+ * @org/logger — fast structured JSON logging with pino-compatible NDJSON output. This entry runs on any runtime
+ * (Node, Bun, Deno, browsers, edge workers); Node's buffered file-descriptor sink and exit hooks are in
+ * `@org/logger/node`.
+ */
+
+export { getContext, withContext } from './context.js';
+export { isLoggerError, LoggerError } from './errors.js';
+export { createLogger, LEVELS, LOGGER_DEFAULTS } from './logger.js';
+export type { ConsoleSinkOptions, MemorySink } from './sinks.js';
+export { consoleSink, memorySink } from './sinks.js';
+export type {
+  ChildOptions,
+  Fields,
+  LevelName,
+  LogFn,
+  Logger,
+  LoggerOptions,
+  RedactOptions,
+  Sink,
+  Timer,
+} from './types.js';

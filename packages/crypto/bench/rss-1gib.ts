@@ -1,0 +1,39 @@
+/**
+ * The "1 GiB file under constant memory" measurement, too slow for CI: streams a generated 1 GiB file through
+ * secureStorage (put, then getStream + SHA-256 check) in a fresh `node` process running the built dist, and prints the
+ * RSS before and at peak. Run after a build: pnpm --filter @org/crypto build && pnpm --filter @org/crypto bench:rss
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkg = fileURLToPath(new URL('../', import.meta.url));
+const sizeMiB = Number(process.argv[2] ?? 1024);
+if (!existsSync(join(pkg, 'dist/node.js'))) throw new Error('build first: pnpm --filter @org/crypto build');
+const dir = mkdtempSync(join(tmpdir(), 'org-crypto-rss-'));
+try {
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', 'test/children/memory-child.mjs', dir, String(sizeMiB), 'dist/index.js', 'dist/node.js'],
+    { cwd: pkg, encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+  const m = JSON.parse(r.stdout) as Record<string, number | boolean>;
+  const MiB = 1024 * 1024;
+  const f = (k: string) => `${((m[k] as number) / MiB).toFixed(1)} MiB`;
+  console.log(`## secureStorage ${sizeMiB} MiB round trip (node ${process.version}, built dist)`);
+  console.log(`  content identical after round trip: ${m.same}`);
+  console.log(`  RSS baseline (after warm-up): ${f('baseline')}`);
+  console.log(`  RSS peak during put:          ${f('peakPut')}`);
+  console.log(`  RSS peak overall (maxRSS):    ${f('maxRSS')}`);
+  console.log(
+    `  RSS growth over baseline:     ${(((m.maxRSS as number) - (m.baseline as number)) / MiB).toFixed(1)} MiB`,
+  );
+  console.log(
+    `  put ${((m.putMs as number) / 1000).toFixed(1)} s (${(sizeMiB / ((m.putMs as number) / 1000)).toFixed(0)} MiB/s), get ${((m.getMs as number) / 1000).toFixed(1)} s (${(sizeMiB / ((m.getMs as number) / 1000)).toFixed(0)} MiB/s)`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

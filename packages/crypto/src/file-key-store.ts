@@ -1,0 +1,185 @@
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { CryptoError } from './errors.js';
+import { type KeyFileOptions, type KeyRecord, normalizeKek, parseKeys, serializeKeys } from './keys.js';
+import { checkUpdate, type KeyStore } from './stores.js';
+
+/** Options for {@link fileKeyStore}. */
+export interface FileKeyStoreOptions extends KeyFileOptions {
+  /** How long `update` waits for another process's lock before failing with `ERR_KEY_STORE_LOCKED`. Default 10000. */
+  lockTimeoutMs?: number;
+}
+
+/** Defaults applied by {@link fileKeyStore}. */
+export const FILE_KEY_STORE_DEFAULTS: Readonly<{ lockTimeoutMs: number }> = Object.freeze({ lockTimeoutMs: 10_000 });
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const errCode = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errCode(e) === 'EPERM';
+  }
+}
+
+/** fsync a directory so a rename inside it survives power loss (best effort where the platform refuses). */
+export async function fsyncDir(dir: string): Promise<void> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Windows and some file systems do not allow fsync on directories.
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/** Writes `data` to `path` atomically: temp file (mode 0600) in the same directory, fsync, rename, fsync directory. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${nodeRandomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+  await rename(tmp, path);
+  await fsyncDir(dirname(path));
+}
+
+// One queue per path, so several stores on the same file in one process never interleave.
+const queues = new Map<string, Promise<unknown>>();
+
+/**
+ * Key store in a JSON file (mode 0600), optionally sealed under a key-encryption key (`kek`, e.g. from an environment
+ * variable). Every update takes a cross-process lock file, re-reads the file, applies the change and replaces the file
+ * atomically (temp file + fsync + rename + directory fsync), so a process killed at any instant leaves the old or the new
+ * file, never a partial one, and concurrent rotations in several processes never drop a key. Stale locks and temp
+ * files of dead processes are removed.
+ * @throws {TypeError|RangeError} on bad options, naming the option.
+ */
+export function fileKeyStore(path: string, opts: FileKeyStoreOptions = {}): KeyStore {
+  if (typeof path !== 'string' || path === '') throw new TypeError('fileKeyStore: path must be a non-empty string');
+  const kek = normalizeKek('fileKeyStore', opts);
+  const lockTimeoutMs = opts.lockTimeoutMs ?? FILE_KEY_STORE_DEFAULTS.lockTimeoutMs;
+  if (typeof lockTimeoutMs !== 'number' || !(lockTimeoutMs >= 0) || lockTimeoutMs === Number.POSITIVE_INFINITY)
+    throw new RangeError(`fileKeyStore: lockTimeoutMs must be a finite number >= 0, got ${String(lockTimeoutMs)}`);
+  const fileOpts = kek ? { kek } : {};
+  const dir = dirname(path);
+  const base = basename(path);
+  const lockPath = `${path}.lock`;
+  const garbage = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-f]+\\.(?:tmp|lock)$`);
+
+  const load = async (): Promise<KeyRecord[]> => {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      if (errCode(e) === 'ENOENT') return [];
+      throw e;
+    }
+    try {
+      return parseKeys(text, fileOpts);
+    } catch (e) {
+      if (e instanceof CryptoError) throw new CryptoError(e.code, `fileKeyStore(${path}): ${e.message}`);
+      throw e;
+    }
+  };
+
+  const removeGarbage = async (): Promise<void> => {
+    for (const name of await readdir(dir)) {
+      const m = garbage.exec(name);
+      if (m && !alive(Number(m[1]))) await unlink(join(dir, name)).catch(() => undefined);
+    }
+  };
+
+  const lock = async (): Promise<void> => {
+    const deadline = Date.now() + lockTimeoutMs;
+    // The lock is created by link() from a fully written temp file, so it always names its owner's pid.
+    const mine = `${path}.${process.pid}.${nodeRandomBytes(6).toString('hex')}.lock`;
+    await writeFileNoSync(mine, String(process.pid));
+    try {
+      for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+        try {
+          await link(mine, lockPath);
+          return;
+        } catch (e) {
+          if (errCode(e) !== 'EEXIST') throw e;
+        }
+        const owner = Number(await readFile(lockPath, 'utf8').catch(() => 'NaN'));
+        if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+          // Owner died holding the lock: move it aside atomically (only one process wins the rename), then retry.
+          const aside = `${path}.${owner}.${nodeRandomBytes(6).toString('hex')}.tmp`;
+          if (
+            await rename(lockPath, aside).then(
+              () => true,
+              () => false,
+            )
+          ) {
+            // Lost a race: another process already replaced the stale lock with its live one. Put it back.
+            const moved = Number(await readFile(aside, 'utf8').catch(() => 'NaN'));
+            if (moved !== owner && alive(moved)) await link(aside, lockPath).catch(() => undefined);
+            await unlink(aside).catch(() => undefined);
+          }
+          continue;
+        }
+        if (Date.now() >= deadline)
+          throw new CryptoError(
+            'ERR_KEY_STORE_LOCKED',
+            `fileKeyStore(${path}): lock held by process ${Number.isInteger(owner) ? owner : '?'} for more than ${lockTimeoutMs} ms`,
+          );
+        await sleep(delay);
+      }
+    } finally {
+      await unlink(mine).catch(() => undefined);
+    }
+  };
+
+  const update = async (fn: (current: KeyRecord[]) => KeyRecord[]): Promise<KeyRecord[]> => {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await lock();
+    try {
+      await removeGarbage();
+      const current = await load();
+      const next = checkUpdate('fileKeyStore', current, fn(current.map((r) => ({ ...r, key: r.key.slice() }))));
+      await writeFileAtomic(path, serializeKeys(next, fileOpts));
+      return next;
+    } finally {
+      await unlink(lockPath).catch(() => undefined);
+    }
+  };
+
+  return {
+    readOnly: false,
+    load,
+    update(fn) {
+      const prev = queues.get(path) ?? Promise.resolve();
+      const run = prev.then(() => update(fn));
+      const tail = run.catch(() => undefined);
+      queues.set(path, tail);
+      void tail.then(() => {
+        if (queues.get(path) === tail) queues.delete(path);
+      });
+      return run;
+    },
+  };
+}
+
+async function writeFileNoSync(path: string, text: string): Promise<void> {
+  const fh = await open(path, 'wx', 0o600);
+  try {
+    await fh.writeFile(text);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,321 @@
+import { CryptoError } from './errors.js';
+import { equalBytes, randomBytes } from './internal/bytes.js';
+import { generateKeyRecord, KEY_STATES, type KeyInfo, type KeyRecord, type KeyState } from './keys.js';
+import type { KeyStore } from './stores.js';
+
+/** Why the primary key changed. `adopted`: another process rotated first and this keyring took its new key. */
+export type RotationReason = 'initial' | 'age' | 'messages' | 'manual' | 'promoted' | 'adopted';
+
+/** Events emitted by a keyring. */
+export interface KeyringEvents {
+  /** The primary key changed. Ids only, never key material. */
+  rotate: { previous: string | null; primary: string; reason: RotationReason };
+}
+
+/** Options for {@link createKeyring}. */
+export interface KeyringOptions {
+  /** Where keys live: `memoryKeyStore()`, `envKeyStore(name)`, or `fileKeyStore(path)` from `@org/crypto/node`. */
+  store: KeyStore;
+  /** Rotate the primary key once it has been primary this long. `Infinity` turns age rotation off. Default 24 h. */
+  rotateAfterMs?: number;
+  /**
+   * Rotate after this many messages (envelopes or streams) under one primary key, counted per keyring instance.
+   * Default 2^28; at most 2^32 (the NIST limit for random 96-bit nonces, counted over every process).
+   */
+  rotateAfterMessages?: number;
+  /** Minimum delay between store reloads triggered by an unknown key id (another process rotated). Default 1000. */
+  refreshMinIntervalMs?: number;
+  /** Time source, ms since the epoch. Default `Date.now`. */
+  clock?: () => number;
+  /** Random bytes source (used for key material and ids). Default the platform CSPRNG. */
+  random?: (n: number) => Uint8Array;
+}
+
+/** Defaults applied by {@link createKeyring}. */
+export const KEYRING_DEFAULTS: Readonly<Required<Omit<KeyringOptions, 'store'>>> = Object.freeze({
+  rotateAfterMs: 24 * 60 * 60 * 1000,
+  rotateAfterMessages: 2 ** 28,
+  refreshMinIntervalMs: 1000,
+  clock: () => Date.now(),
+  random: randomBytes,
+});
+
+/** A set of keys with one primary, rotated automatically by age and message count, persisted in a {@link KeyStore}. */
+export interface Keyring {
+  /** Id of the current primary key, or null for a decrypt-only keyring (read-only store without a primary). */
+  readonly primaryId: string | null;
+  /** Public description of every key (no key material), newest first. */
+  list(): KeyInfo[];
+  /** Public description of one key. */
+  get(id: string): KeyInfo | undefined;
+  /** Messages encrypted under the current primary by this instance. */
+  readonly messageCount: number;
+  /**
+   * Makes a new primary now: promotes the newest `active` (staged) key if there is one, else generates a key. The old
+   * primary becomes `decrypt-only`. Persisted before it is used.
+   */
+  rotate(): Promise<KeyInfo>;
+  /** Adds a new `active` key that the next rotation promotes (let every process load it first). */
+  stage(): Promise<KeyInfo>;
+  /**
+   * Changes a key's state. Setting `primary` promotes the key (the old primary becomes `decrypt-only`). The primary
+   * itself cannot be demoted directly: rotate or promote another key first. Keys are never deleted.
+   */
+  setState(id: string, state: KeyState): Promise<KeyInfo>;
+  /** Reloads keys from the store (picks up rotations made by other processes). */
+  refresh(): Promise<void>;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof KeyringEvents>(event: E, listener: (e: KeyringEvents[E]) => void): () => void;
+}
+
+/** @internal What a cipher needs from a keyring; reached through a Symbol.for key so it works across ESM/CJS copies. */
+export interface KeyringInternal {
+  /** The primary key for one more message (rotating first when due). */
+  acquire(): KeyRecord | Promise<KeyRecord>;
+  /** A key by id, reloading the store (rate-limited) when it is unknown. */
+  find(id: string): KeyRecord | undefined | Promise<KeyRecord | undefined>;
+}
+
+export const KEYRING_INTERNAL: unique symbol = Symbol.for('@org/crypto.keyring.internal') as never;
+
+const info = (r: KeyRecord): KeyInfo => {
+  const { key: _key, ...rest } = r;
+  return rest;
+};
+
+function checkPositive(name: string, v: unknown, integer: boolean, max: number): number {
+  const ok = typeof v === 'number' && v > 0 && v <= max && (integer ? Number.isInteger(v) : !Number.isNaN(v));
+  if (!ok)
+    throw new RangeError(
+      `createKeyring: ${name} must be ${integer ? 'an integer' : 'a number'} > 0 and <= ${max}, got ${String(v)}`,
+    );
+  return v as number;
+}
+
+/**
+ * Loads (or creates) a keyring from a store. With a writable, empty store a first primary key is generated and
+ * persisted. With a read-only store that holds no primary, the keyring only decrypts.
+ * @throws {TypeError|RangeError} on bad options, naming the option.
+ * @throws {CryptoError} from the store (`ERR_KEY_STORE_*`).
+ */
+export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
+  const store = opts?.store;
+  if (!store || typeof store.load !== 'function' || typeof store.update !== 'function')
+    throw new TypeError('createKeyring: store must be a KeyStore (memoryKeyStore, envKeyStore, fileKeyStore)');
+  const rotateAfterMs = checkPositive(
+    'rotateAfterMs',
+    opts.rotateAfterMs ?? KEYRING_DEFAULTS.rotateAfterMs,
+    false,
+    Number.POSITIVE_INFINITY,
+  );
+  const rotateAfterMessages = checkPositive(
+    'rotateAfterMessages',
+    opts.rotateAfterMessages ?? KEYRING_DEFAULTS.rotateAfterMessages,
+    true,
+    2 ** 32,
+  );
+  const refreshMinIntervalMs = opts.refreshMinIntervalMs ?? KEYRING_DEFAULTS.refreshMinIntervalMs;
+  if (typeof refreshMinIntervalMs !== 'number' || !(refreshMinIntervalMs >= 0))
+    throw new RangeError(
+      `createKeyring: refreshMinIntervalMs must be a number >= 0, got ${String(refreshMinIntervalMs)}`,
+    );
+  const clock = opts.clock ?? KEYRING_DEFAULTS.clock;
+  const random = opts.random ?? KEYRING_DEFAULTS.random;
+  if (typeof clock !== 'function') throw new TypeError('createKeyring: clock must be a function');
+  if (typeof random !== 'function') throw new TypeError('createKeyring: random must be a function');
+
+  let byId = new Map<string, KeyRecord>();
+  let primary: KeyRecord | null = null;
+  let count = 0;
+  let rotating: Promise<void> | null = null;
+  let refreshing: Promise<void> | null = null;
+  let lastRefresh = Number.NEGATIVE_INFINITY;
+  let listeners: Array<(e: KeyringEvents['rotate']) => void> | null = null;
+
+  const newestPrimary = (keys: Iterable<KeyRecord>): KeyRecord | null => {
+    let best: KeyRecord | null = null;
+    for (const k of keys)
+      if (k.state === 'primary' && (!best || (k.activatedAt ?? k.createdAt) > (best.activatedAt ?? best.createdAt)))
+        best = k;
+    return best;
+  };
+
+  /** Installs a freshly loaded/written key list, keeping existing key arrays (identity is a cache key downstream). */
+  const install = (keys: KeyRecord[], reason: RotationReason | null): void => {
+    const next = new Map<string, KeyRecord>();
+    for (const k of keys) {
+      const old = byId.get(k.id);
+      next.set(k.id, old && equalBytes(old.key, k.key) ? { ...k, key: old.key } : k);
+    }
+    byId = next;
+    const previous = primary?.id ?? null;
+    primary = newestPrimary(next.values());
+    if (primary?.id !== previous) {
+      count = 0;
+      if (primary && listeners) {
+        const e = { previous, primary: primary.id, reason: reason ?? 'adopted' };
+        for (const l of listeners) l(e);
+      }
+    }
+  };
+
+  const ageOf = (k: KeyRecord): number => clock() - (k.activatedAt ?? k.createdAt);
+
+  /** Promotes `k` to primary inside an update function (demoting every other primary). */
+  const promote = (keys: KeyRecord[], k: KeyRecord): void => {
+    for (const o of keys) if (o.state === 'primary' && o !== k) o.state = 'decrypt-only';
+    k.state = 'primary';
+    k.activatedAt = clock();
+  };
+
+  const doRotate = async (reason: RotationReason, force: boolean): Promise<void> => {
+    if (store.readOnly)
+      throw new CryptoError('ERR_KEY_STORE_READ_ONLY', 'keyring: the key store is read-only; cannot rotate');
+    const previous = primary?.id ?? null;
+    let adopted = false;
+    const written = await store.update((current) => {
+      const keys = current.map((k) => ({ ...k }));
+      const p = newestPrimary(keys);
+      if (!force && p && p.id !== previous && ageOf(p) < rotateAfterMs) {
+        adopted = true; // another process rotated first: use its key rather than rotating again
+        return keys;
+      }
+      let staged: KeyRecord | undefined;
+      for (const k of keys) if (k.state === 'active' && (!staged || k.createdAt > staged.createdAt)) staged = k;
+      const next = staged ?? generateKeyRecord({ state: 'active', createdAt: clock(), random });
+      if (!staged) keys.push(next);
+      promote(keys, next);
+      return keys;
+    });
+    install(written, adopted ? 'adopted' : reason);
+  };
+
+  const rotate = (reason: RotationReason, force: boolean): Promise<void> => {
+    if (rotating) return force ? rotating.then(() => rotate(reason, force)) : rotating;
+    const r = doRotate(reason, force).finally(() => {
+      rotating = null;
+    });
+    rotating = r;
+    return r;
+  };
+
+  const refresh = (): Promise<void> => {
+    if (refreshing) return refreshing;
+    const r = store
+      .load()
+      .then((keys) => {
+        lastRefresh = clock();
+        install(keys, null);
+      })
+      .finally(() => {
+        refreshing = null;
+      });
+    refreshing = r;
+    return r;
+  };
+
+  await refresh();
+  if (!primary) {
+    if (store.readOnly) {
+      if (byId.size === 0) throw new CryptoError('ERR_KEY_STORE_EMPTY', 'createKeyring: the key store holds no keys');
+    } else await rotate('initial', true);
+  }
+
+  // `fresh`: a rotation just completed for this call; use its key even if a tiny rotateAfterMs has passed again.
+  const acquire = (fresh = false): KeyRecord | Promise<KeyRecord> => {
+    if (rotating) return rotating.then(() => acquire(true));
+    const p = primary;
+    if (!p) {
+      if (store.readOnly)
+        throw new CryptoError(
+          'ERR_NO_PRIMARY_KEY',
+          'keyring: no primary key (read-only store holds decrypt keys only)',
+        );
+      return rotate('initial', true).then(() => acquire(true));
+    }
+    if (!store.readOnly && !fresh) {
+      if (count >= rotateAfterMessages) return rotate('messages', false).then(() => acquire(true));
+      if (ageOf(p) >= rotateAfterMs) return rotate('age', false).then(() => acquire(true));
+    }
+    count++;
+    return p;
+  };
+
+  const find = (id: string): KeyRecord | undefined | Promise<KeyRecord | undefined> => {
+    const k = byId.get(id);
+    if (k || clock() - lastRefresh < refreshMinIntervalMs) return k;
+    return refresh().then(() => byId.get(id));
+  };
+
+  const mutate = async (fn: (keys: KeyRecord[]) => KeyRecord, reason: RotationReason): Promise<KeyInfo> => {
+    if (store.readOnly) throw new CryptoError('ERR_KEY_STORE_READ_ONLY', 'keyring: the key store is read-only');
+    let id = '';
+    const written = await store.update((current) => {
+      const keys = current.map((k) => ({ ...k }));
+      id = fn(keys).id;
+      return keys;
+    });
+    install(written, reason);
+    return info(byId.get(id)!);
+  };
+
+  const keyring: Keyring & { [KEYRING_INTERNAL]: KeyringInternal } = {
+    get primaryId() {
+      return primary?.id ?? null;
+    },
+    get messageCount() {
+      return count;
+    },
+    list() {
+      return [...byId.values()].sort((a, b) => b.createdAt - a.createdAt).map(info);
+    },
+    get(id) {
+      const k = byId.get(id);
+      return k ? info(k) : undefined;
+    },
+    async rotate() {
+      await rotate('manual', true);
+      return info(primary!);
+    },
+    stage() {
+      return mutate((keys) => {
+        const k = generateKeyRecord({ state: 'active', createdAt: clock(), random });
+        keys.push(k);
+        return k;
+      }, 'manual');
+    },
+    async setState(id, state) {
+      if (!KEY_STATES.includes(state))
+        throw new TypeError(`keyring.setState: state must be one of ${KEY_STATES.join(', ')}, got ${String(state)}`);
+      return mutate((keys) => {
+        const k = keys.find((x) => x.id === id);
+        if (!k) throw new CryptoError('ERR_KEY_NOT_FOUND', `keyring.setState: no key with id ${JSON.stringify(id)}`);
+        if (state === 'primary') {
+          if (k.state !== 'primary') promote(keys, k);
+        } else if (k.state === 'primary') {
+          throw new TypeError(`keyring.setState: ${id} is the primary key; rotate() or promote another key first`);
+        } else k.state = state;
+        return k;
+      }, 'promoted');
+    },
+    refresh,
+    on(event, listener) {
+      if (event !== 'rotate') throw new TypeError(`keyring.on: unknown event ${String(event)}`);
+      const l = listener as (e: KeyringEvents['rotate']) => void;
+      listeners = [...(listeners ?? []), l];
+      return () => {
+        const next = (listeners ?? []).filter((x) => x !== l);
+        listeners = next.length ? next : null;
+      };
+    },
+    [KEYRING_INTERNAL]: { acquire: () => acquire(), find },
+  };
+  return keyring;
+}
+
+/** @internal Reaches the cipher-facing part of a keyring. */
+export function keyringInternal(fn: string, k: unknown): KeyringInternal {
+  const internal = (k as Record<symbol, KeyringInternal> | null)?.[KEYRING_INTERNAL];
+  if (!internal) throw new TypeError(`${fn}: keyring must come from createKeyring()`);
+  return internal;
+}

@@ -1,0 +1,286 @@
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ByteSource, Cipher } from './cipher.js';
+import { CryptoError, isAuthenticationError } from './errors.js';
+import { fsyncDir } from './file-key-store.js';
+import { concat, describe, fromUtf8, isBytes, toBase64url, utf8 } from './internal/bytes.js';
+import { TAG_LENGTH } from './internal/format.js';
+
+/** Options for {@link secureStorage}. */
+export interface SecureStorageOptions {
+  /** Directory holding the encrypted files (created with mode 0700 when missing). */
+  dir: string;
+  /** Cipher from `createCipher()`; its keyring's primary key seals new files. */
+  cipher: Cipher;
+}
+
+/** Public description of a stored file (decrypted metadata). */
+export interface StoredInfo {
+  /** Opaque id returned by `put`. */
+  id: string;
+  /** Name given to `put` (stored encrypted). */
+  name: string;
+  /** Metadata given to `put` (stored encrypted). */
+  metadata: Record<string, unknown>;
+  /** Plaintext size in bytes. */
+  size: number;
+  /** When it was stored, ms since the epoch. */
+  createdAt: number;
+}
+
+/** Data accepted by `put`: bytes, text, or any byte stream (Node Readable, web ReadableStream, async generator). */
+export type StorageInput = Uint8Array | string | ByteSource;
+
+/** Per-call options. */
+export interface StorageCallOptions {
+  /** Aborts the operation between chunks; a put then leaves nothing behind. */
+  signal?: AbortSignal;
+}
+
+/** Encrypted file storage. */
+export interface SecureStorage {
+  /** Stores data (streamed in 64 KiB authenticated chunks, constant memory), atomically. Resolves to the new id. */
+  put(name: string, data: StorageInput, metadata?: Record<string, unknown>, opts?: StorageCallOptions): Promise<string>;
+  /** Reads and decrypts a whole file into memory. */
+  get(id: string, opts?: StorageCallOptions): Promise<StoredInfo & { data: Uint8Array }>;
+  /**
+   * Opens a file for streaming decryption with constant memory. Each yielded chunk is authenticated; truncation or
+   * tampering throws at the latest when the iteration reaches the end, so discard partial output on error.
+   */
+  getStream(id: string, opts?: StorageCallOptions): Promise<StoredInfo & { stream: AsyncIterable<Uint8Array> }>;
+  /** Reads a file's metadata only. */
+  info(id: string): Promise<StoredInfo>;
+  /** Deletes a file; resolves false when it did not exist. */
+  delete(id: string): Promise<boolean>;
+  /** Lists every stored file (decrypting each file's metadata). */
+  list(): Promise<StoredInfo[]>;
+}
+
+const MAGIC = utf8('OCSF');
+const LAYOUT_VERSION = 1;
+const PREFIX = 9; // magic(4) | layout version(1) | metadata envelope length(u32be)
+const MAX_META = 1 << 20;
+const ID_RE = /^[A-Za-z0-9_-]{22}$/;
+const FILE_RE = /^([A-Za-z0-9_-]{22})\.ocs$/;
+const metaAad = (id: string) => utf8(`@org/crypto/secureStorage/meta/${id}`);
+const dataAad = (id: string) => utf8(`@org/crypto/secureStorage/data/${id}`);
+
+const notFound = (id: string) => new CryptoError('ERR_STORAGE_NOT_FOUND', `secureStorage: no file with id ${id}`);
+const corrupt = (id: string, why: string) =>
+  new CryptoError('ERR_STORAGE_CORRUPT', `secureStorage: file ${id} is corrupt or tampered (${why})`);
+
+const isSource = (d: unknown): boolean =>
+  typeof d === 'object' && d !== null && (Symbol.asyncIterator in d || Symbol.iterator in d);
+
+async function* toSource(data: StorageInput): AsyncGenerator<Uint8Array> {
+  if (typeof data === 'string') yield utf8(data);
+  else if (isBytes(data)) yield data;
+  else if (isSource(data)) {
+    for await (const piece of data as AsyncIterable<unknown>) {
+      if (typeof piece === 'string') yield utf8(piece);
+      else if (isBytes(piece)) yield piece;
+      else throw new TypeError(`secureStorage.put: data stream yielded ${describe(piece)}, expected Uint8Array`);
+    }
+  } else throw new TypeError(`secureStorage.put: data must be bytes, a string or a byte stream, got ${describe(data)}`);
+}
+
+/**
+ * Encrypted file storage in a directory. Layout of each `<id>.ocs` file: `"OCSF" | 1 | u32be n | metadata envelope
+ * (n bytes) | encrypted stream` — see the README. Writes go to a temp file that is fsynced and renamed into place.
+ * Node-only (in `@org/crypto/node`).
+ */
+export function secureStorage(opts: SecureStorageOptions): SecureStorage {
+  const dir = opts?.dir;
+  const cipher = opts?.cipher;
+  if (typeof dir !== 'string' || dir === '') throw new TypeError('secureStorage: dir must be a non-empty string');
+  if (!cipher || typeof cipher.encryptStream !== 'function')
+    throw new TypeError('secureStorage: cipher must come from createCipher()');
+  let ready: Promise<unknown> | null = null;
+  const ensureDir = () => (ready ??= mkdir(dir, { recursive: true, mode: 0o700 }));
+  const fileOf = (id: unknown): string => {
+    if (typeof id !== 'string') throw new TypeError(`secureStorage: id must be a string, got ${describe(id)}`);
+    if (!ID_RE.test(id)) throw notFound(JSON.stringify(id));
+    return join(dir, `${id}.ocs`);
+  };
+
+  /** Reads and authenticates the metadata and locates the stream. */
+  const head = async (id: string): Promise<StoredInfo & { streamStart: number }> => {
+    const path = fileOf(id);
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') throw notFound(id);
+      throw e;
+    }
+    try {
+      const { size: fileSize } = await fh.stat();
+      const readAt = async (pos: number, n: number): Promise<Uint8Array> => {
+        const b = new Uint8Array(n);
+        const { bytesRead } = await fh.read(b, 0, n, pos);
+        if (bytesRead !== n) throw corrupt(id, 'truncated header');
+        return b;
+      };
+      const pre = await readAt(0, PREFIX);
+      if (pre[0] !== MAGIC[0] || pre[1] !== MAGIC[1] || pre[2] !== MAGIC[2] || pre[3] !== MAGIC[3])
+        throw corrupt(id, 'bad magic');
+      if (pre[4] !== LAYOUT_VERSION) throw corrupt(id, `unknown layout version ${pre[4]}`);
+      const metaLen = new DataView(pre.buffer).getUint32(5);
+      if (metaLen > MAX_META || PREFIX + metaLen + 3 > fileSize) throw corrupt(id, 'bad metadata length');
+      const metaEnv = await readAt(PREFIX, metaLen);
+      let meta: { name: string; metadata: Record<string, unknown>; createdAt: number };
+      try {
+        meta = JSON.parse(fromUtf8(await cipher.decrypt(metaEnv, { aad: metaAad(id) })));
+      } catch (e) {
+        if (isAuthenticationError(e)) throw corrupt(id, `metadata: ${e.message}`);
+        throw e;
+      }
+      // Plaintext size from the stream header: version | alg | L | keyId(L) | salt(16) | chunkSize(u32be).
+      const streamStart = PREFIX + metaLen;
+      const l = (await readAt(streamStart + 2, 1))[0]!;
+      const headerLen = 3 + l + 16 + 4;
+      const cs = new DataView((await readAt(streamStart + headerLen - 4, 4)).buffer).getUint32(0);
+      const dataLen = fileSize - streamStart - headerLen;
+      const records = Math.ceil(dataLen / (cs + TAG_LENGTH));
+      const size = Math.max(0, dataLen - records * TAG_LENGTH);
+      return { id, name: meta.name, metadata: meta.metadata, createdAt: meta.createdAt, size, streamStart };
+    } finally {
+      await fh.close();
+    }
+  };
+
+  const openStream = async (id: string, o?: StorageCallOptions) => {
+    const h = await head(id);
+    const signal = o?.signal;
+    // Opened on first read and closed when the iteration ends or is abandoned with break/return, so an unread
+    // stream holds no file handle. One reused read buffer: decryptStream copies each piece before asking for more.
+    async function* file(): AsyncGenerator<Uint8Array> {
+      const fh = await open(fileOf(id), 'r');
+      try {
+        const buf = new Uint8Array(65536);
+        for (let pos = h.streamStart; ; ) {
+          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+          if (bytesRead === 0) return;
+          pos += bytesRead;
+          yield buf.subarray(0, bytesRead);
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    const plain = cipher.decryptStream(file(), { aad: dataAad(id) });
+    async function* stream(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const chunk of plain) {
+          signal?.throwIfAborted();
+          yield chunk;
+        }
+      } catch (e) {
+        if (isAuthenticationError(e)) throw corrupt(id, `data: ${e.message}`);
+        throw e;
+      }
+    }
+    const { streamStart: _s, ...info } = h;
+    return { ...info, stream: stream() };
+  };
+
+  return {
+    async put(name, data, metadata = {}, o) {
+      if (typeof name !== 'string')
+        throw new TypeError(`secureStorage.put: name must be a string, got ${describe(name)}`);
+      if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+        throw new TypeError(`secureStorage.put: metadata must be a plain object, got ${describe(metadata)}`);
+      if (typeof data !== 'string' && !isBytes(data) && !isSource(data))
+        throw new TypeError(`secureStorage.put: data must be bytes, a string or a byte stream, got ${describe(data)}`);
+      const signal = o?.signal;
+      signal?.throwIfAborted();
+      await ensureDir();
+      const id = toBase64url(nodeRandomBytes(16));
+      const final = fileOf(id);
+      const tmp = join(dir, `.${id}.${process.pid}.tmp`);
+      const metaEnv = await cipher.encrypt(utf8(JSON.stringify({ name, metadata, createdAt: Date.now() })), {
+        aad: metaAad(id),
+      });
+      if (metaEnv.length > MAX_META) throw new RangeError('secureStorage.put: metadata must be under 1 MiB');
+      const pre = new Uint8Array(PREFIX);
+      pre.set(MAGIC);
+      pre[4] = LAYOUT_VERSION;
+      new DataView(pre.buffer).setUint32(5, metaEnv.length);
+      const fh = await open(tmp, 'wx', 0o600);
+      let pos = 0;
+      const write = async (b: Uint8Array) => {
+        for (let off = 0; off < b.length; ) {
+          const { bytesWritten } = await fh.write(b, off, b.length - off, pos);
+          off += bytesWritten;
+          pos += bytesWritten;
+        }
+      };
+      try {
+        await write(concat(pre, metaEnv));
+        for await (const rec of cipher.encryptStream(toSource(data), { aad: dataAad(id) })) {
+          signal?.throwIfAborted();
+          await write(rec);
+        }
+        await fh.sync();
+      } catch (e) {
+        await fh.close().catch(() => undefined);
+        await unlink(tmp).catch(() => undefined);
+        throw e;
+      }
+      await fh.close();
+      await rename(tmp, final);
+      await fsyncDir(dir);
+      return id;
+    },
+    async get(id, o) {
+      const { stream, ...info } = await openStream(id, o);
+      const data = new Uint8Array(info.size);
+      let off = 0;
+      for await (const chunk of stream) {
+        if (off + chunk.length > data.length) throw corrupt(id, 'longer than its recorded size');
+        data.set(chunk, off);
+        off += chunk.length;
+      }
+      if (off !== data.length) throw corrupt(id, 'shorter than its recorded size');
+      return { ...info, data };
+    },
+    getStream: openStream,
+    async info(id) {
+      const { streamStart: _s, ...info } = await head(id);
+      return info;
+    },
+    async delete(id) {
+      try {
+        await unlink(fileOf(id));
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOENT') return false;
+        throw e;
+      }
+      await fsyncDir(dir);
+      return true;
+    },
+    async list() {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOENT') return [];
+        throw e;
+      }
+      const out: StoredInfo[] = [];
+      for (const n of names.sort()) {
+        const m = FILE_RE.exec(n);
+        if (!m) continue;
+        try {
+          const { streamStart: _s, ...info } = await head(m[1]!);
+          out.push(info);
+        } catch (e) {
+          if ((e as CryptoError).code === 'ERR_STORAGE_NOT_FOUND') continue; // deleted meanwhile
+          throw e;
+        }
+      }
+      return out;
+    },
+  };
+}

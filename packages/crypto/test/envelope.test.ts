@@ -1,0 +1,190 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type Algorithm,
+  aes256gcm,
+  createCipher,
+  createKeyring,
+  generateKeyRecord,
+  inspectEnvelope,
+  isAuthenticationError,
+  isCryptoError,
+  memoryKeyStore,
+} from '../src/index.js';
+import { deriveKey } from '../src/internal/format.js';
+import { toHex } from './helpers.js';
+
+const enc = new TextEncoder();
+const ALGS: Algorithm[] = ['aes-256-gcm', 'xchacha20-poly1305', 'aes-256-gcm-siv'];
+
+async function setup(algorithm: Algorithm = 'aes-256-gcm', backend: 'auto' | 'noble' | 'native' = 'auto') {
+  const rec = generateKeyRecord({ createdAt: Date.now() });
+  const keyring = await createKeyring({ store: memoryKeyStore([rec]) });
+  return { rec, keyring, cipher: createCipher({ keyring, algorithm, backend }) };
+}
+
+async function authFails(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected an authentication error, got success');
+}
+
+describe('envelope format', () => {
+  it('lays out version | algorithm | keyId | nonce | ciphertext | tag, and decrypts with the raw AEAD', async () => {
+    const { rec, cipher } = await setup();
+    const pt = enc.encode('hello envelope');
+    const env = await cipher.encrypt(pt, { aad: 'ctx' });
+    const L = rec.id.length;
+    expect(env[0]).toBe(0x01);
+    expect(env[1]).toBe(0x01);
+    expect(env[2]).toBe(L);
+    expect(new TextDecoder().decode(env.subarray(3, 3 + L))).toBe(rec.id);
+    expect(env.length).toBe(3 + L + 12 + pt.length + 16);
+    // Independent re-implementation of the documented format: HKDF-derived key, header || caller AAD as AAD.
+    const header = env.subarray(0, 3 + L);
+    const aad = new Uint8Array([...header, ...enc.encode('ctx')]);
+    const key = deriveKey(rec.key, 'envelope/aes-256-gcm');
+    const plain = aes256gcm(key, { backend: 'noble' }).decrypt(env.subarray(3 + L, 15 + L), env.subarray(15 + L), aad);
+    expect(new TextDecoder().decode(plain)).toBe('hello envelope');
+    expect(inspectEnvelope(env)).toEqual({ kind: 'envelope', version: 1, algorithm: 'aes-256-gcm', keyId: rec.id });
+  });
+
+  for (const algorithm of ALGS) {
+    it(`round-trips bytes, strings and JSON with ${algorithm}`, async () => {
+      const { cipher } = await setup(algorithm);
+      await fc.assert(
+        fc.asyncProperty(fc.uint8Array({ maxLength: 2000 }), fc.string(), async (bytes, text) => {
+          expect(toHex(await cipher.decrypt(await cipher.encrypt(bytes)))).toBe(toHex(bytes));
+          expect(await cipher.decryptString(await cipher.encryptString(text, { aad: text }), { aad: text })).toBe(text);
+        }),
+        { numRuns: 50 },
+      );
+      const json = { a: 1, b: ['x', null], c: { d: true } };
+      const s = await cipher.encryptJson(json);
+      expect(s).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(await cipher.decryptJson(s)).toEqual(json);
+      expect(inspectEnvelope(s).algorithm).toBe(algorithm);
+    });
+  }
+
+  it('native and noble ciphers read each other’s envelopes', async () => {
+    const rec = generateKeyRecord();
+    const keyring = await createKeyring({ store: memoryKeyStore([rec]) });
+    const a = createCipher({ keyring, backend: 'native' });
+    const b = createCipher({ keyring, backend: 'noble' });
+    expect([a.backend, b.backend]).toEqual(['native', 'noble']);
+    const m = enc.encode('x'.repeat(1000));
+    expect(toHex(await b.decrypt(await a.encrypt(m)))).toBe(toHex(m));
+    expect(toHex(await a.decrypt(await b.encrypt(m)))).toBe(toHex(m));
+  });
+
+  it('uses a fresh random nonce per message', async () => {
+    const { cipher } = await setup();
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) seen.add(toHex((await cipher.encrypt(new Uint8Array(1))).subarray(15, 27)));
+    expect(seen.size).toBe(200);
+  });
+});
+
+describe('tamper detection (property tests)', () => {
+  for (const algorithm of ALGS) {
+    it(`any single-bit change anywhere in a ${algorithm} envelope fails authentication`, async () => {
+      const { cipher } = await setup(algorithm);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uint8Array({ maxLength: 300 }),
+          fc.uint8Array({ maxLength: 40 }),
+          fc.nat(),
+          fc.integer({ min: 0, max: 7 }),
+          async (pt, aad, pos, bit) => {
+            const env = await cipher.encrypt(pt, { aad });
+            const bad = env.slice();
+            const i = pos % bad.length;
+            bad[i]! ^= 1 << bit;
+            const e = await authFails(cipher.decrypt(bad, { aad }));
+            expect(isAuthenticationError(e)).toBe(true);
+            expect((e as { code: string }).code).toBe('ERR_AUTHENTICATION');
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  it('a wrong, missing or extra AAD fails authentication', async () => {
+    const { cipher } = await setup();
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 64 }), async (a, b) => {
+        fc.pre(toHex(a) !== toHex(b));
+        const env = await cipher.encrypt(enc.encode('secret'), { aad: a });
+        expect(isAuthenticationError(await authFails(cipher.decrypt(env, { aad: b })))).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+    const env = await cipher.encrypt(enc.encode('secret'), { aad: 'tenant-1' });
+    expect(isAuthenticationError(await authFails(cipher.decrypt(env)))).toBe(true);
+    const env2 = await cipher.encrypt(enc.encode('secret'));
+    expect(isAuthenticationError(await authFails(cipher.decrypt(env2, { aad: 'x' })))).toBe(true);
+  });
+
+  it('truncated, extended and empty envelopes fail authentication', async () => {
+    const { cipher } = await setup();
+    const env = await cipher.encrypt(enc.encode('some plaintext'));
+    for (let n = 0; n < env.length; n++)
+      expect(isAuthenticationError(await authFails(cipher.decrypt(env.subarray(0, n)))), `length ${n}`).toBe(true);
+    const longer = new Uint8Array([...env, 0]);
+    expect(isAuthenticationError(await authFails(cipher.decrypt(longer)))).toBe(true);
+  });
+
+  it('reports an unknown key id as an authentication error with reason unknown-key (no trial decryption)', async () => {
+    const { cipher } = await setup();
+    const other = await setup();
+    const env = await other.cipher.encrypt(enc.encode('x'));
+    const e = (await authFails(cipher.decrypt(env))) as { reason: string };
+    expect(isAuthenticationError(e)).toBe(true);
+    expect(e.reason).toBe('unknown-key');
+  });
+
+  it('errors never contain key or plaintext bytes', async () => {
+    const { rec, cipher } = await setup();
+    const secret = 'TOP-SECRET-PLAINTEXT-1234567890';
+    const env = await cipher.encrypt(enc.encode(secret), { aad: 'aad-value' });
+    const forms = [
+      toHex(rec.key),
+      Buffer.from(rec.key).toString('base64'),
+      Buffer.from(rec.key).toString('base64url'),
+      secret,
+      toHex(enc.encode(secret)),
+      toHex(deriveKey(rec.key, 'envelope/aes-256-gcm')),
+    ];
+    const errors: unknown[] = [];
+    for (let i = 0; i < env.length; i += 3) {
+      const bad = env.slice();
+      bad[i]! ^= 0x80;
+      errors.push(await authFails(cipher.decrypt(bad, { aad: 'aad-value' })));
+    }
+    errors.push(await authFails(cipher.decrypt(env, { aad: 'wrong' })));
+    for (const e of errors) {
+      expect(isCryptoError(e)).toBe(true);
+      const text = `${String(e)} ${(e as Error).stack} ${JSON.stringify(e)} ${JSON.stringify(Object.entries(e as object))}`;
+      for (const f of forms) expect(text).not.toContain(f);
+    }
+  });
+});
+
+describe('createCipher options', () => {
+  it('rejects bad options naming the option', async () => {
+    const { keyring } = await setup();
+    expect(() => createCipher({ keyring, algorithm: 'aes-128-gcm' as never })).toThrow(/algorithm must be one of/);
+    expect(() => createCipher({ keyring, backend: 'x' as never })).toThrow(/backend must be/);
+    expect(() => createCipher({ keyring, chunkSize: 10 })).toThrow(/chunkSize must be an integer from 1024/);
+    expect(() => createCipher({ keyring: {} as never })).toThrow(/keyring must come from createKeyring/);
+    const { cipher } = await setup();
+    await expect(cipher.encrypt('text' as never)).rejects.toThrow(/plaintext must be a Uint8Array, got a string/);
+    await expect(cipher.encrypt(new Uint8Array(1), { aad: 5 as never })).rejects.toThrow(/aad must be/);
+    await expect(cipher.decryptString('***')).rejects.toThrow(/authentication failed/);
+  });
+});

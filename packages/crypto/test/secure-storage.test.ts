@@ -1,0 +1,139 @@
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCipher, createKeyring, isCryptoError, memoryKeyStore } from '../src/index.js';
+import { secureStorage } from '../src/node.js';
+import { toHex } from './helpers.js';
+
+const root = mkdtempSync(join(tmpdir(), 'org-crypto-ss-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+
+async function setup() {
+  const dir = join(root, `s${++n}`);
+  const keyring = await createKeyring({ store: memoryKeyStore() });
+  const cipher = createCipher({ keyring });
+  return { dir, keyring, cipher, storage: secureStorage({ dir, cipher }) };
+}
+
+const bytes = (len: number, seed = 1) => Uint8Array.from({ length: len }, (_, i) => (i * 7 + seed) & 255);
+const KB64 = 65536;
+
+describe('secureStorage', () => {
+  it('put/get/info/list/delete with metadata; names and metadata are not stored in the clear', async () => {
+    const { dir, storage } = await setup();
+    const id = await storage.put('invoice-2024.pdf', bytes(1000), { owner: 'alice', tags: ['x'] });
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const got = await storage.get(id);
+    expect(got.name).toBe('invoice-2024.pdf');
+    expect(got.metadata).toEqual({ owner: 'alice', tags: ['x'] });
+    expect(got.size).toBe(1000);
+    expect(toHex(got.data)).toBe(toHex(bytes(1000)));
+    const raw = readFileSync(join(dir, `${id}.ocs`));
+    expect(raw.includes(Buffer.from('invoice-2024'))).toBe(false);
+    expect(raw.includes(Buffer.from('alice'))).toBe(false);
+    const id2 = await storage.put('notes.txt', 'hello');
+    expect((await storage.list()).map((i) => [i.name, i.size]).sort()).toEqual([
+      ['invoice-2024.pdf', 1000],
+      ['notes.txt', 5],
+    ]);
+    expect(await storage.delete(id)).toBe(true);
+    expect(await storage.delete(id)).toBe(false);
+    expect((await storage.list()).map((i) => i.id)).toEqual([id2]);
+    await expect(storage.get(id)).rejects.toMatchObject({ code: 'ERR_STORAGE_NOT_FOUND' });
+    await expect(storage.get('../../etc/passwd')).rejects.toMatchObject({ code: 'ERR_STORAGE_NOT_FOUND' });
+  });
+
+  it('stores sizes around the 64 KiB chunk boundary exactly, from Node streams, web streams and generators', async () => {
+    const { storage } = await setup();
+    for (const size of [0, 1, KB64 - 1, KB64, KB64 + 1, 3 * KB64]) {
+      const data = bytes(size, size);
+      const id = await storage.put(`f${size}`, Readable.from([data.subarray(0, 100), data.subarray(100)]));
+      const info = await storage.info(id);
+      expect(info.size).toBe(size);
+      const out: Uint8Array[] = [];
+      for await (const c of (await storage.getStream(id)).stream) out.push(c);
+      expect(toHex(Buffer.concat(out))).toBe(toHex(data));
+    }
+    const web = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(bytes(70000));
+        c.close();
+      },
+    });
+    const wid = await storage.put('web', web);
+    expect((await storage.get(wid)).size).toBe(70000);
+    async function* gen() {
+      for (let i = 0; i < 5; i++) yield bytes(30000, i);
+    }
+    expect((await storage.get(await storage.put('gen', gen()))).size).toBe(150000);
+  });
+
+  it('detects truncation, chunk reordering, chunk swapping between files and whole-file swaps', async () => {
+    const { dir, storage } = await setup();
+    const a = await storage.put('a', bytes(3 * KB64 + 10, 1));
+    const b = await storage.put('b', bytes(3 * KB64 + 10, 2));
+    const pa = join(dir, `${a}.ocs`);
+    const pb = join(dir, `${b}.ocs`);
+    const orig = readFileSync(pa);
+    const rec = KB64 + 16;
+    const dataStart = orig.length - (3 * rec + 10 + 16);
+    const fails = async (label: string) => {
+      const e = await storage.get(a).catch((x) => x);
+      expect(isCryptoError(e) && e.code, label).toBe('ERR_STORAGE_CORRUPT');
+    };
+    truncateSync(pa, orig.length - (10 + 16)); // drop the last chunk exactly at a boundary
+    await fails('truncated at boundary');
+    truncateSync(pa, orig.length - 5);
+    await fails('truncated inside');
+    const swapped = Buffer.from(orig);
+    swapped.set(orig.subarray(dataStart + rec, dataStart + 2 * rec), dataStart);
+    swapped.set(orig.subarray(dataStart, dataStart + rec), dataStart + rec);
+    writeFileSync(pa, swapped);
+    await fails('reordered');
+    const other = readFileSync(pb);
+    const mixed = Buffer.from(orig);
+    mixed.set(other.subarray(dataStart + rec, dataStart + 2 * rec), dataStart + rec);
+    writeFileSync(pa, mixed);
+    await fails('chunk from another file');
+    writeFileSync(pa, orig);
+    expect((await storage.get(a)).size).toBe(3 * KB64 + 10);
+    renameSync(pb, pa); // b's file under a's id
+    await fails('whole file swapped');
+  });
+
+  it('streams out with the first chunk before the file is read whole, and an aborted put leaves nothing', async () => {
+    const { dir, storage } = await setup();
+    const id = await storage.put('big', bytes(10 * KB64));
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const { stream } = await storage.getStream(id);
+    for await (const c of stream) {
+      expect(c.length).toBe(KB64);
+      expect(fds()).toBe(before + 1);
+      break; // early exit closes the file
+    }
+    expect(fds()).toBe(before);
+    await storage.getStream(id); // never iterated: holds no file handle
+    expect(fds()).toBe(before);
+    const ac = new AbortController();
+    async function* slow() {
+      yield bytes(KB64);
+      ac.abort(new Error('stop'));
+      yield bytes(KB64);
+      yield bytes(KB64);
+    }
+    await expect(storage.put('aborted', slow(), {}, { signal: ac.signal })).rejects.toThrow('stop');
+    expect(readdirSync(dir)).toEqual([`${id}.ocs`]);
+  });
+
+  it('validates arguments', async () => {
+    const { storage, cipher } = await setup();
+    expect(() => secureStorage({ dir: '', cipher })).toThrow(/dir must be a non-empty string/);
+    expect(() => secureStorage({ dir: 'x', cipher: {} as never })).toThrow(/cipher must come from createCipher/);
+    await expect(storage.put('x', 42 as never)).rejects.toThrow(/data must be bytes, a string or a byte stream/);
+    await expect(storage.put('x', 'y', [] as never)).rejects.toThrow(/metadata must be a plain object/);
+  });
+});

@@ -1,0 +1,114 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { cors, securityHeaders } from '@org/headers';
+import { memoryStore, rateLimiter } from '@org/ratelimit';
+import express from 'express';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hardening } from './index.js';
+
+describe('hardening() options', () => {
+  it('rejects bad options naming the option', () => {
+    expect(() => hardening({ bodyLimit: 'lots' })).toThrow(/express: bodyLimit must be a byte count/);
+    expect(() => hardening({ timeoutMs: -5 })).toThrow(/express: timeoutMs must be a number of milliseconds/);
+    expect(() => hardening({ cors: {} as never })).toThrow(/express: cors must have a handle\(\) method/);
+    expect(() => hardening({ rateLimit: { limiter: {} } as never })).toThrow(
+      /express: rateLimit.limiter must have a consume\(\) method/,
+    );
+    expect(() => hardening({ trustProxy: ['10.0.0.0/99'] })).toThrow(/express: trustProxy/);
+    expect(() => hardening({ requestId: { header: 'bad header' } })).toThrow(
+      /express: requestId.header must be a header name/,
+    );
+    expect(() => hardening({ headers: { entries: 'x' } as never })).toThrow(
+      /express: headers must be built with securityHeaders\(\)/,
+    );
+  });
+});
+
+describe('express specifics on a real server', () => {
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    const app = express();
+    const h = hardening({
+      headers: securityHeaders({ preset: 'api' }),
+      // an async origin check: the middleware waits for it
+      cors: cors({ origin: async (o: string) => o.endsWith('.example') }),
+      rateLimit: {
+        limiter: rateLimiter({ name: 'ua', limit: 2, windowMs: 60_000, store: memoryStore() }),
+        key: (req) => String(req.headers['x-user']),
+      },
+      bodyLimit: '64kb',
+      timeoutMs: 5_000,
+    });
+    app.use(h);
+    app.use(express.json({ limit: '100kb' }));
+    app.post('/json', (req, res) => {
+      res.vary('Accept-Language').json({ keys: Object.keys(req.body ?? {}) });
+    });
+    app.get('/signal', (_req, res) => {
+      res.json({ aborted: res.locals.signal?.aborted ?? null });
+    });
+    app.use(h.notFound);
+    app.use(h.errorHandler);
+    server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('answers async-origin CORS and keeps Vary next to the route own Vary', async () => {
+    const r = await request(`${base}/json`, {
+      method: 'POST',
+      headers: { origin: 'https://a.example', 'content-type': 'application/json', 'x-user': 'u1' },
+      body: '{"a":1}',
+    });
+    expect(r.statusCode).toBe(200);
+    expect(await r.body.json()).toEqual({ keys: ['a'] });
+    expect(r.headers['access-control-allow-origin']).toBe('https://a.example');
+    const vary = String(r.headers.vary).toLowerCase();
+    expect(vary).toContain('origin');
+    expect(vary).toContain('accept-language');
+  });
+
+  it('uses the custom rate-limit key', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await request(`${base}/signal`, { headers: { 'x-user': 'u2' } });
+      await r.body.text();
+      codes.push(r.statusCode);
+    }
+    expect(codes).toEqual([200, 200, 429]);
+    const other = await request(`${base}/signal`, { headers: { 'x-user': 'u3' } });
+    expect(await other.body.json()).toEqual({ aborted: false });
+  });
+
+  it('refuses a chunked body over the limit while it streams (our limit is below the parser limit)', async () => {
+    async function* body() {
+      yield '{"a":"';
+      for (let i = 0; i < 100; i++) yield 'x'.repeat(1024);
+      yield '"}';
+    }
+    const r = await request(`${base}/json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'u4' },
+      body: Readable.from(body()),
+    });
+    expect(r.statusCode).toBe(413);
+    expect(r.headers['content-type']).toBe('application/problem+json');
+    await r.body.text();
+  });
+
+  it('maps body-parser errors to problem+json (invalid JSON → 400 with its detail)', async () => {
+    const r = await request(`${base}/json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'u5' },
+      body: '{nope',
+    });
+    expect(r.statusCode).toBe(400);
+    expect(r.headers['content-type']).toBe('application/problem+json');
+    expect((await r.body.json()) as object).toMatchObject({ status: 400, title: 'Bad Request' });
+  });
+});

@@ -1,0 +1,363 @@
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  bodyTooLarge,
+  clientIp,
+  compileTrust,
+  formatResponseTime,
+  headerPairs,
+  ipKey,
+  mergeVary,
+  PROBLEM_JSON,
+  type ProblemResponse,
+  problemForError,
+  randomNonce,
+  rateLimitHeaderPairs,
+  requestTimedOut,
+  resolveRequestId,
+} from './internal/common.js';
+import { type CommonOptions, type CorsResultLike, type LoggerLike, resolveOptions } from './internal/contracts.js';
+
+/** Options of {@link hardening}. Every concern is optional: leave an instance out and that concern is off. */
+export interface ExpressHardeningOptions extends CommonOptions<Request> {}
+
+/** Options of {@link errorHandler}. */
+export interface ErrorHandlerOptions {
+  /** Unexpected errors (those answered with a bare 500) are logged here with their stack. */
+  logger?: LoggerLike;
+}
+
+/** The middleware returned by {@link hardening}, carrying the matching error handler. */
+export interface HardeningMiddleware extends RequestHandler {
+  /** RFC 9457 error handler using the same logger; mount it after your routes. */
+  readonly errorHandler: ErrorRequestHandler;
+  /** 404 as application/problem+json; mount it after your routes, before `errorHandler`. */
+  readonly notFound: RequestHandler;
+}
+
+/**
+ * Values the middleware puts on `res.locals` (Express's usual place for per-request data).
+ * Read them as `res.locals.requestId`, `res.locals.cspNonce`, ...
+ */
+export interface HardeningLocals {
+  /** The accepted incoming X-Request-Id or a generated UUIDv4. */
+  requestId?: string;
+  /** The CSP nonce of this response when the headers policy uses nonces: `<script nonce="${res.locals.cspNonce}">`. */
+  cspNonce?: string;
+  /** The client address after trusted-proxy handling. */
+  clientIp?: string;
+  /** Aborted when the request times out or the client goes away: pass it to your I/O (created on first read). */
+  signal?: AbortSignal;
+  /** True once the timeout answered 503; anything the handler still does is discarded. */
+  timedOut?: boolean;
+}
+
+/** Writes a problem response (application/problem+json); `close` adds Connection: close. */
+export function sendProblem(res: Response, p: ProblemResponse, close = false): void {
+  const body = JSON.stringify(p.body);
+  res.statusCode = p.status;
+  res.setHeader('content-type', PROBLEM_JSON);
+  res.setHeader('cache-control', 'no-store');
+  for (const k of Object.keys(p.headers)) res.setHeader(k, p.headers[k]!);
+  if (close) res.setHeader('connection', 'close');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}
+
+const pathOf = (req: Request): string => {
+  const u = req.originalUrl ?? req.url ?? '/';
+  const q = u.indexOf('?');
+  return q < 0 ? u : u.slice(0, q);
+};
+
+/**
+ * RFC 9457 error handler. Maps open circuits (`ERR_CIRCUIT_OPEN`) to 503 + Retry-After, rate-limit errors to 429,
+ * oversize bodies (ours, body-parser's `entity.too.large`) to 413, timeouts to 503, 4xx errors carrying a status to
+ * that status, and everything else to a bare 500 whose message and stack stay in the log.
+ */
+export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHandler {
+  const logger = options.logger;
+  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function'))
+    throw new TypeError('express: errorHandler logger must have an error() method');
+  return function orgErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
+    const locals = res.locals as HardeningLocals;
+    if (res.headersSent) {
+      if (locals.timedOut) return; // the handler finished after our 503: nothing to say
+      next(err);
+      return;
+    }
+    const p = problemForError(err, { requestId: locals.requestId, instance: pathOf(req) });
+    if (!p.expected)
+      logger?.error({ err, requestId: locals.requestId, method: req.method, path: pathOf(req) }, 'unhandled error');
+    sendProblem(res, p, p.status === 413);
+  };
+}
+
+/** 404 Not Found as application/problem+json. */
+export function notFound(): RequestHandler {
+  return function orgNotFound(req: Request, res: Response): void {
+    const locals = res.locals as HardeningLocals;
+    sendProblem(
+      res,
+      problemForError({ status: 404, message: '' }, { requestId: locals.requestId, instance: pathOf(req) }),
+    );
+  };
+}
+
+/**
+ * All-in-one Express middleware: request id, X-Response-Time, access log, security headers (+ CSP nonce on
+ * `res.locals.cspNonce`), CORS (preflights answered here, Vary merged), health routes, rate limiting (429 +
+ * Retry-After + RateLimit headers), body size limit enforced while the body streams in (413), and a request timeout
+ * (503). Mount it first; mount `.notFound` and `.errorHandler` after your routes.
+ *
+ * @example
+ * const h = hardening({ headers: securityHeaders({ preset: 'api' }), cors: cors({ origin: 'https://app.example' }),
+ *   rateLimit: rateLimiter({ limit: 100, windowMs: 60_000 }), logger: createLogger(), health });
+ * app.use(h); app.get('/', handler); app.use(h.notFound); app.use(h.errorHandler);
+ * @throws {TypeError|RangeError} on invalid options, naming the option.
+ */
+export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddleware {
+  const o = resolveOptions(options, 'express');
+  const trust = compileTrust(options.trustProxy, 'express: trustProxy');
+  const { headers, useNonce, cors, rate, hasRate, logger, health, healthPaths, idHeader, generateId, context } = o;
+  const { responseTime, bodyLimit, timeoutMs } = o;
+  const staticHeaders = headers?.entries ?? [];
+  const removeHeaders = headers?.remove ?? [];
+  const onErr = errorHandler(logger ? { logger } : {});
+
+  const handler = function orgHardening(req: Request, res: Response, next: NextFunction): void {
+    const t0 = performance.now();
+    const locals = res.locals as HardeningLocals;
+    let id: string | undefined;
+    if (idHeader !== undefined) {
+      id = resolveRequestId(req.headers[idHeader], generateId!);
+      locals.requestId = id;
+      res.setHeader(idHeader, id);
+    }
+    // work done when the head is written: response time, CORS Vary re-merge (a route that sets Vary cannot drop
+    // the tokens), stopping the timeout timer
+    const st: HeadState = { vary: undefined, timer: undefined };
+    if (responseTime || cors !== undefined || timeoutMs !== undefined) {
+      const writeHead = res.writeHead;
+      res.writeHead = function (this: Response, ...args: unknown[]) {
+        if (st.timer !== undefined) {
+          clearTimeout(st.timer);
+          st.timer = undefined;
+        }
+        if (!this.headersSent) {
+          if (responseTime) this.setHeader('x-response-time', formatResponseTime(performance.now() - t0));
+          if (st.vary !== undefined)
+            this.setHeader('vary', mergeVary(this.getHeader('vary') as string | undefined, st.vary));
+        }
+        return (writeHead as (...a: unknown[]) => Response).apply(this, args);
+      } as Response['writeHead'];
+    }
+    const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trust);
+    locals.clientIp = ip;
+    if (logger !== undefined) logRequest(logger, req, res, t0, id, ip);
+
+    // security headers
+    if (headers !== undefined) {
+      let list = staticHeaders;
+      if (useNonce) {
+        const nonce = randomNonce();
+        locals.cspNonce = nonce;
+        list = headers.forRequest!({ nonce });
+      }
+      for (let i = 0; i < list.length; i++) res.setHeader(list[i]![0], list[i]![1]);
+      for (let i = 0; i < removeHeaders.length; i++) res.removeHeader(removeHeaders[i]!);
+    }
+
+    // body size limit: count a chunked body from the first byte the socket delivers (installed before any await)
+    if (bodyLimit !== undefined) {
+      const cl = req.headers['content-length'];
+      if (cl === undefined && req.headers['transfer-encoding'] !== undefined)
+        limitStream(req, res, bodyLimit, onErr, next);
+    }
+
+    // CORS (preflights are answered here)
+    if (cors !== undefined) {
+      const h = req.headers;
+      const r = cors.handle({
+        method: req.method,
+        origin: h.origin,
+        accessControlRequestMethod: h['access-control-request-method'] as string | undefined,
+        accessControlRequestHeaders: h['access-control-request-headers'] as string | undefined,
+      });
+      if (typeof (r as Promise<CorsResultLike>).then === 'function') {
+        (r as Promise<CorsResultLike>).then((v) => {
+          if (v.vary.length > 0) st.vary = v.vary;
+          if (applyCors(res, v)) afterCors();
+        }, next);
+        return;
+      }
+      if ((r as CorsResultLike).vary.length > 0) st.vary = (r as CorsResultLike).vary;
+      if (!applyCors(res, r as CorsResultLike)) return;
+    }
+    afterCors();
+
+    function afterCors(): void {
+      // health routes
+      if (health !== undefined && healthPaths.has(req.path)) {
+        const probe = health.route(req.method, req.url, (n) => req.get(n));
+        if (probe !== null) {
+          probe.then((r) => {
+            res.statusCode = r.httpStatus;
+            for (const k of Object.keys(r.headers)) res.setHeader(k, r.headers[k]!);
+            res.setHeader('content-length', Buffer.byteLength(r.body));
+            res.end(req.method === 'HEAD' ? undefined : r.body);
+          }, next);
+          return;
+        }
+      }
+
+      // a declared oversize body is refused before a byte of it is read
+      if (bodyLimit !== undefined) {
+        const cl = req.headers['content-length'];
+        if (cl !== undefined && Number(cl) > bodyLimit) {
+          onErr(bodyTooLarge(bodyLimit), req, res, next);
+          return;
+        }
+      }
+
+      // request timeout
+      if (timeoutMs !== undefined) startTimeout(req, res, st, timeoutMs, onErr, next);
+
+      // rate limiting
+      if (hasRate && !(rate.skip?.(req) ?? false)) {
+        const key = rate.key ? rate.key(req, ip) : ipKey(ip, rate.ipv6Prefix);
+        const cost = rate.cost?.(req);
+        let p: ReturnType<typeof rate.limiter.consume>;
+        try {
+          p = rate.limiter.consume(key, cost === undefined ? undefined : { cost });
+        } catch (e) {
+          next(e);
+          return;
+        }
+        Promise.resolve(p).then((d) => {
+          if (res.headersSent) return;
+          const pairs = rate.formatHeaders ? headerPairs(rate.formatHeaders(d)) : rateLimitHeaderPairs(d, rate.headers);
+          for (let i = 0; i < pairs.length; i++) res.setHeader(pairs[i]![0], pairs[i]![1]);
+          if (d.allowed) proceed();
+          else onErr({ code: 'ERR_RATE_LIMITED', retryAfterMs: d.retryAfterMs }, req, res, next);
+        }, next);
+        return;
+      }
+      proceed();
+    }
+
+    function proceed(): void {
+      if (context !== undefined && id !== undefined) context({ requestId: id }, next);
+      else next();
+    }
+  } as HardeningMiddleware;
+  Object.defineProperty(handler, 'errorHandler', { value: onErr, enumerable: true });
+  Object.defineProperty(handler, 'notFound', { value: notFound(), enumerable: true });
+  return handler;
+}
+
+/** Applies a CORS decision; answers a preflight and returns false, else returns true (continue). */
+function applyCors(res: Response, r: CorsResultLike): boolean {
+  // Vary is merged when the head is written (see the writeHead patch), after the route had its say
+  const hs = r.headers;
+  for (let i = 0; i < hs.length; i++) res.setHeader(hs[i]![0], hs[i]![1]);
+  if (!r.preflight) return true;
+  res.statusCode = r.status;
+  res.setHeader('content-length', '0');
+  res.end();
+  return false;
+}
+
+interface HeadState {
+  vary: readonly string[] | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** One structured line per request once the response is finished (or the client went away). */
+function logRequest(
+  logger: LoggerLike,
+  req: Request,
+  res: Response,
+  t0: number,
+  id: string | undefined,
+  ip: string,
+): void {
+  // 'close' follows 'finish' on every response (and comes alone when the client went away): one listener is enough
+  res.once('close', (): void => {
+    const status = res.statusCode;
+    const fields: Record<string, unknown> = {
+      requestId: id,
+      method: req.method,
+      path: pathOf(req),
+      status,
+      durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
+      ip,
+    };
+    if (!res.writableFinished) fields.aborted = true;
+    if (status >= 500) logger.error(fields, 'request completed');
+    else if (status >= 400) logger.warn(fields, 'request completed');
+    else logger.info(fields, 'request completed');
+  });
+}
+
+/**
+ * 503 problem when the response has not started within `ms` (the timer stops when the head is written).
+ * `res.locals.signal` is created on first read; it aborts on timeout and when the client goes away.
+ */
+function startTimeout(
+  req: Request,
+  res: Response,
+  st: HeadState,
+  ms: number,
+  onErr: ErrorRequestHandler,
+  next: NextFunction,
+): void {
+  const locals = res.locals as HardeningLocals;
+  let ac: AbortController | undefined;
+  Object.defineProperty(locals, 'signal', {
+    configurable: true,
+    enumerable: false,
+    get(): AbortSignal {
+      if (ac === undefined) {
+        ac = new AbortController();
+        if (locals.timedOut) ac.abort(requestTimedOut(ms));
+        else
+          res.once('close', () => {
+            if (!res.writableFinished && !ac!.signal.aborted) ac!.abort(new Error('client closed the connection'));
+          });
+      }
+      return ac.signal;
+    },
+  });
+  const timer = setTimeout(() => {
+    st.timer = undefined;
+    if (res.headersSent || res.writableEnded || res.destroyed) return;
+    const err = requestTimedOut(ms);
+    locals.timedOut = true;
+    ac?.abort(err);
+    onErr(err, req, res, next);
+  }, ms);
+  timer.unref?.();
+  st.timer = timer;
+}
+
+/**
+ * Counts the bytes of a body without Content-Length as the socket delivers them (before anyone reads them), and
+ * answers 413 + Connection: close as soon as the limit is crossed; the rest of the body is never buffered.
+ */
+function limitStream(req: Request, res: Response, limit: number, onErr: ErrorRequestHandler, next: NextFunction): void {
+  let seen = 0;
+  const push = req.push;
+  req.push = function (this: Request, chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk !== null && chunk !== undefined) {
+      seen += (chunk as Uint8Array).length;
+      if (seen > limit) {
+        req.push = () => false;
+        req.pause();
+        if (!res.headersSent) onErr(bodyTooLarge(limit), req, res, next);
+        else res.destroy();
+        return false;
+      }
+    }
+    return push.call(this, chunk, encoding);
+  };
+}

@@ -1,0 +1,377 @@
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
+import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
+import {
+  bodyTooLarge,
+  clientIp,
+  compileTrust,
+  formatResponseTime,
+  headerPairs,
+  ipKey,
+  mergeVary,
+  PROBLEM_JSON,
+  type ProblemResponse,
+  problemForError,
+  randomNonce,
+  rateLimitHeaderPairs,
+  requestTimedOut,
+  resolveRequestId,
+} from './internal/common.js';
+import {
+  type CommonOptions,
+  type CorsResultLike,
+  type HeaderList,
+  type LoggerLike,
+  resolveOptions,
+} from './internal/contracts.js';
+
+/** Per-request values the middleware sets, read with `c.get('requestId')`, `c.get('cspNonce')`, ... */
+export interface HardeningVariables {
+  /** The accepted incoming X-Request-Id or a generated UUIDv4. */
+  requestId: string;
+  /** CSP nonce of this response when the headers policy uses nonces. */
+  cspNonce: string;
+  /** The client address after trusted-proxy handling ('' when the runtime does not expose it). */
+  clientIp: string;
+  /** True once the timeout answered 503. */
+  timedOut: boolean;
+}
+
+/** Hono `Env` of the middleware: `new Hono<HardeningEnv>()` types `c.get('cspNonce')`. */
+export interface HardeningEnv {
+  Variables: HardeningVariables;
+}
+
+/** Options of {@link hardening}. Every concern is optional: leave an instance out and that concern is off. */
+export interface HonoHardeningOptions extends CommonOptions<Context> {
+  /**
+   * The socket peer address. Default: `c.env.incoming.socket.remoteAddress` (@hono/node-server), then
+   * `c.env.requestIP(c.req.raw)` (Bun), then `c.env.remoteAddr.hostname` (Deno).
+   */
+  remoteAddress?: (c: Context) => string | undefined;
+}
+
+interface TimeoutState {
+  ac: AbortController | undefined;
+  ms: number;
+  timedOut: boolean;
+}
+const TIMEOUT_KEY = '@org/hono.timeout';
+
+/**
+ * The signal aborted when this request times out (created on first call, so requests that never ask pay nothing).
+ * Undefined when the middleware runs without a timeout. Pass it to your I/O: `fetch(url, { signal: timeoutSignal(c) })`.
+ */
+export function timeoutSignal(c: Context): AbortSignal | undefined {
+  const st = c.get(TIMEOUT_KEY) as TimeoutState | undefined;
+  if (st === undefined) return undefined;
+  if (st.ac === undefined) {
+    st.ac = new AbortController();
+    if (st.timedOut) st.ac.abort(requestTimedOut(st.ms));
+  }
+  return st.ac.signal;
+}
+
+/** Options of {@link problemHandler}. */
+export interface ProblemHandlerOptions {
+  /** Unexpected errors (those answered with a bare 500) are logged here with their stack. */
+  logger?: LoggerLike;
+}
+
+/** A problem response (application/problem+json); `close` adds Connection: close. */
+export function problemResponse(p: ProblemResponse, close = false, head = false): Response {
+  const h = new Headers(p.headers);
+  h.set('content-type', PROBLEM_JSON);
+  h.set('cache-control', 'no-store');
+  if (close) h.set('connection', 'close');
+  return new Response(head ? null : JSON.stringify(p.body), { status: p.status, headers: h });
+}
+
+const defaultRemote = (c: Context): string | undefined => {
+  const env = c.env as Record<string, any> | undefined;
+  if (env === undefined || env === null) return undefined;
+  const fromNode = env.incoming?.socket?.remoteAddress;
+  if (typeof fromNode === 'string') return fromNode;
+  if (typeof env.requestIP === 'function') {
+    const a = env.requestIP(c.req.raw)?.address;
+    if (typeof a === 'string') return a;
+  }
+  const deno = env.remoteAddr?.hostname;
+  return typeof deno === 'string' ? deno : undefined;
+};
+
+/**
+ * Reads request headers. On @hono/node-server the Node IncomingMessage's plain header object is read directly: it
+ * avoids materialising a Fetch `Request`, which costs more than everything else this middleware does.
+ */
+const headerReader = (c: Context): ((name: string) => string | undefined) => {
+  const raw = (c.env as { incoming?: { headers?: Record<string, string | string[] | undefined> } } | undefined)
+    ?.incoming?.headers;
+  if (raw !== undefined && raw !== null && typeof raw === 'object')
+    return (name) => {
+      const v = raw[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    };
+  return (name) => c.req.header(name);
+};
+
+const ctxOf = (c: Context) => ({
+  requestId: (c.get('requestId') as string | undefined) || undefined,
+  instance: c.req.path,
+});
+
+/**
+ * RFC 9457 error handler for `app.onError()`. Maps open circuits (`ERR_CIRCUIT_OPEN`) to 503 + Retry-After,
+ * rate-limit errors to 429, oversize bodies to 413, timeouts to 503, HTTPException and other 4xx errors carrying a
+ * status to that status, and everything else to a bare 500 whose message and stack stay in the log.
+ */
+export function problemHandler(options: ProblemHandlerOptions = {}): ErrorHandler {
+  const logger = options.logger;
+  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function'))
+    throw new TypeError('hono: problemHandler logger must have an error() method');
+  return (err, c) => {
+    // an HTTPException thrown with a ready response (`new HTTPException(401, { res })`) is answered as given
+    const e = err as { res?: unknown; getResponse?: () => Response };
+    if (e.res instanceof Response && typeof e.getResponse === 'function') return e.getResponse();
+    const p = problemForError(err, ctxOf(c));
+    if (!p.expected)
+      logger?.error({ err, requestId: c.get('requestId'), method: c.req.method, path: c.req.path }, 'unhandled error');
+    return problemResponse(p, p.status === 413, c.req.method === 'HEAD');
+  };
+}
+
+/** 404 as application/problem+json, for `app.notFound()`. */
+export function notFoundHandler(): NotFoundHandler {
+  return (c) =>
+    problemResponse(problemForError({ status: 404, message: '' }, ctxOf(c)), false, c.req.method === 'HEAD');
+}
+
+/** The parts of Node's ServerResponse used on @hono/node-server. */
+interface NodeResponseLike {
+  headersSent: boolean;
+  writeHead(...args: unknown[]): unknown;
+  setHeader(name: string, value: string): unknown;
+  getHeader(name: string): unknown;
+  removeHeader(name: string): unknown;
+}
+
+const LOWER = new Map<string, string>();
+/** Lower-cased header name, cached (header names come from a small fixed set). */
+const lower = (name: string): string => {
+  let l = LOWER.get(name);
+  if (l === undefined) {
+    l = name.toLowerCase();
+    if (LOWER.size < 1000) LOWER.set(name, l);
+  }
+  return l;
+};
+
+/**
+ * Adds the middleware's headers when @hono/node-server writes the head. Security headers the route set itself win;
+ * CORS Vary tokens are merged into the route's Vary; the removal list is applied last.
+ */
+function patchNodeHead(
+  out: NodeResponseLike,
+  secure: HeaderList,
+  pairs: ReadonlyArray<readonly [string, string]>,
+  vary: readonly string[] | string,
+  remove: readonly string[],
+  t0: number | undefined,
+): void {
+  const writeHead = out.writeHead;
+  out.writeHead = function (this: NodeResponseLike, ...args: unknown[]) {
+    if (!this.headersSent) {
+      const at = typeof args[1] === 'string' ? 2 : 1;
+      const given = args[at] as Record<string, unknown> | undefined | null;
+      if (Array.isArray(given)) return writeHead.apply(this, args); // raw header arrays: leave them alone
+      // a lower-cased copy: the object passed in may be frozen or shared between responses (cached header records)
+      const obj: Record<string, unknown> = {};
+      if (given) for (const k in given) obj[lower(k)] = given[k];
+      args[at] = obj;
+      for (let i = 0; i < secure.length; i++) {
+        const k = lower(secure[i]![0]);
+        if (obj[k] === undefined) obj[k] = secure[i]![1];
+      }
+      for (let i = 0; i < pairs.length; i++) obj[lower(pairs[i]![0])] = pairs[i]![1];
+      if (t0 !== undefined) obj['x-response-time'] = formatResponseTime(performance.now() - t0);
+      if (vary.length > 0) {
+        const cur = obj.vary ?? this.getHeader('vary');
+        obj.vary = mergeVary(cur === undefined ? undefined : String(cur), vary);
+      }
+      for (let i = 0; i < remove.length; i++) {
+        const k = lower(remove[i]!);
+        if (obj[k] !== undefined) delete obj[k];
+        this.removeHeader(k);
+      }
+    }
+    return writeHead.apply(this, args);
+  };
+}
+
+function setAll(c: Context, pairs: ReadonlyArray<readonly [string, string]>): void {
+  let h = c.res.headers;
+  try {
+    for (let i = 0; i < pairs.length; i++) h.set(pairs[i]![0], pairs[i]![1]);
+  } catch {
+    // immutable headers (a Response from fetch()): copy the response once, then set
+    c.res = new Response(c.res.body, c.res);
+    h = c.res.headers;
+    for (let i = 0; i < pairs.length; i++) h.set(pairs[i]![0], pairs[i]![1]);
+  }
+}
+
+/**
+ * All-in-one Hono middleware: request id, X-Response-Time, access log, security headers (+ CSP nonce as
+ * `c.get('cspNonce')`), CORS (preflights answered here, Vary merged), health routes, rate limiting (429 + Retry-After +
+ * RateLimit headers), body size limit enforced while the body streams in (Hono's `bodyLimit`, 413), and a request
+ * timeout (503). Use it first: `app.use(hardening({...}))`, and set `app.onError(problemHandler())`.
+ *
+ * @throws {TypeError|RangeError} on invalid options, naming the option.
+ */
+export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler<HardeningEnv> {
+  const o = resolveOptions(options, 'hono');
+  const trust = compileTrust(options.trustProxy, 'hono: trustProxy');
+  if (options.remoteAddress !== undefined && typeof options.remoteAddress !== 'function')
+    throw new TypeError('hono: remoteAddress must be a function');
+  const remoteOf = options.remoteAddress ?? defaultRemote;
+  const { headers, useNonce, cors, rate, hasRate, logger, health, healthPaths, idHeader, generateId } = o;
+  const context = o.context;
+  const { responseTime, bodyLimit, timeoutMs } = o;
+  const staticHeaders = headers?.entries ?? [];
+  const removeHeaders = headers?.remove ?? [];
+  const limitBody =
+    bodyLimit === undefined
+      ? undefined
+      : honoBodyLimit({
+          maxSize: bodyLimit,
+          onError: (c) => problemResponse(problemForError(bodyTooLarge(bodyLimit), ctxOf(c)), true),
+        });
+
+  return async function orgHardening(c, next) {
+    const t0 = performance.now();
+    const header = headerReader(c as unknown as Context);
+    let id: string | undefined;
+    if (idHeader !== undefined) {
+      id = resolveRequestId(header(idHeader), generateId!);
+      c.set('requestId', id);
+    }
+    const ip = clientIp(remoteOf(c as unknown as Context), header('x-forwarded-for'), trust);
+    c.set('clientIp', ip);
+    let list = staticHeaders;
+    if (useNonce) {
+      const nonce = randomNonce();
+      c.set('cspNonce', nonce);
+      list = headers!.forRequest!({ nonce });
+    }
+    const after: Array<readonly [string, string]> = [];
+    let varyAdd: readonly string[] | string = '';
+    let res: Response | undefined;
+
+    if (cors !== undefined) {
+      let r = cors.handle({
+        method: c.req.method,
+        origin: header('origin'),
+        accessControlRequestMethod: header('access-control-request-method'),
+        accessControlRequestHeaders: header('access-control-request-headers'),
+      });
+      if (typeof (r as Promise<CorsResultLike>).then === 'function') r = await r;
+      r = r as CorsResultLike;
+      varyAdd = r.vary;
+      for (let i = 0; i < r.headers.length; i++) after.push(r.headers[i]!);
+      if (r.preflight) res = new Response(null, { status: r.status });
+    }
+
+    if (res === undefined && health !== undefined && healthPaths.has(c.req.path)) {
+      const probe = health.route(c.req.method, c.req.url, header);
+      if (probe !== null) {
+        const r = await probe;
+        res = new Response(c.req.method === 'HEAD' ? null : r.body, { status: r.httpStatus, headers: r.headers });
+      }
+    }
+
+    if (res === undefined && hasRate && !(rate.skip?.(c as unknown as Context) ?? false)) {
+      const key = rate.key ? rate.key(c as unknown as Context, ip) : ipKey(ip, rate.ipv6Prefix);
+      const cost = rate.cost?.(c as unknown as Context);
+      const d = await rate.limiter.consume(key, cost === undefined ? undefined : { cost });
+      const pairs = rate.formatHeaders ? headerPairs(rate.formatHeaders(d)) : rateLimitHeaderPairs(d, rate.headers);
+      for (let i = 0; i < pairs.length; i++) after.push(pairs[i]!);
+      if (!d.allowed) {
+        res = problemResponse(
+          problemForError({ code: 'ERR_RATE_LIMITED', retryAfterMs: d.retryAfterMs }, ctxOf(c as unknown as Context)),
+          false,
+          c.req.method === 'HEAD',
+        );
+      }
+    }
+
+    if (res !== undefined) c.res = res;
+    else {
+      // Hono's bodyLimit answers by returning a Response (413) instead of calling next()
+      // only a request that announces a body goes through the limiter (it needs the Fetch Request's stream)
+      const inner =
+        limitBody === undefined || (header('content-length') === undefined && header('transfer-encoding') === undefined)
+          ? next
+          : async () => {
+              const out = await limitBody(c as unknown as Context, next);
+              if (out instanceof Response) c.res = out;
+            };
+      const run = context === undefined || id === undefined ? inner : () => context({ requestId: id }, inner);
+      if (timeoutMs === undefined) await run();
+      else {
+        const st: TimeoutState = { ac: undefined, ms: timeoutMs, timedOut: false };
+        c.set(TIMEOUT_KEY as 'timedOut', st as never);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timedOut = new Promise<true>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs, true);
+        });
+        try {
+          const first = await Promise.race([run(), timedOut]);
+          if (first === true) {
+            st.timedOut = true;
+            st.ac?.abort(requestTimedOut(timeoutMs));
+            c.set('timedOut', true);
+            c.res = undefined as unknown as Response;
+            c.res = problemResponse(problemForError(requestTimedOut(timeoutMs), ctxOf(c as unknown as Context)));
+          }
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+    }
+
+    if (id !== undefined) after.push([idHeader!, id]);
+    const outgoing = (c.env as { outgoing?: NodeResponseLike } | undefined)?.outgoing;
+    if (
+      outgoing !== undefined &&
+      outgoing !== null &&
+      typeof outgoing.writeHead === 'function' &&
+      typeof outgoing.setHeader === 'function' &&
+      !outgoing.headersSent
+    ) {
+      // @hono/node-server: add the headers when it writes the head, into the plain object it passes. Touching
+      // c.res.headers would turn its lightweight Response into a Fetch Headers object, the costliest step by far.
+      patchNodeHead(outgoing, list, after, varyAdd, removeHeaders, responseTime ? t0 : undefined);
+    } else {
+      for (let i = 0; i < list.length; i++) after.push(list[i]!);
+      if (responseTime) after.push(['x-response-time', formatResponseTime(performance.now() - t0)]);
+      setAll(c as unknown as Context, after);
+      const h = c.res.headers;
+      if (varyAdd.length > 0) h.set('vary', mergeVary(h.get('vary') ?? undefined, varyAdd));
+      for (let i = 0; i < removeHeaders.length; i++) h.delete(removeHeaders[i]!);
+    }
+
+    if (logger !== undefined) {
+      const status = c.res.status;
+      const fields = {
+        requestId: id,
+        method: c.req.method,
+        path: c.req.path,
+        status,
+        durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
+        ip,
+      };
+      if (status >= 500) logger.error(fields, 'request completed');
+      else if (status >= 400) logger.warn(fields, 'request completed');
+      else logger.info(fields, 'request completed');
+    }
+  };
+}

@@ -1,0 +1,571 @@
+import { currentContext, slot } from './internal/context.js';
+import { compileRedaction, type RState, stepRedaction } from './internal/redact.js';
+import { isError, keyStr, type SerConfig, str, val } from './internal/serialize.js';
+import { consoleSink } from './sinks.js';
+import type {
+  ChildOptions,
+  Fields,
+  LevelName,
+  LogFn,
+  Logger,
+  LoggerOptions,
+  RedactOptions,
+  Sink,
+  Timer,
+} from './types.js';
+
+/** Numeric value of every level (pino's numbers). */
+export const LEVELS: Readonly<Record<LevelName, number>> = Object.freeze({
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Number.POSITIVE_INFINITY,
+});
+
+/** Defaults applied by {@link createLogger} (`base`, `sink` and `redact` have computed defaults, see the README). */
+export const LOGGER_DEFAULTS: Readonly<{
+  level: LevelName;
+  timestamp: 'epoch';
+  levelFormat: 'number';
+  messageKey: string;
+  errorKey: string;
+  context: boolean;
+  maxDepth: number;
+  maxKeys: number;
+  maxArrayLength: number;
+  maxStringLength: number;
+  censor: string;
+}> = Object.freeze({
+  level: 'info',
+  timestamp: 'epoch',
+  levelFormat: 'number',
+  messageKey: 'msg',
+  errorKey: 'err',
+  context: true,
+  maxDepth: 10,
+  maxKeys: 200,
+  maxArrayLength: 200,
+  maxStringLength: 16_384,
+  censor: '[Redacted]',
+});
+
+const LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+interface Shared {
+  /** `{"level":30,"time":` (or variants), indexed by numeric level. */
+  pre: string[];
+  /** 0 epoch number, 1 iso, 2 none, 3 custom function. */
+  timeMode: number;
+  clock: () => number;
+  /** Last epoch time seen and its text. */
+  lastT: number;
+  lastTS: string;
+  timeFn: (() => number | string) | null;
+  timerClock: () => number;
+  msgKey: string;
+  msgKeyJson: string;
+  errorKey: string;
+  cfg: SerConfig;
+  redact: RState | null;
+  sink: Sink;
+  ctxSlot: ReturnType<typeof slot> | null;
+  ctxFn: (() => Fields | undefined) | null;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function noop(): void {}
+
+/** Defines an own data property, so a key named "__proto__" stays a key instead of changing the prototype. */
+function setOwn(o: Fields, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+/** isError with a cheap exit for plain objects; never throws (hostile Proxies). */
+function errorLike(o: object): o is Error {
+  try {
+    return Object.getPrototypeOf(o) !== Object.prototype && isError(o);
+  } catch {
+    return false;
+  }
+}
+
+function thrownText(e: unknown): string {
+  try {
+    return `[Throws: ${e instanceof Error ? e.message : String(e)}]`;
+  } catch {
+    return '[Throws]';
+  }
+}
+
+/**
+ * Serialises the top-level keys of `obj` as `,"k":v` pairs, applying serializers and redaction.
+ * Returns null when a key is in `reserved` (the caller then merges and re-serialises without duplicates).
+ */
+function serTop(sh: Shared, obj: object, reserved: readonly string[] | null): string | null {
+  const cfg = sh.cfg;
+  const sers = cfg.serializers;
+  const red = sh.redact;
+  let out = '';
+  let n = 0;
+  let seen: object[] | null = null;
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (reserved !== null) {
+      // a short list compared by identity-fast string equality beats a keyed lookup here
+      for (let j = 0; j < reserved.length; j++) if (reserved[j] === k) return null;
+    }
+    if (n >= cfg.maxKeys) {
+      out += `,"…":"more keys omitted"`;
+      break;
+    }
+    let v: unknown;
+    try {
+      v = (obj as Fields)[k];
+    } catch (e) {
+      v = thrownText(e);
+    }
+    if (sers !== null) {
+      const f = sers[k];
+      if (f !== undefined) {
+        try {
+          v = f(v);
+        } catch (e) {
+          v = thrownText(e);
+        }
+      }
+    }
+    let child: RState | null = null;
+    if (red !== null) {
+      child = stepRedaction(red, k, cfg.caseInsensitive);
+      if (child?.terminal) {
+        if (!cfg.remove) {
+          out += `,${keyStr(k)}:${cfg.censorJson}`;
+          n++;
+        }
+        continue;
+      }
+    }
+    let s: string | undefined;
+    if (typeof v === 'string') s = str(v, cfg.maxStringLength);
+    else if (typeof v === 'number' && Number.isFinite(v)) s = `${v}`;
+    else s = val(v, 1, child, cfg, (seen ??= [obj]));
+    if (s === undefined) continue;
+    out += `,${keyStr(k)}:${s}`;
+    n++;
+  }
+  return out;
+}
+
+function serBindings(sh: Shared, bindings: Fields): string {
+  return serTop(sh, bindings, null) ?? '';
+}
+
+function timeFragment(sh: Shared): string {
+  if (sh.timeMode === 1) return `"${new Date(sh.clock()).toISOString()}"`;
+  let t: unknown;
+  try {
+    t = sh.timeFn!();
+  } catch (e) {
+    t = thrownText(e);
+  }
+  return val(t, 0, null, sh.cfg, []) ?? 'null';
+}
+
+function emit(l: LoggerImpl, lvl: number, a: unknown, b: unknown): void {
+  let msg: unknown;
+  let fields: unknown;
+  if (typeof a === 'string') {
+    msg = a;
+    fields = b;
+  } else {
+    fields = a;
+    msg = b;
+  }
+  const sh = l._sh;
+  let line = sh.pre[lvl]!;
+  const tm = sh.timeMode;
+  if (tm === 0) {
+    // Epoch ms is a double, and double-to-string is slow: reuse the text while the millisecond has not changed.
+    const t = sh.clock();
+    if (t !== sh.lastT) {
+      sh.lastT = t;
+      sh.lastTS = `${t}`;
+    }
+    line += sh.lastTS;
+  } else if (tm !== 2) line += timeFragment(sh);
+
+  let ctx: Fields | undefined;
+  const cs = sh.ctxSlot;
+  if (cs !== null) {
+    if (cs.used) ctx = currentContext(cs);
+  } else if (sh.ctxFn !== null) {
+    try {
+      ctx = sh.ctxFn();
+    } catch (e) {
+      ctx = { contextError: thrownText(e) };
+    }
+  }
+
+  if (fields === undefined && ctx === undefined) {
+    line += l._chindings;
+  } else {
+    if (typeof fields === 'function') {
+      try {
+        fields = fields();
+      } catch (e) {
+        fields = { lazyError: thrownText(e) };
+      }
+    }
+    if (fields !== undefined && fields !== null) {
+      if (typeof fields !== 'object' || Array.isArray(fields)) {
+        if (msg === undefined && typeof fields !== 'object') msg = fields;
+        else fields = { value: fields };
+      } else if (errorLike(fields)) {
+        if (msg === undefined) {
+          try {
+            msg = fields.message;
+          } catch {}
+        }
+        fields = { [sh.errorKey]: fields };
+      }
+    }
+    if (ctx !== undefined) fields = typeof fields === 'object' && fields !== null ? { ...ctx, ...fields } : ctx;
+    let body: string | null = l._chindings;
+    if (typeof fields === 'object' && fields !== null) {
+      try {
+        const f = serTop(sh, fields, l._reserved);
+        body = f === null ? null : body + f;
+      } catch (e) {
+        body = `${body},"fieldsError":${str(thrownText(e), sh.cfg.maxStringLength)}`;
+      }
+      if (body === null) {
+        // A field repeats a binding or a core key: merge so each key appears once (fields win over bindings).
+        const m: Fields = { ...l._bindings };
+        for (const k of Object.keys(fields)) {
+          try {
+            setOwn(m, k, (fields as Fields)[k]);
+          } catch (e) {
+            setOwn(m, k, thrownText(e));
+          }
+        }
+        if (msg === undefined && m[sh.msgKey] !== undefined) msg = m[sh.msgKey];
+        delete m[sh.msgKey];
+        delete m.level;
+        delete m.time;
+        body = serTop(sh, m, null) ?? '';
+      }
+    }
+    line += body;
+  }
+  if (msg !== undefined) {
+    line += sh.msgKeyJson;
+    line += typeof msg === 'string' ? str(msg, sh.cfg.maxStringLength) : (val(msg, 1, null, sh.cfg, []) ?? 'null');
+  }
+  line += '}\n';
+  sh.sink.write(line, lvl);
+  if (lvl >= 60 && sh.sink.flushSync !== undefined) sh.sink.flushSync();
+}
+
+function traceFn(this: LoggerImpl, a?: unknown, b?: unknown): void {
+  emit(this, 10, a, b);
+}
+function debugFn(this: LoggerImpl, a?: unknown, b?: unknown): void {
+  emit(this, 20, a, b);
+}
+function infoFn(this: LoggerImpl, a?: unknown, b?: unknown): void {
+  emit(this, 30, a, b);
+}
+function warnFn(this: LoggerImpl, a?: unknown, b?: unknown): void {
+  emit(this, 40, a, b);
+}
+function errorFn(this: LoggerImpl, a?: unknown, b?: unknown): void {
+  emit(this, 50, a, b);
+}
+function fatalFn(this: LoggerImpl, a?: unknown, b?: unknown): void {
+  emit(this, 60, a, b);
+}
+
+function levelValue(level: unknown, where: string): number {
+  if (typeof level !== 'string' || !hasOwn.call(LEVELS, level)) {
+    throw new RangeError(
+      `logger: ${where} must be one of ${Object.keys(LEVELS).join(', ')}, got ${JSON.stringify(level) ?? String(level)}`,
+    );
+  }
+  return LEVELS[level as LevelName];
+}
+
+/** Keys a call's fields may not repeat as-is: core keys and this logger's bindings. */
+function reservedFor(sh: Shared, bindings: Fields): string[] {
+  return [...new Set(['level', 'time', sh.msgKey, ...Object.keys(bindings)])];
+}
+
+class LoggerImpl implements Logger {
+  trace: LogFn = noop;
+  debug: LogFn = noop;
+  info: LogFn = noop;
+  warn: LogFn = noop;
+  error: LogFn = noop;
+  fatal: LogFn = noop;
+  /** @internal */ _sh: Shared;
+  /** @internal */ _bindings: Fields;
+  /** @internal */ _chindings: string;
+  /** @internal */ _reserved: string[];
+  /** @internal */ _level: number;
+
+  constructor(sh: Shared, bindings: Fields, chindings: string, level: number) {
+    this._sh = sh;
+    this._bindings = bindings;
+    this._chindings = chindings;
+    this._reserved = reservedFor(sh, bindings);
+    this._level = level;
+    this._apply();
+  }
+
+  /** @internal */ _apply(): void {
+    const v = this._level;
+    this.trace = v <= 10 ? (traceFn as LogFn) : noop;
+    this.debug = v <= 20 ? (debugFn as LogFn) : noop;
+    this.info = v <= 30 ? (infoFn as LogFn) : noop;
+    this.warn = v <= 40 ? (warnFn as LogFn) : noop;
+    this.error = v <= 50 ? (errorFn as LogFn) : noop;
+    this.fatal = v <= 60 ? (fatalFn as LogFn) : noop;
+  }
+
+  get level(): LevelName {
+    const v = this._level;
+    return (LEVEL_NAMES.find((n) => LEVELS[n] === v) ?? 'silent') as LevelName;
+  }
+
+  setLevel(level: LevelName): void {
+    this._level = levelValue(level, 'setLevel(level)');
+    this._apply();
+  }
+
+  isLevelEnabled(level: LevelName): boolean {
+    const v = levelValue(level, 'isLevelEnabled(level)');
+    return v !== LEVELS.silent && v >= this._level;
+  }
+
+  child(bindings: Fields, options?: ChildOptions): Logger {
+    if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings)) {
+      throw new TypeError(`logger: child(bindings) must be a plain object, got ${describe(bindings)}`);
+    }
+    const sh = this._sh;
+    for (const k of ['level', 'time', sh.msgKey]) {
+      if (hasOwn.call(bindings, k)) {
+        throw new TypeError(`logger: child(bindings) may not set the reserved key "${k}"`);
+      }
+    }
+    const merged: Fields = { ...this._bindings };
+    for (const k of Object.keys(bindings)) {
+      try {
+        setOwn(merged, k, bindings[k]);
+      } catch (e) {
+        setOwn(merged, k, thrownText(e));
+      }
+    }
+    const level = options?.level === undefined ? this._level : levelValue(options.level, 'child options.level');
+    return new LoggerImpl(sh, merged, serBindings(sh, merged), level);
+  }
+
+  bindings(): Fields {
+    return { ...this._bindings };
+  }
+
+  time(label: string, level: Exclude<LevelName, 'silent'> = 'info'): (fields?: Fields) => number {
+    if (typeof label !== 'string') throw new TypeError(`logger: time(label) must be a string, got ${describe(label)}`);
+    const lv = levelValue(level, 'time(level)');
+    const clock = this._sh.timerClock;
+    const t0 = clock();
+    return (fields?: Fields) => {
+      const ms = clock() - t0;
+      if (lv >= this._level) emit(this, lv, { ...fields, durationMs: round3(ms) }, label);
+      return ms;
+    };
+  }
+
+  startTimer(): Timer {
+    const clock = this._sh.timerClock;
+    const t0 = clock();
+    return {
+      elapsed: () => clock() - t0,
+      done: (msg?: string, fields?: Fields, level: Exclude<LevelName, 'silent'> = 'info') => {
+        const ms = clock() - t0;
+        const lv = levelValue(level, 'done(level)');
+        if (lv >= this._level) emit(this, lv, { ...fields, durationMs: round3(ms) }, msg);
+        return ms;
+      },
+    };
+  }
+
+  async flush(): Promise<void> {
+    const s = this._sh.sink;
+    if (s.flush !== undefined) await s.flush();
+  }
+
+  flushSync(): void {
+    const s = this._sh.sink;
+    if (s.flushSync !== undefined) s.flushSync();
+  }
+}
+
+const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return JSON.stringify(v);
+  return typeof v === 'object' || typeof v === 'function' ? typeof v : String(v);
+}
+
+function intOption(opts: LoggerOptions, key: 'maxDepth' | 'maxKeys' | 'maxArrayLength' | 'maxStringLength'): number {
+  const v = opts[key] ?? LOGGER_DEFAULTS[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new RangeError(`logger: ${key} must be an integer >= 1, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function keyOption(opts: LoggerOptions, key: 'messageKey' | 'errorKey'): string {
+  const v = opts[key] ?? LOGGER_DEFAULTS[key];
+  if (typeof v !== 'string' || v === '' || v === 'level' || v === 'time') {
+    throw new TypeError(`logger: ${key} must be a non-empty string other than "level" and "time", got ${describe(v)}`);
+  }
+  return v;
+}
+
+function defaultBase(): Fields {
+  const g = globalThis as any;
+  const base: Fields = {};
+  const pid = g.process?.pid;
+  if (typeof pid === 'number') base.pid = pid;
+  try {
+    const host = g.process?.getBuiltinModule?.('node:os')?.hostname?.();
+    if (typeof host === 'string') base.hostname = host;
+  } catch {}
+  return base;
+}
+
+function normaliseSink(sink: LoggerOptions['sink']): Sink {
+  if (sink === undefined) return consoleSink();
+  if (typeof sink === 'function') return { write: sink };
+  if (typeof sink !== 'object' || sink === null || typeof sink.write !== 'function') {
+    throw new TypeError(`logger: sink must be a function or an object with write(line), got ${describe(sink)}`);
+  }
+  return sink;
+}
+
+function normaliseRedact(r: LoggerOptions['redact']): RedactOptions | null {
+  if (r === undefined) return null;
+  if (Array.isArray(r)) return { paths: r };
+  if (typeof r !== 'object' || r === null || !Array.isArray((r as RedactOptions).paths)) {
+    throw new TypeError(`logger: redact must be an array of paths or { paths, censor?, remove?, caseInsensitive? }`);
+  }
+  const o = r as RedactOptions;
+  if (o.censor !== undefined && typeof o.censor !== 'string') {
+    throw new TypeError(`logger: redact.censor must be a string, got ${describe(o.censor)}`);
+  }
+  return o;
+}
+
+/**
+ * Creates a logger. Options are validated once, here.
+ * @throws {RangeError|TypeError} naming the option when an option is invalid.
+ */
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  if (typeof opts !== 'object' || opts === null) {
+    throw new TypeError(`logger: options must be an object, got ${describe(opts)}`);
+  }
+  const level = levelValue(opts.level ?? LOGGER_DEFAULTS.level, 'level');
+  const messageKey = keyOption(opts, 'messageKey');
+  const errorKey = keyOption(opts, 'errorKey');
+  const redact = normaliseRedact(opts.redact);
+  const ci = redact?.caseInsensitive === true;
+  const serializers = opts.serializers;
+  if (serializers !== undefined && (typeof serializers !== 'object' || serializers === null)) {
+    throw new TypeError(`logger: serializers must be an object of functions, got ${describe(serializers)}`);
+  }
+  let sers: Record<string, (v: any) => unknown> | null = null;
+  if (serializers) {
+    sers = Object.create(null) as Record<string, (v: any) => unknown>;
+    for (const [k, f] of Object.entries(serializers)) {
+      if (typeof f !== 'function')
+        throw new TypeError(`logger: serializers.${k} must be a function, got ${describe(f)}`);
+      sers[k] = f;
+    }
+  }
+  const cfg: SerConfig = {
+    maxDepth: intOption(opts, 'maxDepth'),
+    maxKeys: intOption(opts, 'maxKeys'),
+    maxArrayLength: intOption(opts, 'maxArrayLength'),
+    maxStringLength: intOption(opts, 'maxStringLength'),
+    censorJson: JSON.stringify(redact?.censor ?? LOGGER_DEFAULTS.censor),
+    remove: redact?.remove === true,
+    caseInsensitive: ci,
+    serializers: sers,
+  };
+
+  const ts = opts.timestamp ?? LOGGER_DEFAULTS.timestamp;
+  let timeMode: number;
+  if (ts === 'epoch') timeMode = 0;
+  else if (ts === 'iso') timeMode = 1;
+  else if (ts === false) timeMode = 2;
+  else if (typeof ts === 'function') timeMode = 3;
+  else throw new TypeError(`logger: timestamp must be 'epoch', 'iso', false or a function, got ${describe(ts)}`);
+
+  const lf = opts.levelFormat ?? LOGGER_DEFAULTS.levelFormat;
+  if (lf !== 'number' && lf !== 'label') {
+    throw new TypeError(`logger: levelFormat must be 'number' or 'label', got ${describe(lf)}`);
+  }
+  const clock = opts.clock ?? Date.now;
+  const timerClock = opts.timerClock ?? (() => performance.now());
+  if (typeof clock !== 'function') throw new TypeError(`logger: clock must be a function, got ${describe(clock)}`);
+  if (typeof timerClock !== 'function') {
+    throw new TypeError(`logger: timerClock must be a function, got ${describe(timerClock)}`);
+  }
+  const ctxOpt = opts.context ?? LOGGER_DEFAULTS.context;
+  if (typeof ctxOpt !== 'boolean' && typeof ctxOpt !== 'function') {
+    throw new TypeError(`logger: context must be a boolean or a function, got ${describe(ctxOpt)}`);
+  }
+  if (opts.name !== undefined && typeof opts.name !== 'string') {
+    throw new TypeError(`logger: name must be a string, got ${describe(opts.name)}`);
+  }
+  if (opts.base !== undefined && opts.base !== null && (typeof opts.base !== 'object' || Array.isArray(opts.base))) {
+    throw new TypeError(`logger: base must be an object or null, got ${describe(opts.base)}`);
+  }
+
+  const pre: string[] = [];
+  for (const n of LEVEL_NAMES) {
+    const v = LEVELS[n];
+    const lvl = lf === 'label' ? `"${n}"` : `${v}`;
+    pre[v] = `{"level":${lvl}${timeMode === 2 ? '' : ',"time":'}`;
+  }
+  const sh: Shared = {
+    pre,
+    timeMode,
+    clock,
+    lastT: Number.NaN,
+    lastTS: '',
+    timeFn: timeMode === 3 ? (ts as () => number | string) : null,
+    timerClock,
+    msgKey: messageKey,
+    msgKeyJson: `,${keyStr(messageKey)}:`,
+    errorKey,
+    cfg,
+    redact: redact ? compileRedaction(redact.paths, ci) : null,
+    sink: normaliseSink(opts.sink),
+    ctxSlot: ctxOpt === true ? slot() : null,
+    ctxFn: typeof ctxOpt === 'function' ? ctxOpt : null,
+  };
+  const bindings: Fields = opts.base === undefined ? defaultBase() : { ...(opts.base ?? {}) };
+  for (const k of ['level', 'time', messageKey]) {
+    if (hasOwn.call(bindings, k)) throw new TypeError(`logger: base may not set the reserved key "${k}"`);
+  }
+  if (opts.name !== undefined) bindings.name = opts.name;
+  return new LoggerImpl(sh, bindings, serBindings(sh, bindings), level);
+}

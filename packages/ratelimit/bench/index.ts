@@ -1,0 +1,108 @@
+import { compare } from '@org/bench-kit';
+import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { memoryStore, rateLimiter, rateLimitHeaders, redisStore } from '../src/index.js';
+
+// Every case decides "may this key make one more request?" against a limit it never hits (so the rivals' reject
+// paths, which throw, are not what is measured). Keys cycle over 10,000 clients, like real traffic. Limits are chosen
+// so every key keeps live state for the whole run (a GCRA key with 1e9/min would be back to "full" 1 ms after each
+// hit and be dropped, which measures insert/delete churn instead of decisions): GCRA gets 1e5 per 1e9 ms (10 s per request).
+const KEYS = Array.from({ length: 10_000 }, (_, i) => `203.0.113.${i % 256}:${i}`);
+let i = 0;
+const nextKey = () => KEYS[(i = (i + 1) % KEYS.length)]!;
+const LIMIT = 1_000_000_000;
+
+// ---------- memory ----------
+const ours = rateLimiter({ algorithm: 'fixed-window', limit: LIMIT, windowMs: 60_000, store: memoryStore() });
+const oursGcra = rateLimiter({ limit: 100_000, windowMs: 1_000_000_000, store: memoryStore() });
+const rlf = new RateLimiterMemory({ points: LIMIT, duration: 60 });
+const erl = new ErlMemoryStore();
+erl.init({ windowMs: 60_000 } as never);
+
+await compare(
+  'memory store: one decision (async consume)',
+  [
+    { name: 'rate-limiter-flexible Memory', fn: () => rlf.consume(nextKey()) },
+    { name: 'express-rate-limit MemoryStore', fn: () => erl.increment(nextKey()) },
+    { name: '@org/ratelimit fixed-window', fn: () => ours.consume(nextKey()) },
+    { name: '@org/ratelimit gcra', fn: () => oursGcra.consume(nextKey()) },
+  ],
+  { ours: '@org/ratelimit gcra', rival: ['rate-limiter-flexible Memory', 'express-rate-limit MemoryStore'] },
+);
+
+await compare(
+  'memory store: decision + headers (the adapter path, sync)',
+  [
+    { name: 'rate-limiter-flexible Memory', fn: () => rlf.consume(nextKey()) },
+    { name: '@org/ratelimit consumeSync+headers', fn: () => rateLimitHeaders(oursGcra.consumeSync(nextKey())) },
+  ],
+  { ours: '@org/ratelimit consumeSync+headers', rival: 'rate-limiter-flexible Memory' },
+);
+erl.shutdown();
+
+// ---------- bytes per key ----------
+const gc = (globalThis as { gc?: () => void }).gc;
+async function bytesPerKey(label: string, fill: (k: string) => unknown): Promise<void> {
+  const N = 100_000;
+  const keys = Array.from({ length: N }, (_, j) => `bytes-${label}-${j}-${Math.random().toString(36).slice(2, 8)}`);
+  gc?.();
+  const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  for (const k of keys) await fill(k);
+  gc?.();
+  const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  console.log(
+    `  ${label.padEnd(34)} ${((after - before) / N).toFixed(0).padStart(5)} bytes/key (key strings excluded)`,
+  );
+}
+console.log(`\n## memory per key (100,000 keys${gc ? '' : ', no --expose-gc: rough'})`);
+{
+  const s = memoryStore({ maxKeys: 100_000 });
+  const l = rateLimiter({ limit: 10, windowMs: 600_000, store: s });
+  await bytesPerKey('@org/ratelimit memoryStore', (k) => l.consumeSync(k));
+  const r = new RateLimiterMemory({ points: 10, duration: 600 });
+  await bytesPerKey('rate-limiter-flexible Memory', (k) => r.consume(k));
+  const e = new ErlMemoryStore();
+  e.init({ windowMs: 600_000 } as never);
+  await bytesPerKey('express-rate-limit MemoryStore', (k) => e.increment(k));
+  e.shutdown();
+}
+
+// ---------- redis, 100 concurrent ----------
+const redis = new Redis({ port: 6379 });
+const prefix = `rlbench:${process.pid}:`;
+const oursRedis = rateLimiter({
+  algorithm: 'fixed-window',
+  limit: LIMIT,
+  windowMs: 60_000,
+  store: redisStore({ send: (a) => redis.call(a[0]!, ...a.slice(1)), prefix }),
+});
+const oursRedisGcra = rateLimiter({
+  limit: 100_000,
+  windowMs: 1_000_000_000,
+  store: redisStore({ send: (a) => redis.call(a[0]!, ...a.slice(1)), prefix }),
+});
+const rlfRedis = new RateLimiterRedis({ storeClient: redis, points: LIMIT, duration: 60, keyPrefix: `${prefix}rlf` });
+const C = 100;
+const burst = (f: (k: string) => Promise<unknown>) => () => Promise.all(Array.from({ length: C }, () => f(nextKey())));
+await oursRedis.consume('warm');
+await oursRedisGcra.consume('warm');
+await rlfRedis.consume('warm');
+const res = await compare(
+  `redis store: ${C} concurrent decisions per op (one shared ioredis client)`,
+  [
+    { name: 'rate-limiter-flexible Redis', fn: burst((k) => rlfRedis.consume(k)) },
+    { name: '@org/ratelimit fixed-window', fn: burst((k) => oursRedis.consume(k)) },
+    { name: '@org/ratelimit gcra', fn: burst((k) => oursRedisGcra.consume(k)) },
+  ],
+  { ours: '@org/ratelimit gcra', rival: 'rate-limiter-flexible Redis', rounds: 5, roundMs: 300 },
+);
+for (const r of res) console.log(`  ${r.name}: ${Math.round(r.opsPerSec * C).toLocaleString('en-US')} decisions/s`);
+
+let cursor = '0';
+do {
+  const [c, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+  cursor = c;
+  if (keys.length) await redis.del(...keys);
+} while (cursor !== '0');
+redis.disconnect();

@@ -1,0 +1,445 @@
+import { RateLimitError, RateLimitStoreError } from './errors.js';
+import { deadlineQueue } from './internal/deadline.js';
+import {
+  ALGO_CODES,
+  type Algorithm,
+  type CompiledPolicy,
+  GCRA,
+  OP_BLOCK,
+  OP_CONSUME,
+  OP_PEEK,
+  OP_PENALIZE,
+  OP_REFUND,
+  OP_RESET,
+  TOKEN,
+} from './internal/policy.js';
+import { memoryStore } from './memory.js';
+import type { RateLimitStore, StoreRunner } from './store.js';
+
+export type { Algorithm } from './internal/policy.js';
+
+/** What to do when the store fails or does not answer within `timeoutMs`. */
+export type StoreErrorMode = 'allow' | 'deny' | 'throw';
+
+/** One policy: how many requests per window, with which algorithm. */
+export interface PolicyOptions {
+  /** Default `'gcra'`. */
+  algorithm?: Algorithm;
+  /** Requests (cost units) allowed per window. Required; integer >= 1. */
+  limit: number;
+  /** Window length in ms. Required; integer >= 1. */
+  windowMs: number;
+  /** GCRA / token bucket: requests allowed at once from rest. Default `limit`. Ignored by the window algorithms. */
+  burst?: number;
+  /** When > 0, a denied key is blocked for this many ms (every request denied, nothing counted). Default 0. */
+  blockMs?: number;
+  /** Policy name: the namespace of its keys and the name in RateLimit headers. Default `${algorithm}-${limit}-${windowMs}ms` (+ `-b${burst}` when set). */
+  name?: string;
+}
+
+/** Options shared by {@link rateLimiter} and {@link rateLimiters}. */
+export interface StoreOptions {
+  /** Where state lives. Default: a private {@link memoryStore} (100,000 keys). */
+  store?: RateLimitStore;
+  /** On a store failure or timeout: `'allow'` (fail open, default), `'deny'` (fail closed) or `'throw'`. */
+  onStoreError?: StoreErrorMode;
+  /** Per-call timeout for asynchronous stores, in ms. Default 500. */
+  timeoutMs?: number;
+  /** `retryAfterMs` reported when denying because of a store failure (`onStoreError: 'deny'`). Default 1000. */
+  storeErrorRetryAfterMs?: number;
+  /**
+   * Local deny cache: after a denial, the key is answered locally until its retry time, without asking the store.
+   * `true` for 10,000 keys, or `{ maxKeys }`. Default off. Uses the local clock (`Date.now`).
+   */
+  denyCache?: boolean | { maxKeys?: number };
+}
+
+/** Options for {@link rateLimiter}. */
+export interface RateLimiterOptions extends PolicyOptions, StoreOptions {}
+
+/** Options for {@link rateLimiters}. */
+export interface RateLimitersOptions extends StoreOptions {}
+
+/** Per-request options. */
+export interface ConsumeOptions {
+  /** Units this request costs; integer >= 1 and <= the policy's capacity. Default 1. */
+  cost?: number;
+}
+
+/** Where a decision came from. */
+export type DecisionSource = 'store' | 'deny-cache' | 'store-error';
+
+/** The answer for one request. */
+export interface RateLimitDecision {
+  /** Whether the request may proceed. */
+  allowed: boolean;
+  /** The policy's limit (requests per window). */
+  limit: number;
+  /** Units still available now (after this request when allowed). */
+  remaining: number;
+  /** ms until the quota is fully restored (0 when it already is). */
+  resetMs: number;
+  /** ms to wait before retrying; 0 when allowed. */
+  retryAfterMs: number;
+  /** Policy name (the most restrictive one for a group). */
+  name: string;
+  /** Policy window in ms. */
+  windowMs: number;
+  /** `'store'` normally; `'deny-cache'` when answered locally; `'store-error'` when produced by `onStoreError`. */
+  source: DecisionSource;
+  /** Every policy's own decision, for groups built with {@link rateLimiters}. */
+  policies?: readonly RateLimitDecision[];
+}
+
+/** Events emitted by a limiter. */
+export interface RateLimiterEvents {
+  /** The store failed or timed out and `onStoreError` was applied. */
+  storeError: { error: unknown; mode: StoreErrorMode };
+}
+
+/** A rate limiter (one policy) or a group of policies decided together. */
+export interface RateLimiter {
+  /** The compiled policies (one for {@link rateLimiter}). */
+  readonly policies: readonly Readonly<PolicyInfo>[];
+  /** Takes `cost` units for `key` when every policy allows it; nothing is taken when any denies. */
+  consume(key: string, opts?: ConsumeOptions): Promise<RateLimitDecision>;
+  /** Synchronous `consume`; only with a memory store. @throws {RateLimitError} ERR_SYNC_STORE otherwise. */
+  consumeSync(key: string, opts?: ConsumeOptions): RateLimitDecision;
+  /** Would `consume` allow this cost now? Changes nothing. */
+  peek(key: string, opts?: ConsumeOptions): Promise<RateLimitDecision>;
+  /** Gives `cost` units back (e.g. the request turned out to be free). Never beyond a full quota. */
+  refund(key: string, opts?: ConsumeOptions): Promise<RateLimitDecision>;
+  /** Takes `cost` units unconditionally (penalty for a failed login, etc.); may go below zero. */
+  penalize(key: string, opts?: ConsumeOptions): Promise<RateLimitDecision>;
+  /** Blocks `key` for `durationMs`: every consume is denied until then. */
+  block(key: string, durationMs: number): Promise<RateLimitDecision>;
+  /** Forgets everything about `key`. */
+  reset(key: string): Promise<void>;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof RateLimiterEvents>(event: E, listener: (e: RateLimiterEvents[E]) => void): () => void;
+}
+
+/** Public view of a compiled policy. */
+export interface PolicyInfo {
+  name: string;
+  algorithm: Algorithm;
+  limit: number;
+  windowMs: number;
+  burst: number;
+  blockMs: number;
+}
+
+/** Defaults applied by {@link rateLimiter} and {@link rateLimiters}. */
+export const RATE_LIMITER_DEFAULTS: Readonly<{
+  algorithm: Algorithm;
+  onStoreError: StoreErrorMode;
+  timeoutMs: number;
+  storeErrorRetryAfterMs: number;
+  blockMs: number;
+  denyCacheMaxKeys: number;
+}> = Object.freeze({
+  algorithm: 'gcra',
+  onStoreError: 'allow',
+  timeoutMs: 500,
+  storeErrorRetryAfterMs: 1000,
+  blockMs: 0,
+  denyCacheMaxKeys: 10_000,
+});
+
+const MAX_SAFE = 2 ** 50;
+
+const intOpt = (where: string, name: string, v: unknown, min: number): number => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new RangeError(`${where}: ${name} must be an integer >= ${min}, got ${String(v)}`);
+  return v;
+};
+
+/** Validates and compiles one policy. */
+export function compilePolicy(o: PolicyOptions, where = 'rateLimiter'): CompiledPolicy {
+  if (o === null || typeof o !== 'object') throw new TypeError(`${where}: options must be an object`);
+  const algorithm = o.algorithm ?? RATE_LIMITER_DEFAULTS.algorithm;
+  const algo = ALGO_CODES[algorithm];
+  if (algo === undefined || !Object.hasOwn(ALGO_CODES, algorithm))
+    throw new TypeError(
+      `${where}: algorithm must be 'gcra', 'sliding-window', 'token-bucket' or 'fixed-window', got ${String(algorithm)}`,
+    );
+  const limit = intOpt(where, 'limit', o.limit, 1);
+  const windowMs = intOpt(where, 'windowMs', o.windowMs, 1);
+  const burst = o.burst === undefined ? limit : intOpt(where, 'burst', o.burst, 1);
+  const blockMs = o.blockMs === undefined ? 0 : intOpt(where, 'blockMs', o.blockMs, 0);
+  const intervalUs = Math.ceil((windowMs * 1000) / limit);
+  if ((limit + burst) * windowMs * 2 > MAX_SAFE || burst * intervalUs > MAX_SAFE)
+    throw new RangeError(
+      `${where}: limit, burst and windowMs are too large together (exact integer maths needs (limit + burst) * windowMs < 2^49)`,
+    );
+  const usesBurst = algo === GCRA || algo === TOKEN;
+  let name = o.name;
+  if (name === undefined)
+    name = `${algorithm}-${limit}-${windowMs}ms${usesBurst && burst !== limit ? `-b${burst}` : ''}`;
+  else if (typeof name !== 'string' || name === '' || /[\s"\\{}]/.test(name))
+    throw new TypeError(
+      `${where}: name must be a non-empty string without spaces, quotes, backslashes or braces, got ${JSON.stringify(name)}`,
+    );
+  return {
+    name,
+    algorithm,
+    algo,
+    limit,
+    windowMs,
+    burst: usesBurst ? burst : limit,
+    blockMs,
+    capacity: usesBurst ? burst : limit,
+    intervalUs,
+    tauUs: burst * intervalUs,
+  };
+}
+
+/** Builds a limiter for one policy. See {@link RateLimiterOptions}. @throws {RangeError|TypeError} on bad options, naming the option. */
+export function rateLimiter(opts: RateLimiterOptions): RateLimiter {
+  const p = compilePolicy(opts, 'rateLimiter');
+  return build([p], opts, 'rateLimiter');
+}
+
+/**
+ * Builds one limiter from several policies (e.g. 10/s and 1000/day) decided together in one store call: a request is
+ * allowed only when every policy allows it, and then every policy is charged; otherwise nothing is charged. The
+ * returned decision is the most restrictive policy's (largest retryAfterMs when denied, smallest remaining when
+ * allowed), with each policy's own decision in `policies`.
+ */
+export function rateLimiters(policies: readonly PolicyOptions[], opts: RateLimitersOptions = {}): RateLimiter {
+  if (!Array.isArray(policies) || policies.length === 0)
+    throw new TypeError('rateLimiters: policies must be a non-empty array');
+  const compiled = policies.map((p, i) => compilePolicy(p, `rateLimiters: policies[${i}]`));
+  const seen = new Set<string>();
+  for (const c of compiled) {
+    if (seen.has(c.name)) throw new TypeError(`rateLimiters: policy names must be unique, got ${c.name} twice`);
+    seen.add(c.name);
+  }
+  return build(compiled, opts, 'rateLimiters');
+}
+
+function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): RateLimiter {
+  const store = opts.store ?? memoryStore();
+  if (!store || typeof store.bind !== 'function')
+    throw new TypeError(`${where}: store must come from memoryStore() or redisStore()`);
+  const mode = opts.onStoreError ?? RATE_LIMITER_DEFAULTS.onStoreError;
+  if (mode !== 'allow' && mode !== 'deny' && mode !== 'throw')
+    throw new TypeError(`${where}: onStoreError must be 'allow', 'deny' or 'throw', got ${String(mode)}`);
+  const timeoutMs = intOpt(where, 'timeoutMs', opts.timeoutMs ?? RATE_LIMITER_DEFAULTS.timeoutMs, 1);
+  const errRetry = intOpt(
+    where,
+    'storeErrorRetryAfterMs',
+    opts.storeErrorRetryAfterMs ?? RATE_LIMITER_DEFAULTS.storeErrorRetryAfterMs,
+    0,
+  );
+  let cacheMax = 0;
+  if (opts.denyCache === true) cacheMax = RATE_LIMITER_DEFAULTS.denyCacheMaxKeys;
+  else if (opts.denyCache && typeof opts.denyCache === 'object')
+    cacheMax = intOpt(where, 'denyCache.maxKeys', opts.denyCache.maxKeys ?? RATE_LIMITER_DEFAULTS.denyCacheMaxKeys, 1);
+  else if (opts.denyCache !== undefined && opts.denyCache !== false)
+    throw new TypeError(`${where}: denyCache must be a boolean or { maxKeys }`);
+
+  const runner: StoreRunner = store.bind(policies);
+  const n = policies.length;
+  const capacity = Math.min(...policies.map((p) => p.capacity));
+  const p0 = policies[0]!;
+  const info: PolicyInfo[] = policies.map((p) =>
+    Object.freeze({
+      name: p.name,
+      algorithm: p.algorithm,
+      limit: p.limit,
+      windowMs: p.windowMs,
+      burst: p.burst,
+      blockMs: p.blockMs,
+    }),
+  );
+
+  let listeners: Array<(e: RateLimiterEvents['storeError']) => void> | null = null;
+  const denyCache = cacheMax > 0 ? new Map<string, number>() : null;
+  const timeouts = runner.sync
+    ? null
+    : deadlineQueue(
+        timeoutMs,
+        () => new RateLimitStoreError('ERR_STORE_TIMEOUT', `ratelimit: store did not answer within ${timeoutMs} ms`),
+      );
+
+  const checkCost = (o: ConsumeOptions | undefined): number => {
+    const cost = o?.cost;
+    if (cost === undefined) return 1;
+    if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 1 || cost > capacity)
+      throw new RangeError(`${where}: cost must be an integer between 1 and ${capacity}, got ${String(cost)}`);
+    return cost;
+  };
+  const checkKey = (key: unknown): void => {
+    if (typeof key !== 'string') throw new TypeError(`${where}: key must be a string, got ${typeof key}`);
+  };
+
+  const one = (r: ArrayLike<number>, o: number, p: CompiledPolicy): RateLimitDecision => ({
+    allowed: r[o] === 1,
+    limit: p.limit,
+    remaining: r[o + 1]!,
+    resetMs: r[o + 2]!,
+    retryAfterMs: r[o + 3]!,
+    name: p.name,
+    windowMs: p.windowMs,
+    source: 'store',
+  });
+
+  const toDecision =
+    n === 1
+      ? (r: ArrayLike<number>): RateLimitDecision => one(r, 0, p0)
+      : (r: ArrayLike<number>): RateLimitDecision => {
+          const all: RateLimitDecision[] = [];
+          let allowed = true;
+          for (let k = 0; k < n; k++) {
+            const d = one(r, k * 4, policies[k]!);
+            if (!d.allowed) allowed = false;
+            all.push(d);
+          }
+          let pick = all[0]!;
+          for (const d of all) {
+            if (
+              allowed
+                ? d.remaining < pick.remaining
+                : d.retryAfterMs > pick.retryAfterMs || (pick.allowed && !d.allowed)
+            )
+              pick = d;
+          }
+          return { ...pick, allowed, retryAfterMs: allowed ? 0 : pick.retryAfterMs, policies: all };
+        };
+
+  const failed = (error: unknown, op: number): RateLimitDecision => {
+    const err =
+      error instanceof RateLimitError
+        ? error
+        : new RateLimitStoreError('ERR_STORE', 'ratelimit: the store failed', { cause: error });
+    if (listeners !== null) for (const l of listeners) l({ error: err, mode });
+    if (mode === 'throw') throw err;
+    const allow = mode === 'allow' || (op !== OP_CONSUME && op !== OP_PEEK);
+    const d: RateLimitDecision = {
+      allowed: allow,
+      limit: p0.limit,
+      remaining: allow ? p0.limit : 0,
+      resetMs: 0,
+      retryAfterMs: allow ? 0 : errRetry,
+      name: p0.name,
+      windowMs: p0.windowMs,
+      source: 'store-error',
+    };
+    return d;
+  };
+
+  const cacheLookup = (key: string): RateLimitDecision | undefined => {
+    const until = denyCache!.get(key);
+    if (until === undefined) return undefined;
+    const left = until - Date.now();
+    if (left <= 0) {
+      denyCache!.delete(key);
+      return undefined;
+    }
+    return {
+      allowed: false,
+      limit: p0.limit,
+      remaining: 0,
+      resetMs: left,
+      retryAfterMs: left,
+      name: p0.name,
+      windowMs: p0.windowMs,
+      source: 'deny-cache',
+    };
+  };
+  const cacheStore = (key: string, d: RateLimitDecision): void => {
+    if (d.allowed || d.retryAfterMs <= 0) return;
+    if (denyCache!.size >= cacheMax) denyCache!.delete(denyCache!.keys().next().value as string);
+    denyCache!.set(key, Date.now() + d.retryAfterMs);
+  };
+
+  const cacheOk =
+    (op: number, key: string) =>
+    (res: ArrayLike<number>): RateLimitDecision => {
+      const d = toDecision(res);
+      if (op === OP_CONSUME) cacheStore(key, d);
+      return d;
+    };
+
+  const exec = (op: number, key: string, cost: number): Promise<RateLimitDecision> => {
+    if (denyCache !== null) {
+      if (op === OP_CONSUME) {
+        const hit = cacheLookup(key);
+        if (hit !== undefined) return Promise.resolve(hit);
+      } else if (op !== OP_PEEK) denyCache.delete(key);
+    }
+    let r: ArrayLike<number> | Promise<ArrayLike<number>>;
+    try {
+      r = runner.run(op, key, cost);
+    } catch (e) {
+      try {
+        return Promise.resolve(failed(e, op));
+      } catch (thrown) {
+        return Promise.reject(thrown);
+      }
+    }
+    if (timeouts === null) {
+      const d = toDecision(r as ArrayLike<number>);
+      if (denyCache !== null && op === OP_CONSUME) cacheStore(key, d);
+      return Promise.resolve(d);
+    }
+    return timeouts.settle(r as Promise<ArrayLike<number>>, denyCache === null ? toDecision : cacheOk(op, key), (e) =>
+      failed(e, op),
+    );
+  };
+
+  return {
+    policies: info,
+    consume(key, o) {
+      checkKey(key);
+      return exec(OP_CONSUME, key, checkCost(o));
+    },
+    consumeSync(key, o) {
+      checkKey(key);
+      if (!runner.sync)
+        throw new RateLimitError('ERR_SYNC_STORE', `${where}: consumeSync needs a memory store; use consume()`);
+      const cost = checkCost(o);
+      if (denyCache !== null) {
+        const hit = cacheLookup(key);
+        if (hit !== undefined) return hit;
+      }
+      const d = toDecision(runner.run(OP_CONSUME, key, cost) as ArrayLike<number>);
+      if (denyCache !== null) cacheStore(key, d);
+      return d;
+    },
+    peek(key, o) {
+      checkKey(key);
+      return exec(OP_PEEK, key, checkCost(o));
+    },
+    refund(key, o) {
+      checkKey(key);
+      return exec(OP_REFUND, key, checkCost(o));
+    },
+    penalize(key, o) {
+      checkKey(key);
+      const cost = o?.cost ?? 1;
+      if (!Number.isInteger(cost) || cost < 1)
+        throw new RangeError(`${where}: cost must be an integer >= 1, got ${String(cost)}`);
+      return exec(OP_PENALIZE, key, cost);
+    },
+    block(key, durationMs) {
+      checkKey(key);
+      intOpt(where, 'durationMs', durationMs, 1);
+      return exec(OP_BLOCK, key, durationMs);
+    },
+    reset(key) {
+      checkKey(key);
+      return exec(OP_RESET, key, 0).then(() => undefined);
+    },
+    on(event, listener) {
+      if (event !== 'storeError') throw new TypeError(`${where}: unknown event ${String(event)}`);
+      const l = listener as (e: RateLimiterEvents['storeError']) => void;
+      listeners = [...(listeners ?? []), l];
+      return () => {
+        const next = (listeners ?? []).filter((x) => x !== l);
+        listeners = next.length ? next : null;
+      };
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { RateLimitStoreError } from './errors.js';
+import { DECIDE_LUA } from './internal/lua.js';
+import { singlePolicyLua } from './internal/lua-single.js';
+import type { CompiledPolicy } from './internal/policy.js';
+import { sha1Hex } from './internal/sha1.js';
+import type { RateLimitStore, StoreRunner } from './store.js';
+
+/**
+ * Sends one Redis command given as strings and resolves with its reply. Wraps any client:
+ * ioredis `(a) => redis.call(a[0], ...a.slice(1))`, node-redis `(a) => client.sendCommand(a)`,
+ * or the equivalent for Valkey GLIDE / cluster clients.
+ */
+export type RedisSend = (args: string[]) => Promise<unknown>;
+
+/** Options for {@link redisStore}. */
+export interface RedisStoreOptions {
+  /** The function that sends one command. Required. */
+  send: RedisSend;
+  /** Prefix of every key. Keys are `${prefix}{${key}}:${limiterName}`; the `{}` hash tag keeps a client's keys in one cluster slot. Default `'rl:'`. */
+  prefix?: string;
+  /**
+   * Time source override in ms. By default (undefined) the script reads the server's TIME, so clients with skewed
+   * clocks agree. Set only for simulations and tests.
+   */
+  clock?: () => number;
+}
+
+/** The Redis store: one EVALSHA per decision. */
+export interface RedisStore extends RateLimitStore {
+  readonly kind: 'redis';
+  /** SHA-1 of the decision script (what EVALSHA sends). */
+  readonly scriptSha: string;
+  /** The decision script's source (what EVAL sends after NOSCRIPT); exposed for SCRIPT LOAD at deploy time. */
+  readonly script: string;
+}
+
+/** Defaults applied by {@link redisStore}. */
+export const REDIS_STORE_DEFAULTS: Readonly<{ prefix: string }> = Object.freeze({ prefix: 'rl:' });
+
+const SHA: string = sha1Hex(DECIDE_LUA);
+
+const toNumbers = (reply: unknown, n: number): ArrayLike<number> => {
+  if (!Array.isArray(reply) || reply.length !== n * 4)
+    throw new RateLimitStoreError('ERR_STORE_REPLY', 'ratelimit: unexpected reply from the Redis decision script');
+  for (let i = 0; i < reply.length; i++) {
+    const v = reply[i];
+    if (typeof v !== 'number') {
+      const v2 = Number(v);
+      if (!Number.isFinite(v2))
+        throw new RateLimitStoreError('ERR_STORE_REPLY', 'ratelimit: unexpected reply from the Redis decision script');
+      reply[i] = v2;
+    }
+  }
+  return reply as number[];
+};
+
+const isNoScript = (e: unknown): boolean => {
+  const m = (e as { message?: unknown } | null)?.message;
+  return typeof m === 'string' && m.includes('NOSCRIPT');
+};
+
+/**
+ * Creates a Redis store. Every decision (consume, peek, refund, penalty, block, reset — for one limiter or a whole
+ * `rateLimiters` group) is one `EVALSHA`; only when Redis answers NOSCRIPT (first use, restart, failover) is the same
+ * call retried once with `EVAL`, which also caches the script. The script reads the server's TIME and stores integers.
+ * @throws {TypeError} when `send` is not a function or `prefix` is not a string.
+ */
+export function redisStore(opts: RedisStoreOptions): RedisStore {
+  const send = opts?.send;
+  if (typeof send !== 'function')
+    throw new TypeError(`redisStore: send must be a function (args: string[]) => Promise<reply>, got ${typeof send}`);
+  const prefix = opts.prefix ?? REDIS_STORE_DEFAULTS.prefix;
+  if (typeof prefix !== 'string') throw new TypeError(`redisStore: prefix must be a string, got ${typeof prefix}`);
+  if (prefix.includes('{') || prefix.includes('}'))
+    throw new TypeError('redisStore: prefix must not contain { or } (the store adds the hash tag itself)');
+  const clock = opts.clock;
+  if (clock !== undefined && typeof clock !== 'function')
+    throw new TypeError('redisStore: clock must be a function returning milliseconds');
+
+  const bind = (policies: readonly CompiledPolicy[]): StoreRunner => {
+    const n = policies.length;
+    const head = `${prefix}{`;
+    let call: (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number) => Promise<unknown>;
+    if (n === 1) {
+      // One policy: a script specialised for it (constants inlined), so a decision sends 3 small arguments.
+      const src = singlePolicyLua(policies[0]!);
+      const sha = sha1Hex(src);
+      const suffix = `}:${policies[0]!.name}`;
+      call = (cmd, op, key, cost) =>
+        send([
+          cmd,
+          cmd === 'EVALSHA' ? sha : src,
+          '1',
+          head + key + suffix,
+          op === 0 ? '0' : String(op),
+          cost === 1 ? '1' : String(cost),
+          clock ? String(Math.floor(clock())) : '',
+        ]);
+    } else {
+      const nk = String(n);
+      const tail: string[] = [];
+      const suffixes: string[] = [];
+      for (const p of policies) {
+        tail.push(
+          String(p.algo),
+          String(p.limit),
+          String(p.windowMs),
+          String(p.burst),
+          String(p.blockMs),
+          String(p.intervalUs),
+        );
+        suffixes.push(`}:${p.name}`);
+      }
+      call = (cmd, op, key, cost) => {
+        const args: string[] = [cmd, cmd === 'EVALSHA' ? SHA : DECIDE_LUA, nk];
+        for (let k = 0; k < n; k++) args.push(head + key + suffixes[k]!);
+        args.push(String(op), String(cost), clock ? String(Math.floor(clock())) : '');
+        for (let i = 0; i < tail.length; i++) args.push(tail[i]!);
+        return send(args);
+      };
+    }
+    const parse = (r: unknown): ArrayLike<number> => toNumbers(r, n);
+    return {
+      sync: false,
+      run(op, key, cost) {
+        return call('EVALSHA', op, key, cost).then(parse, (e) => {
+          if (!isNoScript(e)) throw e;
+          return call('EVAL', op, key, cost).then(parse);
+        });
+      },
+    };
+  };
+
+  return { kind: 'redis', scriptSha: SHA, script: DECIDE_LUA, bind };
+}

@@ -1,0 +1,16 @@
+// The parts of autocannon's programmatic API bench:http uses (the package ships no types).
+declare module 'autocannon' {
+  interface Options {
+    url: string;
+    connections?: number;
+    duration?: number;
+    pipelining?: number;
+  }
+  interface Result {
+    requests: { average: number };
+    non2xx: number;
+    errors: number;
+  }
+  function autocannon(opts: Options): Promise<Result>;
+  export default autocannon;
+}

@@ -1,0 +1,91 @@
+// One server process for bench:http: `tsx src/bench-server.ts <framework> <bare|ours|rival>`; prints its port.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import * as orgExpress from '@org/express';
+import * as orgFastify from '@org/fastify';
+import { cors, securityHeaders } from '@org/headers';
+import * as orgHono from '@org/hono';
+import { createLogger } from '@org/logger';
+import { fdSink } from '@org/logger/node';
+import { memoryStore, rateLimiter } from '@org/ratelimit';
+import express from 'express';
+import fastify from 'fastify';
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+
+const [framework, variant] = process.argv.slice(2) as [string, string];
+const LIMIT = 1_000_000_000; // never reached: every request is counted, none is refused
+
+// our full stack: headers + CORS + rate limit (memory) + request log + request id (+ response time, body limit, timeout)
+const ours = () => {
+  // BENCH_DROP=a,b leaves parts out (headers, cors, rate, log, id, time, body, timeout): for finding costs
+  const drop = new Set((process.env.BENCH_DROP ?? '').split(','));
+  return {
+    ...(drop.has('headers') ? {} : { headers: securityHeaders({ preset: 'helmet' }) }),
+    ...(drop.has('cors') ? {} : { cors: cors({ origin: 'https://app.example' }) }),
+    ...(drop.has('rate')
+      ? {}
+      : { rateLimit: rateLimiter({ name: 'api', limit: LIMIT, windowMs: 60_000, store: memoryStore() }) }),
+    ...(drop.has('log') ? {} : { logger: createLogger({ sink: fdSink({ dest: '/dev/null' }) }) }),
+    ...(drop.has('id') ? { requestId: false as const } : {}),
+    ...(drop.has('time') ? { responseTime: false } : {}),
+    ...(drop.has('body') ? { bodyLimit: false as const } : {}),
+    ...(drop.has('timeout') ? { timeoutMs: false as const } : {}),
+  };
+};
+
+async function main(): Promise<number> {
+  if (framework === 'express') {
+    const app = express();
+    if (variant === 'ours') {
+      const h = orgExpress.hardening(ours());
+      app.use(h);
+      app.get('/', (_req, res) => {
+        res.json({ hello: 'world' });
+      });
+      app.use(h.errorHandler);
+    } else {
+      if (variant === 'rival') {
+        const { default: helmet } = await import('helmet');
+        const { rateLimit } = await import('express-rate-limit');
+        app.use(helmet());
+        app.use(rateLimit({ windowMs: 60_000, limit: LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
+      }
+      app.get('/', (_req, res) => {
+        res.json({ hello: 'world' });
+      });
+    }
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    return (server.address() as AddressInfo).port;
+  }
+  if (framework === 'fastify') {
+    const app = fastify({ logger: false });
+    if (variant === 'ours') await app.register(orgFastify.hardening, ours());
+    if (variant === 'rival') {
+      await app.register((await import('@fastify/helmet')).default);
+      await app.register((await import('@fastify/rate-limit')).default, { max: LIMIT, timeWindow: 60_000 });
+    }
+    app.get('/', async () => ({ hello: 'world' }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return (app.server.address() as AddressInfo).port;
+  }
+  const app = new Hono();
+  if (variant === 'ours') app.use(orgHono.hardening(ours()));
+  if (variant === 'rival') app.use(secureHeaders());
+  app.get('/', (c) => c.json({ hello: 'world' }));
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  if (!server.listening) await new Promise((r) => server.once('listening', r));
+  return (server.address() as AddressInfo).port;
+}
+
+main().then(
+  (port) => process.stdout.write(`PORT ${port}\n`),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
+
+// exit cleanly on SIGINT/SIGTERM (lets `node --cpu-prof` write its profile)
+for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, () => process.exit(0));
