@@ -21,9 +21,15 @@ export interface FlakyUpstream {
  * When `cycleMs` is set the mode alternates on its own: up for `cycleMs`, down for `cycleMs / 2`, so the breaker
  * visibly opens and recovers while the demo runs.
  */
-export async function startFlakyUpstream(opts: { port?: number; mode?: UpstreamMode; cycleMs?: number } = {}): Promise<FlakyUpstream> {
+export async function startFlakyUpstream(
+  opts: { port?: number; mode?: UpstreamMode; cycleMs?: number } = {},
+): Promise<FlakyUpstream> {
   let n = 0;
-  const quotes = ['Simplicity is prerequisite for reliability.', 'Make it work, make it right, make it fast.', 'Fail fast.'];
+  const quotes = [
+    'Simplicity is prerequisite for reliability.',
+    'Make it work, make it right, make it fast.',
+    'Fail fast.',
+  ];
   const state: FlakyUpstream = {
     url: '',
     server: createServer((req, res) => {
@@ -40,7 +46,9 @@ export async function startFlakyUpstream(opts: { port?: number; mode?: UpstreamM
       }
       const send = () => {
         state.counts.ok++;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ quote: quotes[n % quotes.length], n }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ quote: quotes[n % quotes.length], n }));
       };
       if (state.mode === 'slow') setTimeout(send, 2000).unref();
       else send();
