@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { gracefulShutdown } from '@org/health/node';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,16 +68,5 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
       await agent.close();
       await own.close();
     }
-  });
-});
-
-describe('adapters', () => {
-  const root = fileURLToPath(new URL('../../../packages/', import.meta.url));
-  it.each(['common.ts', 'contracts.ts'])('share one byte-identical src/internal/%s', (file) => {
-    const [a, b, c] = ['express', 'fastify', 'hono'].map((p) =>
-      readFileSync(`${root}${p}/src/internal/${file}`, 'utf8'),
-    );
-    expect(b).toBe(a);
-    expect(c).toBe(a);
   });
 });

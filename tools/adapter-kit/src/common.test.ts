@@ -1,4 +1,4 @@
-// Unit tests of the helpers shared (byte-identical) by the three adapters.
+// Unit tests of the helpers shared by the three adapters.
 import { rateLimitHeaders } from '@org/ratelimit';
 import { describe, expect, it } from 'vitest';
 import {

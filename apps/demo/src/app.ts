@@ -1,0 +1,354 @@
+// The demo service: every @org package wired into one small Fastify app.
+import { join } from 'node:path';
+import { circuitBreaker, isCircuitOpenError } from '@org/breaker';
+import { createCipher, createKeyring, type Keyring } from '@org/crypto';
+import { fileKeyStore, secureStorage } from '@org/crypto/node';
+import { hardening } from '@org/fastify';
+import { cors, securityHeaders } from '@org/headers';
+import { createHealth, pingCheck } from '@org/health';
+import { eventLoopDelayCheck, httpCheck, memoryCheck } from '@org/health/node';
+import { createLogger, type Logger, withContext } from '@org/logger';
+import { fdSink } from '@org/logger/node';
+import { memoryStore, type RateLimiter, rateLimiter, redisStore } from '@org/ratelimit';
+import { retryPolicy } from '@org/retry';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Agent, request } from 'undici';
+import { type FlakyUpstream, startFlakyUpstream, type UpstreamMode } from './upstream.js';
+
+/** Everything the demo can be configured with (see `configFromEnv`). */
+export interface DemoConfig {
+  /** Port to listen on; 0 picks a free one. */
+  port: number;
+  /** Address to listen on. */
+  host: string;
+  /** Where the encrypted notes and the key file live. */
+  dataDir: string;
+  /** Key-encryption key for the key file (base64, 32 bytes); without it the key file is stored in the clear. */
+  kek?: string | undefined;
+  /** Rotate the primary note key after this long. */
+  keyRotateMs: number;
+  /** Redis for the rate limiter (and a readiness check); memory store when unset. */
+  redisUrl?: string | undefined;
+  /** Key prefix of the rate-limit state in Redis. */
+  redisPrefix: string;
+  /** Requests per window and client IP. */
+  rateLimit: number;
+  /** Rate-limit window. */
+  rateWindowMs: number;
+  /** How long the upstream circuit stays open. */
+  breakerOpenMs: number;
+  /** The flaky upstream alternates up/down on its own with this period; 0 = stays in the mode it is set to. */
+  upstreamCycleMs: number;
+  /** Origins allowed by CORS. */
+  corsOrigins: string[];
+  /** Log level. */
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+}
+
+/** Reads the configuration from environment variables, with embedded defaults. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig {
+  const int = (name: string, def: number, min: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new RangeError(`demo: ${name} must be an integer >= ${min}, got ${raw}`);
+    return n;
+  };
+  const level = env.LOG_LEVEL ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(level))
+    throw new RangeError(`demo: LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, got ${level}`);
+  return {
+    port: int('PORT', 3000, 0),
+    host: env.HOST || '127.0.0.1',
+    dataDir: env.DATA_DIR || join(import.meta.dirname, '..', '.data'),
+    kek: env.APP_KEK || undefined,
+    keyRotateMs: int('KEY_ROTATE_MS', 600_000, 1),
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.RATE_LIMIT_PREFIX || 'demo:rl:',
+    rateLimit: int('RATE_LIMIT', 100, 1),
+    rateWindowMs: int('RATE_WINDOW_MS', 60_000, 1),
+    breakerOpenMs: int('BREAKER_OPEN_MS', 5_000, 1),
+    upstreamCycleMs: int('UPSTREAM_CYCLE_MS', 20_000, 0),
+    corsOrigins: (env.CORS_ORIGINS || 'http://localhost:5173')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    logLevel: level as DemoConfig['logLevel'],
+  };
+}
+
+/** A running demo. */
+export interface Demo {
+  app: FastifyInstance;
+  /** Base URL of the demo. */
+  url: string;
+  /** The demo's own flaky upstream. */
+  upstream: FlakyUpstream;
+  health: ReturnType<typeof createHealth>;
+  logger: Logger;
+  /** Stops the upstream cycle, the server, the upstream, Redis; idempotent. */
+  close(): Promise<void>;
+}
+
+const BREAKER_STATE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
+const MODES: readonly UpstreamMode[] = ['up', 'down', 'flaky', 'slow'];
+const NOTE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const withSignal = (signal: AbortSignal | null): { signal?: AbortSignal } => (signal ? { signal } : {});
+
+function httpError(statusCode: number, message: string): Error {
+  return Object.assign(new Error(message), { statusCode });
+}
+
+/** Builds and starts the demo (server listening, upstream running). */
+export async function buildDemo(config: DemoConfig): Promise<Demo> {
+  const logger = createLogger({ name: 'demo', level: config.logLevel, sink: fdSink() });
+  const upstream = await startFlakyUpstream({ mode: 'up' });
+  const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 })
+    : undefined;
+  redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+
+  // --- the upstream cycle: up for cycleMs, down for cycleMs / 2, until someone sets a mode by hand
+  let cycle: NodeJS.Timeout | undefined;
+  const stopCycle = () => {
+    if (cycle) clearTimeout(cycle);
+    cycle = undefined;
+  };
+  if (config.upstreamCycleMs > 0) {
+    const period = config.upstreamCycleMs;
+    const flip = () => {
+      upstream.mode = upstream.mode === 'down' ? 'up' : 'down';
+      logger.info({ mode: upstream.mode }, 'upstream cycled');
+      cycle = setTimeout(flip, upstream.mode === 'down' ? period / 2 : period);
+      cycle.unref();
+    };
+    cycle = setTimeout(flip, period);
+    cycle.unref();
+  }
+
+  // --- notes encrypted at rest, keys in a rotating file keyring
+  const keyring: Keyring = await createKeyring({
+    store: fileKeyStore(join(config.dataDir, 'keys.json'), config.kek ? { kek: config.kek } : {}),
+    rotateAfterMs: config.keyRotateMs,
+  });
+  keyring.on('rotate', (e) => logger.info({ ...e }, 'note key rotated'));
+  if (!config.kek) logger.warn({ dataDir: config.dataDir }, 'APP_KEK is not set: the key file is stored in the clear');
+  const cipher = createCipher({ keyring });
+  const notes = secureStorage({ dir: join(config.dataDir, 'notes'), cipher });
+
+  // --- metrics
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const duration = new Histogram({
+    name: 'demo_http_request_duration_seconds',
+    help: 'HTTP request duration in seconds',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const denials = new Counter({
+    name: 'demo_rate_limit_denials_total',
+    help: 'Requests denied by the rate limiter',
+    labelNames: ['policy'],
+    registers: [registry],
+  });
+
+  // --- the upstream call: retry around a circuit breaker
+  const breaker = circuitBreaker({
+    name: 'upstream',
+    consecutiveFailures: 3,
+    openMs: config.breakerOpenMs,
+    timeoutMs: 1_500,
+  });
+  breaker.on('stateChange', (e) => logger.warn({ from: e.from, to: e.to, reason: e.reason }, 'upstream circuit'));
+  new Gauge({
+    name: 'demo_circuit_breaker_state',
+    help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated',
+    labelNames: ['breaker'],
+    registers: [registry],
+    collect() {
+      this.set({ breaker: breaker.name }, BREAKER_STATE[breaker.state]);
+    },
+  });
+  const upstreamPolicy = retryPolicy({
+    attempts: 3,
+    backoff: { type: 'exponential', initialMs: 50, maxMs: 400, jitter: 'full' },
+    maxElapsedMs: 4_000,
+    // an open circuit answers at once (503 + Retry-After) instead of waiting for it here
+    retryOn: (o) => 'error' in o && !isCircuitOpenError(o.error),
+    onRetry: ({ attempt, delayMs }) => logger.debug({ attempt, delayMs }, 'upstream retry'),
+  });
+  const fetchQuote = (signal?: AbortSignal): Promise<unknown> =>
+    upstreamPolicy.execute(
+      ({ signal: attemptSignal }) =>
+        breaker.execute(async (s) => {
+          const res = await request(`${upstream.url}/quote`, { dispatcher: agent, signal: s ?? null });
+          if (res.statusCode !== 200) {
+            await res.body.dump();
+            throw httpError(502, `upstream answered ${res.statusCode}`);
+          }
+          return res.body.json();
+        }, attemptSignal),
+      signal,
+    );
+
+  // --- rate limiting, counted
+  const limiter: RateLimiter = rateLimiter({
+    name: 'api',
+    limit: config.rateLimit,
+    windowMs: config.rateWindowMs,
+    store: redis
+      ? redisStore({ send: (args) => redis.call(args[0] as string, ...args.slice(1)), prefix: config.redisPrefix })
+      : memoryStore(),
+    onStoreError: 'allow',
+    timeoutMs: 200,
+  });
+  limiter.on('storeError', (e) => logger.warn({ err: String(e.error), mode: e.mode }, 'rate-limit store error'));
+  const countingLimiter = {
+    async consume(key: string, opts?: { cost?: number }) {
+      const d = await limiter.consume(key, opts);
+      if (!d.allowed) denials.inc({ policy: d.name });
+      return d;
+    },
+  };
+
+  // --- health
+  const health = createHealth({ service: { id: 'org-demo', version: '0.0.0' }, timeoutMs: 1_000 });
+  health.check(
+    httpCheck({ name: 'upstream:responseTime', url: `${upstream.url}/quote`, critical: false, dispatcher: agent }),
+  );
+  health.check(eventLoopDelayCheck());
+  health.check(memoryCheck());
+  if (redis)
+    health.check(pingCheck({ name: 'redis:responseTime', ping: () => redis.ping(), expect: (r) => r === 'PONG' }));
+
+  // --- the app
+  const app = Fastify({ logger: false });
+  await app.register(hardening, {
+    headers: securityHeaders({ preset: 'helmet', contentSecurityPolicy: { nonce: true } }),
+    cors: cors({
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type', 'x-request-id'],
+    }),
+    rateLimit: {
+      limiter: countingLimiter,
+      skip: (req) => req.url === '/metrics' || req.url.startsWith('/admin/'),
+    },
+    logger,
+    context: withContext,
+    health,
+    bodyLimit: '256kb',
+    timeoutMs: 10_000,
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    duration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.get('/', async (_req, reply) => {
+    const links = ['/notes', '/quote', '/metrics', '/readyz?verbose', '/livez', '/health?verbose']
+      .map((p) => `<li><a href="${p}">${p}</a></li>`)
+      .join('');
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(
+        `<!doctype html><title>@org demo</title><style nonce="${reply.cspNonce}">body{font:16px system-ui;margin:2rem}</style>` +
+          `<h1>@org demo</h1><ul>${links}</ul><p>POST /notes {"title","body"}; POST /admin/upstream?mode=up|down|flaky|slow</p>`,
+      );
+  });
+
+  app.post<{ Body: { title: string; body: string } }>(
+    '/notes',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['title', 'body'],
+          additionalProperties: false,
+          properties: {
+            title: { type: 'string', minLength: 1, maxLength: 200 },
+            body: { type: 'string', maxLength: 100_000 },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { title, body } = req.body;
+      const id = await notes.put(title, body, {}, withSignal(req.timeoutSignal));
+      const info = await notes.info(id);
+      return reply.code(201).header('location', `/notes/${id}`).send({ id, title, createdAt: info.createdAt });
+    },
+  );
+
+  app.get('/notes', async () => {
+    const all = await notes.list();
+    all.sort((a, b) => a.createdAt - b.createdAt);
+    return { notes: all.map((n) => ({ id: n.id, title: n.name, size: n.size, createdAt: n.createdAt })) };
+  });
+
+  app.get<{ Params: { id: string } }>('/notes/:id', async (req) => {
+    const { id } = req.params;
+    if (!NOTE_ID.test(id)) throw httpError(404, 'no such note');
+    try {
+      const n = await notes.get(id, withSignal(req.timeoutSignal));
+      return { id: n.id, title: n.name, body: new TextDecoder().decode(n.data), createdAt: n.createdAt };
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'ERR_STORAGE_NOT_FOUND') throw httpError(404, 'no such note');
+      throw e;
+    }
+  });
+
+  app.get('/quote', async (req) => ({
+    quote: await fetchQuote(req.timeoutSignal ?? undefined),
+    breaker: breaker.state,
+  }));
+
+  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+
+  const loopbackOnly = (ip: string) => {
+    if (!(ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.')))
+      throw httpError(403, 'admin endpoints answer on loopback only');
+  };
+  app.post<{ Querystring: { mode?: string } }>('/admin/upstream', async (req) => {
+    loopbackOnly(req.clientIp);
+    const mode = req.query.mode as UpstreamMode;
+    if (!MODES.includes(mode))
+      throw httpError(400, `mode must be one of ${MODES.join(', ')}, got ${String(req.query.mode)}`);
+    stopCycle();
+    upstream.mode = mode;
+    logger.info({ mode }, 'upstream mode set by hand (cycling stopped)');
+    return { mode, breaker: breaker.state };
+  });
+  app.post('/admin/rotate-key', async (req) => {
+    loopbackOnly(req.clientIp);
+    const previous = keyring.primaryId;
+    const key = await keyring.rotate();
+    return { previous, primary: key.id };
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      stopCycle();
+      await app.close();
+      await upstream.close();
+      await agent.close();
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+      await logger.flush();
+    })();
+    return closing;
+  };
+  return { app, url, upstream, health, logger, close };
+}

@@ -1,0 +1,512 @@
+// Framework-agnostic helpers shared by @org/express, @org/fastify and @org/hono.
+// One source for the three adapters: each bundles this private package into its dist (tsup noExternal).
+// No `node:` import and no runtime import of another @org package: adapters only take instances built by the user.
+
+/* ------------------------------------------------------------------ errors */
+
+const BRAND = Symbol.for('@org/adapter.error');
+
+/** Error raised by an adapter itself (body too large, request timeout). `code` and `status` are stable. */
+export class AdapterError extends Error {
+  /** Stable machine-readable code, e.g. `ERR_BODY_TOO_LARGE`. */
+  readonly code: string;
+  /** HTTP status the error handler answers with. */
+  readonly status: number;
+  constructor(code: string, status: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AdapterError';
+    this.code = code;
+    this.status = status;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/** True for any error created by one of the adapters, even from another copy of the package. */
+export function isAdapterError(e: unknown): e is AdapterError {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+}
+
+export const bodyTooLarge = (limit: number): AdapterError =>
+  new AdapterError('ERR_BODY_TOO_LARGE', 413, `request body exceeds the limit of ${limit} bytes`);
+
+export const requestTimedOut = (ms: number): AdapterError =>
+  new AdapterError('ERR_REQUEST_TIMEOUT', 503, `request did not complete within ${ms} ms`);
+
+/* ------------------------------------------------------------------ option validation */
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  kib: 1024,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Parses `1048576`, `'1mb'`, `'512 KiB'` into bytes; throws naming the option on anything else. */
+export function parseBytes(value: unknown, option: string): number {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) && value >= 0) return value;
+  } else if (typeof value === 'string') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+    const unit = UNITS[(m?.[2] || 'b').toLowerCase()];
+    if (m && unit !== undefined) return Math.floor(Number(m[1]) * unit);
+  }
+  throw new RangeError(`${option} must be a byte count >= 0 or a string like '1mb', got ${show(value)}`);
+}
+
+/** Validates a positive duration in ms (finite, > 0, fits a timer). */
+export function parseMs(value: unknown, option: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 - 1)
+    throw new RangeError(`${option} must be a number of milliseconds in (0, 2^31-1], got ${show(value)}`);
+  return value;
+}
+
+/** Throws unless `value` is an object exposing every named method. */
+export function requireMethods(value: unknown, option: string, methods: readonly string[]): void {
+  if (typeof value !== 'object' || value === null)
+    throw new TypeError(`${option} must be an instance built by its @org package, got ${show(value)}`);
+  for (const m of methods) {
+    if (typeof (value as Record<string, unknown>)[m] !== 'function')
+      throw new TypeError(`${option} must have a ${m}() method (build it with its @org package)`);
+  }
+}
+
+export function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object' && v !== null) return 'an object';
+  return String(v);
+}
+
+/* ------------------------------------------------------------------ request id, nonce */
+
+/** Incoming request ids are accepted only when they match this: 1-128 visible, header-safe characters. */
+export const REQUEST_ID_PATTERN: RegExp = /^[A-Za-z0-9._:@+/=-]{1,128}$/;
+
+/** Returns the incoming id when it is valid, else a fresh UUIDv4. */
+export function resolveRequestId(incoming: unknown, generate: () => string): string {
+  return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : generate();
+}
+
+/** A random UUIDv4 from the runtime's Web Crypto. */
+export const randomId = (): string => globalThis.crypto.randomUUID();
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const nonceBytes = new Uint8Array(16);
+/** 128 random bits, base64 (what CSP `'nonce-…'` expects). */
+export function randomNonce(): string {
+  globalThis.crypto.getRandomValues(nonceBytes);
+  let out = '';
+  for (let i = 0; i < 15; i += 3) {
+    const n = (nonceBytes[i]! << 16) | (nonceBytes[i + 1]! << 8) | nonceBytes[i + 2]!;
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+  }
+  const last = nonceBytes[15]!;
+  return `${out}${B64[last >> 2]!}${B64[(last & 3) << 4]!}==`;
+}
+
+/** `X-Response-Time` value from a duration in ms, e.g. `1.234ms`. */
+export const formatResponseTime = (ms: number): string => `${ms.toFixed(3)}ms`;
+
+/* ------------------------------------------------------------------ client IP and trusted proxies */
+
+/**
+ * Which peers may set `X-Forwarded-For`:
+ * - `false` (default): never trust it; the client is the socket peer.
+ * - `true`: trust every hop; the client is the left-most address.
+ * - a number `n`: trust the `n` closest hops.
+ * - addresses / CIDRs / the names `loopback`, `linklocal`, `uniquelocal` (string, comma list or array).
+ * - a function `(address, hop) => boolean`.
+ */
+export type TrustProxy = boolean | number | string | readonly string[] | ((address: string, hop: number) => boolean);
+
+type Cidr = { bytes: Uint8Array; bits: number };
+const NAMED: Record<string, string[]> = {
+  loopback: ['127.0.0.1/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+
+/** Compiles a {@link TrustProxy} setting once into a predicate. */
+export function compileTrust(
+  trust: TrustProxy | undefined,
+  option = 'trustProxy',
+): (addr: string, hop: number) => boolean {
+  if (trust === undefined || trust === false) return () => false;
+  if (trust === true) return () => true;
+  if (typeof trust === 'function') return trust;
+  if (typeof trust === 'number') {
+    if (!Number.isInteger(trust) || trust < 0)
+      throw new RangeError(`${option} must be an integer >= 0 when a number, got ${trust}`);
+    return (_a, hop) => hop < trust;
+  }
+  const list = typeof trust === 'string' ? trust.split(',') : trust;
+  if (!Array.isArray(list)) throw new TypeError(`${option} must be a boolean, number, string, array or function`);
+  const cidrs: Cidr[] = [];
+  for (const raw of list) {
+    const item = String(raw).trim();
+    for (const c of NAMED[item] ?? [item]) {
+      const [addr, bitsRaw] = c.split('/');
+      const bytes = parseIp(addr ?? '');
+      const max = bytes ? bytes.length * 8 : 0;
+      const bits = bitsRaw === undefined ? max : Number(bitsRaw);
+      if (!bytes || !Number.isInteger(bits) || bits < 0 || bits > max)
+        throw new TypeError(
+          `${option}: ${JSON.stringify(item)} is not an IP address, CIDR or one of loopback, linklocal, uniquelocal`,
+        );
+      cidrs.push({ bytes, bits });
+    }
+  }
+  return (addr) => {
+    const b = parseIp(addr);
+    if (!b) return false;
+    for (const c of cidrs) if (inCidr(b, c)) return true;
+    return false;
+  };
+}
+
+function inCidr(b: Uint8Array, c: Cidr): boolean {
+  let ip = b;
+  if (ip.length !== c.bytes.length) {
+    // compare IPv4-mapped IPv6 (::ffff:a.b.c.d) with IPv4 ranges
+    if (ip.length === 16 && c.bytes.length === 4 && isMapped(ip)) ip = ip.subarray(12);
+    else return false;
+  }
+  let bits = c.bits;
+  for (let i = 0; bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((ip[i]! & mask) !== (c.bytes[i]! & mask)) return false;
+  }
+  return true;
+}
+
+const isMapped = (b: Uint8Array): boolean =>
+  b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+
+/** Parses an IPv4 or IPv6 address (zone ids dropped) into bytes; undefined when it is not one. */
+export function parseIp(s: string): Uint8Array | undefined {
+  if (s.includes(':')) return parseV6(s);
+  return parseV4(s);
+}
+
+function parseV4(s: string): Uint8Array | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
+    out[i] = Number(p);
+  }
+  return out;
+}
+
+function parseV6(input: string): Uint8Array | undefined {
+  let s = input;
+  const pct = s.indexOf('%');
+  if (pct >= 0) s = s.slice(0, pct);
+  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
+  let tail: Uint8Array | undefined;
+  const lastColon = s.lastIndexOf(':');
+  if (s.indexOf('.', lastColon) > 0) {
+    tail = parseV4(s.slice(lastColon + 1));
+    if (!tail) return undefined;
+    s = `${s.slice(0, lastColon + 1)}0:0`;
+  }
+  const halves = s.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const rest = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - rest.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...rest];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    const g = groups[i]!;
+    if (!/^[0-9a-f]{1,4}$/i.test(g)) return undefined;
+    const n = Number.parseInt(g, 16);
+    out[i * 2] = n >> 8;
+    out[i * 2 + 1] = n & 0xff;
+  }
+  if (tail) out.set(tail, 12);
+  return out;
+}
+
+/** Strips the IPv4-mapped prefix (`::ffff:1.2.3.4` → `1.2.3.4`); other strings are returned unchanged. */
+export function normalizeIp(ip: string): string {
+  return ip.length > 7 && ip.charCodeAt(0) === 58 && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip) ? ip.slice(7) : ip;
+}
+
+/**
+ * The client address: starting at the socket peer, walk `X-Forwarded-For` from right to left while the current hop is
+ * trusted. Unparseable forwarded entries stop the walk (they are never returned as the client).
+ */
+export function clientIp(
+  remote: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trust: (addr: string, hop: number) => boolean,
+): string {
+  let current = normalizeIp(remote ?? '');
+  if (forwardedFor === undefined || current === '') return current;
+  const xff = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
+  for (let hop = 0, i = xff.length - 1; i >= 0; i--, hop++) {
+    if (!trust(current, hop)) return current;
+    const next = normalizeIp(xff[i]!.trim());
+    if (!parseIp(next)) return current;
+    current = next;
+  }
+  return current;
+}
+
+/** Rate-limit key of an address: IPv4 as is, IPv6 truncated to its `/prefix` network (one subscriber, one key). */
+export function ipKey(ip: string, prefix: number): string {
+  if (!ip.includes(':')) return ip;
+  const b = parseIp(ip);
+  if (!b) return ip;
+  if (isMapped(b)) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    const bitsLeft = prefix - i * 16;
+    const mask = bitsLeft >= 16 ? 0xffff : bitsLeft <= 0 ? 0 : (0xffff << (16 - bitsLeft)) & 0xffff;
+    out += `${i ? ':' : ''}${(((b[i * 2]! << 8) | b[i * 2 + 1]!) & mask).toString(16)}`;
+  }
+  return `${out}/${prefix}`;
+}
+
+/* ------------------------------------------------------------------ RFC 9457 problem details */
+
+/** An RFC 9457 problem details object (application/problem+json). */
+export interface ProblemDetails {
+  /** A URI reference identifying the problem type; `about:blank` means "see the status code". */
+  type: string;
+  /** Short summary; for `about:blank` the HTTP reason phrase. */
+  title: string;
+  /** The HTTP status code. */
+  status: number;
+  /** Explanation specific to this occurrence; only ever set for errors meant for the client. */
+  detail?: string;
+  /** The request path. */
+  instance?: string;
+  /** Extension: the request id, to quote when reporting a problem. */
+  requestId?: string;
+  [extension: string]: unknown;
+}
+
+/** Status, headers and body of a problem response. `expected` is false for errors that should be logged as bugs. */
+export interface ProblemResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: ProblemDetails;
+  expected: boolean;
+}
+
+/** Reason phrases used as `title`. */
+export const STATUS_TITLES: Readonly<Record<number, string>> = Object.freeze({
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  411: 'Length Required',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  422: 'Unprocessable Content',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+});
+
+export const PROBLEM_JSON = 'application/problem+json';
+
+/** A problem body for a status, with optional extensions. */
+export function problem(status: number, extra?: Record<string, unknown>): ProblemDetails {
+  const body: ProblemDetails = { type: 'about:blank', title: STATUS_TITLES[status] ?? 'Error', status };
+  if (extra) for (const k of Object.keys(extra)) if (extra[k] !== undefined) body[k] = extra[k];
+  return body;
+}
+
+const retryAfterHeader = (ms: unknown): Record<string, string> =>
+  typeof ms === 'number' && Number.isFinite(ms) && ms >= 0
+    ? { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) }
+    : {};
+
+const TOO_LARGE = new Set(['ERR_BODY_TOO_LARGE', 'FST_ERR_CTP_BODY_TOO_LARGE', 'ERR_PAYLOAD_TOO_LARGE']);
+const RATE_LIMITED = new Set([
+  'ERR_RATE_LIMITED',
+  'ERR_RATE_LIMIT',
+  'ERR_RATE_LIMIT_EXCEEDED',
+  'ERR_TOO_MANY_REQUESTS',
+]);
+const UNAVAILABLE = new Set(['ERR_CIRCUIT_OPEN', 'ERR_CIRCUIT_ISOLATED', 'ERR_BULKHEAD_FULL', 'ERR_BULKHEAD_REJECTED']);
+
+/** Maps a thrown value to a problem response. Unexpected errors become a bare 500: no message, no stack. */
+export function problemForError(
+  err: unknown,
+  ctx: { requestId?: string | undefined; instance?: string | undefined },
+): ProblemResponse {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const ext = { instance: ctx.instance, requestId: ctx.requestId };
+  if (code === 'ERR_REQUEST_TIMEOUT')
+    return {
+      status: 503,
+      headers: {},
+      body: problem(503, { ...ext, detail: 'The request took too long.' }),
+      expected: true,
+    };
+  if (UNAVAILABLE.has(code))
+    return {
+      status: 503,
+      headers: retryAfterHeader(e.retryAfterMs),
+      body: problem(503, { ...ext, detail: 'A dependency is unavailable; retry later.' }),
+      expected: true,
+    };
+  if (code === 'ERR_CIRCUIT_TIMEOUT' || code === 'ERR_ATTEMPT_TIMEOUT')
+    return {
+      status: 504,
+      headers: {},
+      body: problem(504, { ...ext, detail: 'A dependency did not answer in time.' }),
+      expected: true,
+    };
+  if (TOO_LARGE.has(code) || e.type === 'entity.too.large')
+    return {
+      status: 413,
+      headers: {},
+      body: problem(413, { ...ext, detail: 'The request body is too large.' }),
+      expected: true,
+    };
+  if (RATE_LIMITED.has(code))
+    return {
+      status: 429,
+      headers: retryAfterHeader(e.retryAfterMs),
+      body: problem(429, { ...ext, detail: 'Too many requests; retry later.' }),
+      expected: true,
+    };
+  const raw = typeof e.status === 'number' ? e.status : e.statusCode;
+  const status = typeof raw === 'number' && Number.isInteger(raw) && raw >= 400 && raw <= 599 ? raw : 500;
+  if (status >= 500) return { status, headers: {}, body: problem(status, ext), expected: status !== 500 };
+  // A 4xx carried by the error (http-errors, framework validation) is meant for the client unless `expose` says no.
+  const detail = e.expose !== false && typeof e.message === 'string' && e.message !== '' ? e.message : undefined;
+  const headers = status === 429 ? retryAfterHeader(e.retryAfterMs) : {};
+  return { status, headers, body: problem(status, { ...ext, detail }), expected: true };
+}
+
+/* ------------------------------------------------------------------ rate limit headers */
+
+/** The fields of a rate-limit decision the adapters read (what @org/ratelimit's `consume()` resolves to). */
+export interface DecisionLike {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  resetMs: number;
+  retryAfterMs: number;
+  /** Policy name (RateLimit-Policy). Default `default`. */
+  name?: string;
+  /** Policy window in ms (RateLimit-Policy `w=`). */
+  windowMs?: number;
+  /** Every policy's own decision, for groups of policies. */
+  policies?: readonly DecisionLike[];
+}
+
+/** IETF RateLimit header flavours (the same output as `rateLimitHeaders()` of @org/ratelimit); `none` sends only Retry-After on denial. */
+export type RateLimitHeaderFormat = 'draft-10' | 'draft-7' | 'draft-6' | 'legacy' | 'none';
+
+const sec = (ms: number | undefined): number => (ms === undefined || ms <= 0 ? 0 : Math.ceil(ms / 1000));
+
+/** RateLimit headers for a decision (lower-case names), plus Retry-After (whole seconds, at least 1) when denied. */
+export function rateLimitHeaderPairs(d: DecisionLike, format: RateLimitHeaderFormat): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (format === 'draft-10') {
+    const ps = d.policies ?? [d];
+    let pol = '';
+    let cur = '';
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
+      const sep = i === 0 ? '' : ', ';
+      const name = p.name ?? 'default';
+      pol += `${sep}"${name}";q=${p.limit}${p.windowMs !== undefined ? `;w=${sec(p.windowMs)}` : ''}`;
+      cur += `${sep}"${name}";r=${p.remaining};t=${sec(p.resetMs)}`;
+    }
+    out.push(['ratelimit-policy', pol], ['ratelimit', cur]);
+  } else if (format === 'draft-7') {
+    out.push(
+      ['ratelimit-policy', `${d.limit};w=${sec(d.windowMs)}`],
+      ['ratelimit', `limit=${d.limit}, remaining=${d.remaining}, reset=${sec(d.resetMs)}`],
+    );
+  } else if (format === 'draft-6') {
+    out.push(
+      ['ratelimit-policy', `${d.limit};w=${sec(d.windowMs)}`],
+      ['ratelimit-limit', String(d.limit)],
+      ['ratelimit-remaining', String(d.remaining)],
+      ['ratelimit-reset', String(sec(d.resetMs))],
+    );
+  } else if (format === 'legacy') {
+    out.push(
+      ['x-ratelimit-limit', String(d.limit)],
+      ['x-ratelimit-remaining', String(d.remaining)],
+      ['x-ratelimit-reset', String(Math.ceil((Date.now() + d.resetMs) / 1000))],
+    );
+  }
+  if (!d.allowed) out.push(['retry-after', String(Math.max(1, sec(d.retryAfterMs)))]);
+  return out;
+}
+
+/* ------------------------------------------------------------------ header helpers */
+
+/** Adds tokens to a Vary value without duplicates (case-insensitive); `*` absorbs everything. */
+export function mergeVary(existing: string | undefined, add: readonly string[] | string): string {
+  if (typeof add !== 'string' && add.length === 1 && add[0] !== '*') {
+    // the common cases (Vary: Origin, set once or twice), without splitting anything
+    if (existing === undefined || existing === '') return add[0]!;
+    if (existing.length === add[0]!.length && existing.toLowerCase() === add[0]!.toLowerCase()) return existing;
+  }
+  const tokens = (existing ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (tokens.includes('*')) return '*';
+  const seen = new Set(tokens.map((t) => t.toLowerCase()));
+  for (const raw of typeof add === 'string' ? add.split(',') : add) {
+    const t = raw.trim();
+    if (t === '') continue;
+    if (t === '*') return '*';
+    if (!seen.has(t.toLowerCase())) {
+      seen.add(t.toLowerCase());
+      tokens.push(t);
+    }
+  }
+  return tokens.join(', ');
+}
+
+/** Normalises `[name, value][]`, a Headers-like object with `forEach`, or a record into pairs. */
+export function headerPairs(h: unknown): Array<[string, string]> {
+  if (h === undefined || h === null) return [];
+  if (Array.isArray(h)) return h as Array<[string, string]>;
+  const out: Array<[string, string]> = [];
+  if (
+    typeof (h as { forEach?: unknown }).forEach === 'function' &&
+    typeof (h as { get?: unknown }).get === 'function'
+  ) {
+    (h as { forEach(cb: (v: string, k: string) => void): void }).forEach((v, k) => {
+      out.push([k, v]);
+    });
+    return out;
+  }
+  for (const [k, v] of Object.entries(h as Record<string, unknown>)) if (v !== undefined) out.push([k, String(v)]);
+  return out;
+}
