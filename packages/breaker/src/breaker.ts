@@ -578,15 +578,7 @@ class Breaker<F> implements CircuitBreaker<F> {
   /** Classifies a returned value, records it, and returns it. */
   _afterValue<T>(v: T, epoch: number, t0: number): T {
     const p = this._isResultFailure;
-    let failed = false;
-    if (p !== null) {
-      try {
-        failed = p(v) === true;
-      } catch {
-        failed = true;
-      }
-    }
-    if (failed) this._failure(epoch, t0, undefined, v, false);
+    if (p !== null && judgedFailure(p, v)) this._failure(epoch, t0, undefined, v, false);
     else this._success(epoch, t0);
     return v;
   }
@@ -594,15 +586,7 @@ class Breaker<F> implements CircuitBreaker<F> {
   /** Classifies a thrown error, records it, and returns the fallback's value or rethrows. */
   _afterError(e: unknown, epoch: number, t0: number, useFallback: boolean): unknown {
     const p = this._isFailure;
-    let failed = true;
-    if (p !== null) {
-      try {
-        failed = p(e) === true;
-      } catch {
-        failed = true;
-      }
-    }
-    if (!failed) {
+    if (p !== null && !judgedFailure(p, e)) {
       this._success(epoch, t0);
       throw e;
     }
@@ -935,4 +919,13 @@ class GuardedCall<T, F> {
       }
     } else this.reject(err);
   };
+}
+
+/** Runs a user classifier (`isFailure` / `isResultFailure`); a classifier that throws counts as a failure. */
+function judgedFailure(p: (x: unknown) => boolean, x: unknown): boolean {
+  try {
+    return p(x) === true;
+  } catch {
+    return true;
+  }
 }

@@ -1,1 +1,0 @@
-export * from '@org/adapter-kit/contracts';
