@@ -11,7 +11,7 @@ export type {
   ProblemResponse,
   RateLimitHeaderFormat,
   TrustProxy,
-} from './internal/common.js';
+} from '@org/adapter-kit/common';
 export {
   AdapterError,
   clientIp,
@@ -19,7 +19,7 @@ export {
   problemForError,
   REQUEST_ID_PATTERN,
   STATUS_TITLES,
-} from './internal/common.js';
+} from '@org/adapter-kit/common';
 export type {
   CommonOptions,
   ContextRunner,
@@ -33,7 +33,7 @@ export type {
   RateLimiterLike,
   RateLimitSettings,
   SecurityHeadersLike,
-} from './internal/contracts.js';
+} from '@org/adapter-kit/contracts';
 export type {
   ErrorHandlerOptions,
   ExpressHardeningOptions,

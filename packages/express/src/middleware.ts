@@ -1,4 +1,3 @@
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   bodyTooLarge,
   clientIp,
@@ -14,8 +13,9 @@ import {
   rateLimitHeaderPairs,
   requestTimedOut,
   resolveRequestId,
-} from './internal/common.js';
-import { type CommonOptions, type CorsResultLike, type LoggerLike, resolveOptions } from './internal/contracts.js';
+} from '@org/adapter-kit/common';
+import { type CommonOptions, type CorsResultLike, type LoggerLike, resolveOptions } from '@org/adapter-kit/contracts';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Options of {@link hardening}. Every concern is optional: leave an instance out and that concern is off. */
 export interface ExpressHardeningOptions extends CommonOptions<Request> {}

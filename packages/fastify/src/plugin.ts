@@ -1,12 +1,3 @@
-import type {
-  FastifyError,
-  FastifyInstance,
-  FastifyPluginAsync,
-  FastifyReply,
-  FastifyRequest,
-  onRequestHookHandler,
-} from 'fastify';
-import fp from 'fastify-plugin';
 import {
   clientIp,
   compileTrust,
@@ -21,14 +12,23 @@ import {
   rateLimitHeaderPairs,
   requestTimedOut,
   resolveRequestId,
-} from './internal/common.js';
+} from '@org/adapter-kit/common';
 import {
   type CommonOptions,
   type CorsResultLike,
   type HeaderList,
   type LoggerLike,
   resolveOptions,
-} from './internal/contracts.js';
+} from '@org/adapter-kit/contracts';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+} from 'fastify';
+import fp from 'fastify-plugin';
 
 /**
  * Options of the {@link hardening} plugin. Every concern is optional: leave an instance out and that concern is off.

@@ -1,5 +1,3 @@
-import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
-import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
 import {
   bodyTooLarge,
   clientIp,
@@ -15,14 +13,16 @@ import {
   rateLimitHeaderPairs,
   requestTimedOut,
   resolveRequestId,
-} from './internal/common.js';
+} from '@org/adapter-kit/common';
 import {
   type CommonOptions,
   type CorsResultLike,
   type HeaderList,
   type LoggerLike,
   resolveOptions,
-} from './internal/contracts.js';
+} from '@org/adapter-kit/contracts';
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
+import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
 
 /** Per-request values the middleware sets, read with `c.get('requestId')`, `c.get('cspNonce')`, ... */
 export interface HardeningVariables {
