@@ -78,7 +78,7 @@ export function fileKeyStore(path: string, opts: FileKeyStoreOptions = {}): KeyS
   const dir = dirname(path);
   const base = basename(path);
   const lockPath = `${path}.lock`;
-  const garbage = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-f]+\\.(?:tmp|lock)$`);
+  const escaped = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
   const load = async (): Promise<KeyRecord[]> => {
     let text: string;
@@ -96,47 +96,74 @@ export function fileKeyStore(path: string, opts: FileKeyStoreOptions = {}): KeyS
     }
   };
 
-  const removeGarbage = async (): Promise<void> => {
+  // Temp files and per-process lock files are `<base>.<pid>.<hex>.tmp|lock`; break tokens are `<base>.break.<id>.<n>`.
+  const garbage = new RegExp(`^${escaped}\\.(\\d+)\\.[0-9a-f]+\\.(?:tmp|lock)$`);
+  const breakToken = new RegExp(`^${escaped}\\.break\\.([0-9a-z]+)\\.\\d+$`);
+
+  /** Runs under the lock: removes temp files of dead processes and break tokens of lock instances long gone. */
+  const removeGarbage = async (held: string): Promise<void> => {
     for (const name of await readdir(dir)) {
       const m = garbage.exec(name);
-      if (m && !alive(Number(m[1]))) await unlink(join(dir, name)).catch(() => undefined);
+      const b = m ? null : breakToken.exec(name);
+      // A break token names a lock instance; while we hold the lock, every other instance is gone for good.
+      if ((m && !alive(Number(m[1]))) || (b && b[1] !== held)) await unlink(join(dir, name)).catch(() => undefined);
     }
   };
 
-  const lock = async (): Promise<void> => {
+  /**
+   * Removes the lock instance `stale` (its owner is dead) without ever removing a live owner's lock. Breakers of one
+   * instance serialise on an exclusive break token created with link(); only the token's holder reads the lock file and
+   * unlinks it if it still is that instance. Nobody else can change the lock file meanwhile: its owner is dead, a
+   * normal acquirer only creates it when it is absent, and other breakers wait on the token. A token whose creator
+   * died is skipped (the next number is taken), which is safe because that creator can no longer act.
+   */
+  const breakStale = async (stale: LockOwner, mine: string): Promise<void> => {
+    for (let n = 0; ; n++) {
+      const token = join(dir, `${base}.break.${stale.id}.${n}`);
+      try {
+        await link(mine, token);
+      } catch (e) {
+        if (errCode(e) !== 'EEXIST') throw e;
+        const holder = parseOwner(await readFile(token, 'utf8').catch(() => ''));
+        if (holder && alive(holder.pid)) return; // another process is breaking it; wait for it
+        continue;
+      }
+      try {
+        const current = parseOwner(await readFile(lockPath, 'utf8').catch(() => ''));
+        if (current?.id === stale.id) await unlink(lockPath).catch(() => undefined);
+      } finally {
+        await unlink(token).catch(() => undefined);
+      }
+      return;
+    }
+  };
+
+  /** Takes the cross-process lock; resolves with the id of the lock instance now held. */
+  const lock = async (): Promise<string> => {
     const deadline = Date.now() + lockTimeoutMs;
-    // The lock is created by link() from a fully written temp file, so it always names its owner's pid.
-    const mine = `${path}.${process.pid}.${nodeRandomBytes(6).toString('hex')}.lock`;
-    await writeFileNoSync(mine, String(process.pid));
+    // The lock is created by link() from a fully written file, so it always names its owner: "<pid>:<instance id>".
+    const id = nodeRandomBytes(8).toString('hex');
+    const mine = `${path}.${process.pid}.${id}.lock`;
+    await writeFileNoSync(mine, `${process.pid}:${id}`);
     try {
       for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
         try {
           await link(mine, lockPath);
-          return;
+          return id;
         } catch (e) {
           if (errCode(e) !== 'EEXIST') throw e;
         }
-        const owner = Number(await readFile(lockPath, 'utf8').catch(() => 'NaN'));
-        if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
-          // Owner died holding the lock: move it aside atomically (only one process wins the rename), then retry.
-          const aside = `${path}.${owner}.${nodeRandomBytes(6).toString('hex')}.tmp`;
-          if (
-            await rename(lockPath, aside).then(
-              () => true,
-              () => false,
-            )
-          ) {
-            // Lost a race: another process already replaced the stale lock with its live one. Put it back.
-            const moved = Number(await readFile(aside, 'utf8').catch(() => 'NaN'));
-            if (moved !== owner && alive(moved)) await link(aside, lockPath).catch(() => undefined);
-            await unlink(aside).catch(() => undefined);
-          }
+        const text = await readFile(lockPath, 'utf8').catch((e) => (errCode(e) === 'ENOENT' ? null : ''));
+        if (text === null) continue; // released between our link and our read
+        const owner = parseOwner(text);
+        if (owner && !alive(owner.pid)) {
+          await breakStale(owner, mine);
           continue;
         }
         if (Date.now() >= deadline)
           throw new CryptoError(
             'ERR_KEY_STORE_LOCKED',
-            `fileKeyStore(${path}): lock held by process ${Number.isInteger(owner) ? owner : '?'} for more than ${lockTimeoutMs} ms`,
+            `fileKeyStore(${path}): lock held by process ${owner ? owner.pid : '?'} for more than ${lockTimeoutMs} ms`,
           );
         await sleep(delay);
       }
@@ -147,9 +174,9 @@ export function fileKeyStore(path: string, opts: FileKeyStoreOptions = {}): KeyS
 
   const update = async (fn: (current: KeyRecord[]) => KeyRecord[]): Promise<KeyRecord[]> => {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await lock();
+    const held = await lock();
     try {
-      await removeGarbage();
+      await removeGarbage(held);
       const current = await load();
       const next = checkUpdate('fileKeyStore', current, fn(current.map((r) => ({ ...r, key: r.key.slice() }))));
       await writeFileAtomic(path, serializeKeys(next, fileOpts));
@@ -173,6 +200,19 @@ export function fileKeyStore(path: string, opts: FileKeyStoreOptions = {}): KeyS
       return run;
     },
   };
+}
+
+/** Who holds a lock instance: the owner's pid and the instance id (a lock of an older version holds only a pid). */
+interface LockOwner {
+  pid: number;
+  id: string;
+}
+
+function parseOwner(text: string): LockOwner | null {
+  const m = /^(\d+)(?::([0-9a-f]{16}))?$/.exec(text);
+  if (!m) return null;
+  const pid = Number(m[1]);
+  return pid > 0 ? { pid, id: m[2] ?? `p${pid}` } : null;
 }
 
 async function writeFileNoSync(path: string, text: string): Promise<void> {

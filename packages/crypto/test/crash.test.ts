@@ -14,18 +14,18 @@ afterAll(() => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let children: Record<string, string> = {};
 beforeAll(async () => {
-  children = await bundleChildren(join(root, 'bin'), ['rotate-forever', 'put-forever']);
+  children = await bundleChildren(join(root, 'bin'), ['rotate-forever', 'put-forever', 'die-holding-lock']);
 });
 
 describe('crash safety with real processes killed by SIGKILL mid-write', () => {
-  it('a key file survives 24 kills during rotation (2 writers at a time): loadable, every persisted key present', async () => {
+  it('a key file survives 36 kills during rotation (3 writers at a time): loadable, every persisted key present', async () => {
     const path = join(root, 'keys', 'ring.json');
     const kek = Buffer.alloc(32, 42).toString('base64');
     const persisted = new Set<string>();
     let rotationsSeen = 0;
     let killedInsideUpdate = 0;
     for (let round = 0; round < 12; round++) {
-      const kids = [0, 1].map(() => spawnChild(children['rotate-forever']!, [path], { TEST_KEK: kek }));
+      const kids = [0, 1, 2].map(() => spawnChild(children['rotate-forever']!, [path], { TEST_KEK: kek }));
       await Promise.all(kids.map((k) => k.waitFor('persisted ')));
       await sleep(5 + Math.floor(Math.random() * 60));
       for (const k of kids) k.proc.kill('SIGKILL');
@@ -54,6 +54,34 @@ describe('crash safety with real processes killed by SIGKILL mid-write', () => {
     const keyring = await createKeyring({ store: fileKeyStore(path, { kek, lockTimeoutMs: 2000 }) });
     await keyring.rotate();
     expect(readdirSync(join(root, 'keys'))).toEqual(['ring.json']);
+  });
+
+  it('40 processes dying while they hold the lock, beside 3 live writers: stale locks broken, no live lock ever broken', async () => {
+    const path = join(root, 'keys-stale', 'ring.json');
+    const kek = Buffer.alloc(32, 7).toString('base64');
+    const writers = [0, 1, 2].map(() => spawnChild(children['rotate-forever']!, [path], { TEST_KEK: kek }));
+    await Promise.all(writers.map((k) => k.waitFor('persisted ')));
+    let stale = 0;
+    for (let i = 0; i < 20; i++) {
+      const dying = [0, 1].map(() => spawnChild(children['die-holding-lock']!, [path], { TEST_KEK: kek }));
+      for (const e of await Promise.all(dying.map((k) => k.exited))) {
+        expect(e.signal, e.stderr).toBe('SIGKILL');
+        stale++;
+      }
+    }
+    // Every writer still makes progress after the storm (no wedged lock).
+    const before = writers.map((w) => w.lines.length);
+    for (let t = 0; t < 200 && writers.some((w, i) => w.lines.length <= before[i]!); t++) await sleep(50);
+    expect(writers.map((w, i) => w.lines.length > before[i]!)).toEqual([true, true, true]);
+    for (const w of writers) w.proc.kill('SIGKILL');
+    await Promise.all(writers.map((w) => w.exited));
+    const persisted = new Set(writers.flatMap((w) => w.lines.map((l) => l.split(' ')[1]!)));
+    const stored = await fileKeyStore(path, { kek }).load();
+    const ids = new Set(stored.map((k) => k.id));
+    const lost = [...persisted].filter((id) => !ids.has(id));
+    expect(lost, `${lost.length} of ${persisted.size} persisted keys lost`).toEqual([]);
+    expect(stored.filter((k) => k.state === 'primary')).toHaveLength(1);
+    console.log(`stale locks: ${stale} holders killed with the lock held; ${persisted.size} keys persisted, none lost`);
   });
 
   it('secureStorage survives 6 kills during put: no partial file is ever listed, every completed file reads back', async () => {

@@ -73,6 +73,31 @@ describe('fileKeyStore', () => {
     expect(readdirSync(join(path, '..')).sort()).toEqual(['keys.json']);
   });
 
+  it('breaks a dead owner lock even when an earlier breaker died holding its break token, and cleans every token', async () => {
+    const path = fresh();
+    const store = fileKeyStore(path);
+    await store.update(() => [generateKeyRecord()]);
+    const deadPid = 2 ** 22 + 777;
+    const staleId = '0123456789abcdef';
+    writeFileSync(`${path}.lock`, `${deadPid}:${staleId}`);
+    // A breaker of that lock instance was killed while holding token 0; another left a token for a long-gone instance.
+    writeFileSync(`${path}.break.${staleId}.0`, `${deadPid + 1}:fedcba9876543210`);
+    writeFileSync(`${path}.break.aaaaaaaaaaaaaaaa.3`, `${deadPid + 2}:1111111111111111`);
+    const keys = await store.update((k) => [...k, generateKeyRecord({ state: 'active' })]);
+    expect(keys).toHaveLength(2);
+    expect(readdirSync(join(path, '..')).sort()).toEqual(['keys.json']);
+  });
+
+  it('never breaks a lock whose owner is alive, in the current format either', async () => {
+    const path = fresh();
+    const store = fileKeyStore(path, { lockTimeoutMs: 60 });
+    await store.update(() => [generateKeyRecord()]);
+    writeFileSync(`${path}.lock`, `${process.ppid}:0123456789abcdef`);
+    await expect(store.update((k) => k)).rejects.toThrow(`lock held by process ${process.ppid}`);
+    expect(readFileSync(`${path}.lock`, 'utf8')).toBe(`${process.ppid}:0123456789abcdef`);
+    rmSync(`${path}.lock`);
+  });
+
   it('times out on a lock held by a live process, naming it', async () => {
     const path = fresh();
     const store = fileKeyStore(path, { lockTimeoutMs: 50 });
