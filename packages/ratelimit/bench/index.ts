@@ -14,62 +14,70 @@ const nextKey = () => KEYS[(i = (i + 1) % KEYS.length)]!;
 const LIMIT = 1_000_000_000;
 
 // ---------- memory ----------
-const ours = rateLimiter({ algorithm: 'fixed-window', limit: LIMIT, windowMs: 60_000, store: memoryStore() });
-const oursGcra = rateLimiter({ limit: 100_000, windowMs: 1_000_000_000, store: memoryStore() });
-const rlf = new RateLimiterMemory({ points: LIMIT, duration: 60 });
-const erl = new ErlMemoryStore();
-erl.init({ windowMs: 60_000 } as never);
+// RL_BENCH=redis runs only the Redis section; RL_BENCH_ROUNDS sets its number of interleaved rounds (default 9).
+const only = process.env.RL_BENCH;
+if (only !== 'redis') {
+  const ours = rateLimiter({ algorithm: 'fixed-window', limit: LIMIT, windowMs: 60_000, store: memoryStore() });
+  const oursGcra = rateLimiter({ limit: 100_000, windowMs: 1_000_000_000, store: memoryStore() });
+  const rlf = new RateLimiterMemory({ points: LIMIT, duration: 60 });
+  const erl = new ErlMemoryStore();
+  erl.init({ windowMs: 60_000 } as never);
 
-await compare(
-  'memory store: one decision (async consume)',
-  [
-    { name: 'rate-limiter-flexible Memory', fn: () => rlf.consume(nextKey()) },
-    { name: 'express-rate-limit MemoryStore', fn: () => erl.increment(nextKey()) },
-    { name: '@org/ratelimit fixed-window', fn: () => ours.consume(nextKey()) },
-    { name: '@org/ratelimit gcra', fn: () => oursGcra.consume(nextKey()) },
-  ],
-  { ours: '@org/ratelimit gcra', rival: ['rate-limiter-flexible Memory', 'express-rate-limit MemoryStore'] },
-);
-
-await compare(
-  'memory store: decision + headers (the adapter path, sync)',
-  [
-    { name: 'rate-limiter-flexible Memory', fn: () => rlf.consume(nextKey()) },
-    { name: '@org/ratelimit consumeSync+headers', fn: () => rateLimitHeaders(oursGcra.consumeSync(nextKey())) },
-  ],
-  { ours: '@org/ratelimit consumeSync+headers', rival: 'rate-limiter-flexible Memory' },
-);
-erl.shutdown();
-
-// ---------- bytes per key ----------
-const gc = (globalThis as { gc?: () => void }).gc;
-async function bytesPerKey(label: string, fill: (k: string) => unknown): Promise<void> {
-  const N = 100_000;
-  const keys = Array.from({ length: N }, (_, j) => `bytes-${label}-${j}-${Math.random().toString(36).slice(2, 8)}`);
-  gc?.();
-  const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
-  for (const k of keys) await fill(k);
-  gc?.();
-  const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
-  console.log(
-    `  ${label.padEnd(34)} ${((after - before) / N).toFixed(0).padStart(5)} bytes/key (key strings excluded)`,
+  await compare(
+    'memory store: one decision (async consume)',
+    [
+      { name: 'rate-limiter-flexible Memory', fn: () => rlf.consume(nextKey()) },
+      { name: 'express-rate-limit MemoryStore', fn: () => erl.increment(nextKey()) },
+      { name: '@org/ratelimit fixed-window', fn: () => ours.consume(nextKey()) },
+      { name: '@org/ratelimit gcra', fn: () => oursGcra.consume(nextKey()) },
+    ],
+    { ours: '@org/ratelimit gcra', rival: ['rate-limiter-flexible Memory', 'express-rate-limit MemoryStore'] },
   );
-}
-console.log(`\n## memory per key (100,000 keys${gc ? '' : ', no --expose-gc: rough'})`);
-{
-  const s = memoryStore({ maxKeys: 100_000 });
-  const l = rateLimiter({ limit: 10, windowMs: 600_000, store: s });
-  await bytesPerKey('@org/ratelimit memoryStore', (k) => l.consumeSync(k));
-  const r = new RateLimiterMemory({ points: 10, duration: 600 });
-  await bytesPerKey('rate-limiter-flexible Memory', (k) => r.consume(k));
-  const e = new ErlMemoryStore();
-  e.init({ windowMs: 600_000 } as never);
-  await bytesPerKey('express-rate-limit MemoryStore', (k) => e.increment(k));
-  e.shutdown();
+
+  await compare(
+    'memory store: decision + headers (the adapter path, sync)',
+    [
+      { name: 'rate-limiter-flexible Memory', fn: () => rlf.consume(nextKey()) },
+      { name: '@org/ratelimit consumeSync+headers', fn: () => rateLimitHeaders(oursGcra.consumeSync(nextKey())) },
+    ],
+    { ours: '@org/ratelimit consumeSync+headers', rival: 'rate-limiter-flexible Memory' },
+  );
+  erl.shutdown();
+
+  // ---------- bytes per key ----------
+  const gc = (globalThis as { gc?: () => void }).gc;
+  async function bytesPerKey(label: string, fill: (k: string) => unknown): Promise<void> {
+    const N = 100_000;
+    const keys = Array.from({ length: N }, (_, j) => `bytes-${label}-${j}-${Math.random().toString(36).slice(2, 8)}`);
+    gc?.();
+    const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    for (const k of keys) await fill(k);
+    gc?.();
+    const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    console.log(
+      `  ${label.padEnd(34)} ${((after - before) / N).toFixed(0).padStart(5)} bytes/key (key strings excluded)`,
+    );
+  }
+  console.log(`\n## memory per key (100,000 keys${gc ? '' : ', no --expose-gc: rough'})`);
+  {
+    const s = memoryStore({ maxKeys: 100_000 });
+    const l = rateLimiter({ limit: 10, windowMs: 600_000, store: s });
+    await bytesPerKey('@org/ratelimit memoryStore', (k) => l.consumeSync(k));
+    const r = new RateLimiterMemory({ points: 10, duration: 600 });
+    await bytesPerKey('rate-limiter-flexible Memory', (k) => r.consume(k));
+    const e = new ErlMemoryStore();
+    e.init({ windowMs: 600_000 } as never);
+    await bytesPerKey('express-rate-limit MemoryStore', (k) => e.increment(k));
+    e.shutdown();
+  }
 }
 
 // ---------- redis, 100 concurrent ----------
-const redis = new Redis({ port: 6379 });
+// Fair by construction: every row uses the same ioredis client (one connection, default settings: no auto-pipelining;
+// RL_BENCH_AUTOPIPELINING=1 turns it on for every row alike), the same 100-concurrent bursts and the same key cycle.
+// rate-limiter-flexible runs its own defaults (its Lua via ioredis defineCommand: EVALSHA, SET NX + INCRBY + PTTL);
+// it counts every request, ours never charges a denied one — no request here is denied, so both do their full work.
+const redis = new Redis({ port: 6379, enableAutoPipelining: process.env.RL_BENCH_AUTOPIPELINING === '1' });
 const prefix = `rlbench:${process.pid}:`;
 const oursRedis = rateLimiter({
   algorithm: 'fixed-window',
@@ -88,14 +96,23 @@ const burst = (f: (k: string) => Promise<unknown>) => () => Promise.all(Array.fr
 await oursRedis.consume('warm');
 await oursRedisGcra.consume('warm');
 await rlfRedis.consume('warm');
+// Reference row, not a rate limiter: the same ioredis client sending one EVALSHA of a script that only returns 1, i.e.
+// the client + network + script-call cost every Redis limiter pays before doing any work. No limiter can beat it.
+const floorSha = (await redis.script('LOAD', 'return 1')) as string;
 const res = await compare(
   `redis store: ${C} concurrent decisions per op (one shared ioredis client)`,
   [
     { name: 'rate-limiter-flexible Redis', fn: burst((k) => rlfRedis.consume(k)) },
     { name: '@org/ratelimit fixed-window', fn: burst((k) => oursRedis.consume(k)) },
     { name: '@org/ratelimit gcra', fn: burst((k) => oursRedisGcra.consume(k)) },
+    { name: 'floor: EVALSHA "return 1"', fn: burst((k) => redis.call('EVALSHA', floorSha, '1', k, '1')) },
   ],
-  { ours: '@org/ratelimit gcra', rival: 'rate-limiter-flexible Redis', rounds: 5, roundMs: 300 },
+  {
+    ours: '@org/ratelimit gcra',
+    rival: 'rate-limiter-flexible Redis',
+    rounds: Number(process.env.RL_BENCH_ROUNDS ?? 9),
+    roundMs: 300,
+  },
 );
 for (const r of res) console.log(`  ${r.name}: ${Math.round(r.opsPerSec * C).toLocaleString('en-US')} decisions/s`);
 

@@ -1,5 +1,5 @@
 import { RateLimitError, RateLimitStoreError } from './errors.js';
-import { deadlineQueue } from './internal/deadline.js';
+import { type DeadlineEntry, deadlineQueue } from './internal/deadline.js';
 import {
   ALGO_CODES,
   type Algorithm,
@@ -117,6 +117,13 @@ export interface RateLimiter {
   reset(key: string): Promise<void>;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof RateLimiterEvents>(event: E, listener: (e: RateLimiterEvents[E]) => void): () => void;
+}
+
+/** An asynchronous store call in flight. */
+interface Call extends DeadlineEntry {
+  op: number;
+  resolve: (d: RateLimitDecision) => void;
+  reject: (e: unknown) => void;
 }
 
 /** Public view of a compiled policy. */
@@ -256,12 +263,17 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
 
   let listeners: Array<(e: RateLimiterEvents['storeError']) => void> | null = null;
   const denyCache = cacheMax > 0 ? new Map<string, number>() : null;
+  const storeTimeout = (): RateLimitStoreError =>
+    new RateLimitStoreError('ERR_STORE_TIMEOUT', `ratelimit: store did not answer within ${timeoutMs} ms`);
   const timeouts = runner.sync
     ? null
-    : deadlineQueue(
-        timeoutMs,
-        () => new RateLimitStoreError('ERR_STORE_TIMEOUT', `ratelimit: store did not answer within ${timeoutMs} ms`),
-      );
+    : deadlineQueue<Call>(timeoutMs, (c) => {
+        try {
+          c.resolve(failed(storeTimeout(), c.op));
+        } catch (thrown) {
+          c.reject(thrown);
+        }
+      });
 
   const checkCost = (o: ConsumeOptions | undefined): number => {
     const cost = o?.cost;
@@ -354,14 +366,8 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     denyCache!.set(key, Date.now() + d.retryAfterMs);
   };
 
-  const cacheOk =
-    (op: number, key: string) =>
-    (res: ArrayLike<number>): RateLimitDecision => {
-      const d = toDecision(res);
-      if (op === OP_CONSUME) cacheStore(key, d);
-      return d;
-    };
-
+  const read = runner.read ?? ((v: unknown) => v as ArrayLike<number>);
+  const retry = runner.retry;
   const exec = (op: number, key: string, cost: number): Promise<RateLimitDecision> => {
     if (denyCache !== null) {
       if (op === OP_CONSUME) {
@@ -369,7 +375,7 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
         if (hit !== undefined) return Promise.resolve(hit);
       } else if (op !== OP_PEEK) denyCache.delete(key);
     }
-    let r: ArrayLike<number> | Promise<ArrayLike<number>>;
+    let r: ArrayLike<number> | Promise<unknown>;
     try {
       r = runner.run(op, key, cost);
     } catch (e) {
@@ -384,9 +390,49 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       if (denyCache !== null && op === OP_CONSUME) cacheStore(key, d);
       return Promise.resolve(d);
     }
-    return timeouts.settle(r as Promise<ArrayLike<number>>, denyCache === null ? toDecision : cacheOk(op, key), (e) =>
-      failed(e, op),
-    );
+    const q = timeouts;
+    return new Promise<RateLimitDecision>((resolve, reject) => {
+      const c: Call = { deadline: 0, done: false, op, resolve, reject };
+      q.add(c);
+      let retried = false;
+      const ko = (e: unknown): void => {
+        if (c.done) return;
+        if (!retried && retry !== undefined) {
+          retried = true;
+          let again: Promise<unknown> | undefined;
+          try {
+            again = retry(e, op, key, cost);
+          } catch (e2) {
+            e = e2;
+          }
+          if (again !== undefined) {
+            again.then(ok, ko);
+            return;
+          }
+        }
+        if (!q.settle(c)) return;
+        try {
+          resolve(failed(e, op));
+        } catch (thrown) {
+          reject(thrown);
+        }
+      };
+      const ok = (v: unknown): void => {
+        if (c.done) return;
+        let d: RateLimitDecision;
+        try {
+          d = toDecision(read(v, op, cost));
+        } catch (e) {
+          retried = true;
+          ko(e);
+          return;
+        }
+        q.settle(c);
+        if (denyCache !== null && op === OP_CONSUME) cacheStore(key, d);
+        resolve(d);
+      };
+      (r as Promise<unknown>).then(ok, ko);
+    });
   };
 
   return {

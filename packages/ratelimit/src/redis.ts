@@ -1,6 +1,6 @@
 import { RateLimitStoreError } from './errors.js';
 import { DECIDE_LUA } from './internal/lua.js';
-import { singlePolicyLua } from './internal/lua-single.js';
+import { decodePacked, singlePolicyLua } from './internal/lua-single.js';
 import type { CompiledPolicy } from './internal/policy.js';
 import { sha1Hex } from './internal/sha1.js';
 import type { RateLimitStore, StoreRunner } from './store.js';
@@ -28,9 +28,12 @@ export interface RedisStoreOptions {
 /** The Redis store: one EVALSHA per decision. */
 export interface RedisStore extends RateLimitStore {
   readonly kind: 'redis';
-  /** SHA-1 of the decision script (what EVALSHA sends). */
+  /** SHA-1 of the group decision script (what EVALSHA sends for {@link rateLimiters} groups). */
   readonly scriptSha: string;
-  /** The decision script's source (what EVAL sends after NOSCRIPT); exposed for SCRIPT LOAD at deploy time. */
+  /**
+   * The group decision script's source (what EVAL sends after NOSCRIPT); exposed for SCRIPT LOAD at deploy time.
+   * A single-policy limiter uses its own specialised script, loaded on first use (one EVAL after NOSCRIPT).
+   */
   readonly script: string;
 }
 
@@ -39,15 +42,16 @@ export const REDIS_STORE_DEFAULTS: Readonly<{ prefix: string }> = Object.freeze(
 
 const SHA: string = sha1Hex(DECIDE_LUA);
 
+const badReply = (): RateLimitStoreError =>
+  new RateLimitStoreError('ERR_STORE_REPLY', 'ratelimit: unexpected reply from the Redis decision script');
+
 const toNumbers = (reply: unknown, n: number): ArrayLike<number> => {
-  if (!Array.isArray(reply) || reply.length !== n * 4)
-    throw new RateLimitStoreError('ERR_STORE_REPLY', 'ratelimit: unexpected reply from the Redis decision script');
+  if (!Array.isArray(reply) || reply.length !== n * 4) throw badReply();
   for (let i = 0; i < reply.length; i++) {
     const v = reply[i];
     if (typeof v !== 'number') {
       const v2 = Number(v);
-      if (!Number.isFinite(v2))
-        throw new RateLimitStoreError('ERR_STORE_REPLY', 'ratelimit: unexpected reply from the Redis decision script');
+      if (!Number.isFinite(v2)) throw badReply();
       reply[i] = v2;
     }
   }
@@ -63,6 +67,7 @@ const isNoScript = (e: unknown): boolean => {
  * Creates a Redis store. Every decision (consume, peek, refund, penalty, block, reset — for one limiter or a whole
  * `rateLimiters` group) is one `EVALSHA`; only when Redis answers NOSCRIPT (first use, restart, failover) is the same
  * call retried once with `EVAL`, which also caches the script. The script reads the server's TIME and stores integers.
+ * A single policy's consume sends only the cost and usually gets one packed integer back (see lua-single.ts).
  * @throws {TypeError} when `send` is not a function or `prefix` is not a string.
  */
 export function redisStore(opts: RedisStoreOptions): RedisStore {
@@ -80,54 +85,73 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
   const bind = (policies: readonly CompiledPolicy[]): StoreRunner => {
     const n = policies.length;
     const head = `${prefix}{`;
-    let call: (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number) => Promise<unknown>;
     if (n === 1) {
-      // One policy: a script specialised for it (constants inlined), so a decision sends 3 small arguments.
-      const src = singlePolicyLua(policies[0]!);
+      // One policy: a script specialised for it (constants inlined). A consume sends one argument (the cost) and the
+      // hot path answers with one packed integer (see lua-single.ts).
+      const p = policies[0]!;
+      const src = singlePolicyLua(p);
       const sha = sha1Hex(src);
-      const suffix = `}:${policies[0]!.name}`;
-      call = (cmd, op, key, cost) =>
-        send([
-          cmd,
-          cmd === 'EVALSHA' ? sha : src,
-          '1',
-          head + key + suffix,
-          op === 0 ? '0' : String(op),
-          cost === 1 ? '1' : String(cost),
-          clock ? String(Math.floor(clock())) : '',
-        ]);
-    } else {
-      const nk = String(n);
-      const tail: string[] = [];
-      const suffixes: string[] = [];
-      for (const p of policies) {
-        tail.push(
-          String(p.algo),
-          String(p.limit),
-          String(p.windowMs),
-          String(p.burst),
-          String(p.blockMs),
-          String(p.intervalUs),
-        );
-        suffixes.push(`}:${p.name}`);
-      }
-      call = (cmd, op, key, cost) => {
-        const args: string[] = [cmd, cmd === 'EVALSHA' ? SHA : DECIDE_LUA, nk];
-        for (let k = 0; k < n; k++) args.push(head + key + suffixes[k]!);
-        args.push(String(op), String(cost), clock ? String(Math.floor(clock())) : '');
-        for (let i = 0; i < tail.length; i++) args.push(tail[i]!);
-        return send(args);
+      const suffix = `}:${p.name}`;
+      const out = [0, 0, 0, 0];
+      const call = (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number): Promise<unknown> => {
+        const c = cost === 1 ? '1' : String(cost);
+        if (clock !== undefined)
+          return send([
+            cmd,
+            cmd === 'EVALSHA' ? sha : src,
+            '1',
+            head + key + suffix,
+            c,
+            String(op),
+            String(Math.floor(clock())),
+          ]);
+        if (op === 0) return send([cmd, cmd === 'EVALSHA' ? sha : src, '1', head + key + suffix, c]);
+        return send([cmd, cmd === 'EVALSHA' ? sha : src, '1', head + key + suffix, c, String(op)]);
+      };
+      return {
+        sync: false,
+        run: (op, key, cost) => call('EVALSHA', op, key, cost),
+        read: (reply, _op, cost) => {
+          if (typeof reply === 'number') {
+            if (Number.isInteger(reply) && decodePacked(p, reply, cost, out)) return out;
+            throw badReply();
+          }
+          if (typeof reply === 'string' || typeof reply === 'bigint') {
+            const x = Number(reply);
+            if (Number.isInteger(x) && decodePacked(p, x, cost, out)) return out;
+            throw badReply();
+          }
+          return toNumbers(reply, 1);
+        },
+        retry: (e, op, key, cost) => (isNoScript(e) ? call('EVAL', op, key, cost) : undefined),
       };
     }
-    const parse = (r: unknown): ArrayLike<number> => toNumbers(r, n);
+    const nk = String(n);
+    const tail: string[] = [];
+    const suffixes: string[] = [];
+    for (const p of policies) {
+      tail.push(
+        String(p.algo),
+        String(p.limit),
+        String(p.windowMs),
+        String(p.burst),
+        String(p.blockMs),
+        String(p.intervalUs),
+      );
+      suffixes.push(`}:${p.name}`);
+    }
+    const call = (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number): Promise<unknown> => {
+      const args: string[] = [cmd, cmd === 'EVALSHA' ? SHA : DECIDE_LUA, nk];
+      for (let k = 0; k < n; k++) args.push(head + key + suffixes[k]!);
+      args.push(String(op), String(cost), clock ? String(Math.floor(clock())) : '');
+      for (let i = 0; i < tail.length; i++) args.push(tail[i]!);
+      return send(args);
+    };
     return {
       sync: false,
-      run(op, key, cost) {
-        return call('EVALSHA', op, key, cost).then(parse, (e) => {
-          if (!isNoScript(e)) throw e;
-          return call('EVAL', op, key, cost).then(parse);
-        });
-      },
+      run: (op, key, cost) => call('EVALSHA', op, key, cost),
+      read: (reply) => toNumbers(reply, n),
+      retry: (e, op, key, cost) => (isNoScript(e) ? call('EVAL', op, key, cost) : undefined),
     };
   };
 

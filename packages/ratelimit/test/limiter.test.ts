@@ -9,6 +9,7 @@ import {
   rateLimitHeaders,
   redisStore,
 } from '../src/index.js';
+import { type DeadlineEntry, deadlineQueue } from '../src/internal/deadline.js';
 import { sha1Hex } from '../src/internal/sha1.js';
 
 const clocked = (t0 = 1_700_000_000_000) => {
@@ -123,7 +124,7 @@ describe('rateLimiter', () => {
           sync: false,
           run: (op: number, key: string, cost: number) => {
             calls++;
-            return Promise.resolve(r.run(op, key, cost)).then((x) => Array.from(x));
+            return Promise.resolve(r.run(op, key, cost)).then((x) => Array.from(x as ArrayLike<number>));
           },
         };
       },
@@ -163,6 +164,35 @@ describe('rateLimiter', () => {
   });
 });
 
+describe('deadline queue (per-call timeouts, one timer)', () => {
+  it('drops settled calls at once, keeps those behind a slow one, and expires the slow one on time', async () => {
+    const expired: DeadlineEntry[] = [];
+    const q = deadlineQueue<DeadlineEntry>(60, (e) => expired.push(e));
+    const e1 = { deadline: 0, done: false };
+    const e2 = { deadline: 0, done: false };
+    const e3 = { deadline: 0, done: false };
+    q.add(e1);
+    q.add(e2);
+    q.add(e3);
+    expect([q.pending, q.held]).toEqual([3, 3]);
+    expect(q.settle(e2)).toBe(true);
+    expect([q.pending, q.held]).toEqual([2, 3]); // e2 waits behind e1
+    expect(q.settle(e1)).toBe(true);
+    expect([q.pending, q.held]).toEqual([1, 1]); // e1 and e2 released together
+    expect(q.settle(e1)).toBe(false);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(expired).toEqual([e3]);
+    expect([q.pending, q.held]).toEqual([0, 0]);
+    expect(q.settle(e3)).toBe(false); // a late answer after the timeout is ignored
+    for (let i = 0; i < 10_000; i++) {
+      const e = { deadline: 0, done: false };
+      q.add(e);
+      q.settle(e);
+    }
+    expect(q.held).toBe(0); // nothing kept until its deadline
+  });
+});
+
 describe('redisStore', () => {
   it('sends one EVALSHA with hash-tagged keys, integer args and no client time', async () => {
     const calls: string[][] = [];
@@ -187,6 +217,27 @@ describe('redisStore', () => {
     expect(a[7]).toBe(''); // now: empty, the script reads TIME
     expect(a.every((x) => typeof x === 'string')).toBe(true);
     expect(store.scriptSha).toBe(sha1Hex(store.script));
+    // One policy: its own script; a consume sends only the cost (no op, no client time) and a packed integer comes back.
+    calls.length = 0;
+    const one = redisStore({
+      prefix: 'app:',
+      send: async (a) => {
+        calls.push(a);
+        return 2 * 1_000_000 + 1; // GCRA 10/s: allowed, TAT 1 s ahead of now
+      },
+    });
+    const l = rateLimiter({ limit: 10, windowMs: 1000, name: 's', store: one });
+    expect(await l.consume('user:42', { cost: 3 })).toMatchObject({
+      allowed: true,
+      remaining: 0,
+      resetMs: 1000,
+      retryAfterMs: 0,
+    });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.length).toBe(5);
+    expect([calls[0]![0], calls[0]![2], calls[0]![3], calls[0]![4]]).toEqual(['EVALSHA', '1', 'app:{user:42}:s', '3']);
+    await l.peek('user:42');
+    expect(calls[1]!.slice(3)).toEqual(['app:{user:42}:s', '1', '1']); // cost, op (peek)
     expect(() => redisStore({ send: 1 as never })).toThrow(/send must be a function/);
     expect(() => redisStore({ send: async () => 1, prefix: 'a{' })).toThrow(/prefix must not contain/);
   });

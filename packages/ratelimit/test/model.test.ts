@@ -155,3 +155,82 @@ describe('groups: the Redis group script and the memory store agree', () => {
     );
   });
 });
+
+describe('single policies: the specialised Redis scripts and the memory store agree', () => {
+  const redis = new Redis({ port: 6379 });
+  const prefix = `rltest:single:${process.pid}:${Date.now()}:`;
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+  it('same decisions for random sequences with block, penalty, refund and reset (packed and array replies)', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ALGOS),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.constantFrom(0, 0, 500, 3000),
+        fc.array(
+          fc.record({
+            kind: fc.constantFrom('consume', 'consume', 'consume', 'peek', 'refund', 'penalize', 'block', 'reset'),
+            cost: fc.integer({ min: 1, max: 3 }),
+            dt: fc.integer({ min: 0, max: 1500 }),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
+        async (algorithm, limit, windowMs, burstExtra, blockMs, ops) => {
+          let now = 1_750_000_000_000;
+          const clock = () => now;
+          const policy = { algorithm, limit: limit + 2, windowMs, burst: limit + 2 + burstExtra, blockMs, name: 'p' };
+          const mem = rateLimiter({ ...policy, store: memoryStore({ clock }) });
+          const red = rateLimiter({
+            ...policy,
+            store: redisStore({ send: (a) => redis.call(a[0]!, ...a.slice(1)), prefix, clock }),
+            onStoreError: 'throw',
+          });
+          const key = `s${n++}`;
+          for (const op of ops) {
+            now += op.dt;
+            const run = (l: typeof mem) =>
+              op.kind === 'reset'
+                ? l.reset(key).then(() => null)
+                : op.kind === 'block'
+                  ? l.block(key, op.cost * 700)
+                  : l[op.kind](key, { cost: op.cost });
+            const [m, r] = [await run(mem), await run(red)];
+            expect(r).toEqual(m);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('reads state written in the previous encoding ("a b c blk", all four fields)', async () => {
+    let now = 1_750_000_000_000;
+    const clock = () => now;
+    const send = (a: string[]) => redis.call(a[0]!, ...a.slice(1));
+    // GCRA 10/s: TAT 300 ms ahead of now (3 used of 10) and no block.
+    const gcra = rateLimiter({ limit: 10, windowMs: 1000, name: 'old-g', store: redisStore({ send, prefix, clock }) });
+    await redis.set(`${prefix}{u}:old-g`, `${(now + 300) * 1000} 0 0 0`, 'PX', 60_000);
+    expect(await gcra.peek('u')).toMatchObject({ allowed: true, remaining: 7, resetMs: 300 });
+    // Fixed window with 4 counted and a block that ends in 2 s.
+    const fixed = rateLimiter({
+      algorithm: 'fixed-window',
+      limit: 5,
+      windowMs: 60_000,
+      name: 'old-f',
+      store: redisStore({ send, prefix, clock }),
+    });
+    const ws = now - (now % 60_000);
+    await redis.set(`${prefix}{u}:old-f`, `${ws} 4 0 ${now + 2000}`, 'PX', 120_000);
+    expect(await fixed.consume('u')).toMatchObject({ allowed: false, retryAfterMs: 2000 });
+    now += 2000;
+    expect(await fixed.consume('u')).toMatchObject({ allowed: true, remaining: 0 });
+    // The block has ended: it is no longer written back.
+    expect(await redis.get(`${prefix}{u}:old-f`)).toBe(`${ws} 5`);
+  });
+});

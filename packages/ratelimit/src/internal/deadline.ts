@@ -1,25 +1,47 @@
 /**
- * Per-call timeouts with at most one timer: every call has the same timeout, so deadlines arrive in order and a FIFO
- * plus one re-armed timer covers them all (no timer per call). The timer is unref'd and disarmed when idle.
+ * Per-call timeouts with at most one timer: every call has the same timeout, so deadlines arrive in call order and a
+ * FIFO plus one timer covers them all (no timer per call). The timer is unref'd, re-armed only when it fires, and not
+ * re-armed when nothing is in flight.
+ *
+ * A settled entry is dropped from the head of the FIFO at once (and the caller drops its own references), so the queue
+ * holds only the calls in flight plus settled ones queued behind a slower call — never everything of the last
+ * `timeoutMs`. (Keeping every call's closures alive until its deadline pushed them into the old generation and made
+ * garbage collection the largest client-side cost under load.)
  */
-interface Pending {
+export interface DeadlineEntry {
+  /** Set by {@link DeadlineQueue.add}. */
   deadline: number;
+  /** True once settled (answered, failed or timed out). */
   done: boolean;
-  fail: (e: unknown) => void;
 }
 
-export interface DeadlineQueue {
-  /** Resolves with ok(value of p), or with fail(error) when p rejects or after timeoutMs (fail(onTimeout())). */
-  settle<T, R>(p: Promise<T>, ok: (v: T) => R, fail: (e: unknown) => R): Promise<R>;
-  /** Number of calls in flight (for tests). */
+export interface DeadlineQueue<E extends DeadlineEntry> {
+  /** Starts the clock for `e` (its deadline is now + timeoutMs). */
+  add(e: E): void;
+  /** Marks `e` settled. Returns false when it already was (e.g. it timed out first): then ignore the late answer. */
+  settle(e: E): boolean;
+  /** Entries in flight (for tests). */
   readonly pending: number;
+  /** Entries the FIFO still references, settled ones behind a slower call included (for tests). */
+  readonly held: number;
 }
 
-export function deadlineQueue(timeoutMs: number, onTimeout: () => unknown): DeadlineQueue {
-  let q: Pending[] = [];
+export function deadlineQueue<E extends DeadlineEntry>(timeoutMs: number, expire: (e: E) => void): DeadlineQueue<E> {
+  let q: Array<E | undefined> = [];
   let h = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight = 0;
+
+  const drop = (): void => {
+    while (h < q.length && q[h]!.done) q[h++] = undefined;
+    if (h === q.length) {
+      q.length = 0;
+      h = 0;
+    } else if (h > 1024 && h * 2 > q.length) {
+      q = q.slice(h);
+      h = 0;
+    }
+  };
 
   const sweep = (): void => {
     timer = undefined;
@@ -30,20 +52,12 @@ export function deadlineQueue(timeoutMs: number, onTimeout: () => unknown): Dead
         if (e.deadline > now) break;
         e.done = true;
         inFlight--;
-        e.fail(onTimeout());
+        expire(e);
       }
-      q[h++] = undefined as unknown as Pending;
+      q[h++] = undefined;
     }
-    if (h === q.length) {
-      q = [];
-      h = 0;
-      return;
-    }
-    if (h > 1024 && h * 2 > q.length) {
-      q = q.slice(h);
-      h = 0;
-    }
-    arm(q[h]!.deadline - now);
+    drop();
+    if (h < q.length) arm(q[h]!.deadline - now);
   };
 
   const arm = (ms: number): void => {
@@ -55,41 +69,21 @@ export function deadlineQueue(timeoutMs: number, onTimeout: () => unknown): Dead
     get pending() {
       return inFlight;
     },
-    settle<T, R>(p: Promise<T>, ok: (v: T) => R, fail: (e: unknown) => R): Promise<R> {
-      return new Promise<R>((resolve, reject) => {
-        const e: Pending = {
-          deadline: performance.now() + timeoutMs,
-          done: false,
-          fail: (err) => {
-            try {
-              resolve(fail(err));
-            } catch (thrown) {
-              reject(thrown);
-            }
-          },
-        };
-        q.push(e);
-        inFlight++;
-        if (timer === undefined) arm(timeoutMs);
-        p.then(
-          (v) => {
-            if (e.done) return;
-            e.done = true;
-            inFlight--;
-            try {
-              resolve(ok(v));
-            } catch (thrown) {
-              e.fail(thrown);
-            }
-          },
-          (err) => {
-            if (e.done) return;
-            e.done = true;
-            inFlight--;
-            e.fail(err);
-          },
-        );
-      });
+    get held() {
+      return q.length - h;
+    },
+    add(e) {
+      e.deadline = performance.now() + timeoutMs;
+      q.push(e);
+      inFlight++;
+      if (timer === undefined) arm(timeoutMs);
+    },
+    settle(e) {
+      if (e.done) return false;
+      e.done = true;
+      inFlight--;
+      if (q[h] === e) drop();
+      return true;
     },
   };
 }

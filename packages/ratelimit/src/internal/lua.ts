@@ -1,11 +1,33 @@
 /**
- * The Redis decision script: mirrors policy.ts (normalize, tryConsume, adjust, view) so both stores give identical
- * answers. One call decides every policy of a group atomically; state is one string per policy key:
- * "a b c blockUntil" written with %d (exact 64-bit integers; tostring would round past 14 digits, %.0f is slower).
+ * Lua that reads a state string (variable `raw`) into a, b, c, blk. The encoding, shared by the group script below and
+ * the single-policy scripts (lua-single.ts), so either reads the other's keys: the integers "a b c blk" separated by spaces, written with %d (exact 64-bit; tostring
+ * would round past 14 digits), trailing zeros left out — so GCRA's state is one integer ("tat"), a fixed window's
+ * "start count". A block that has already ended reads as 0.
+ */
+export const PARSE_STATE_LUA: string = `a = tonumber(raw)
+  if a then b, c, blk = 0, 0, 0 else
+    local x, y, z, w = string.match(raw, '^(%S+) ?(%S*) ?(%S*) ?(%S*)$')
+    a, b, c, blk = tonumber(x), tonumber(y) or 0, tonumber(z) or 0, tonumber(w) or 0
+    if blk <= now then blk = 0 end
+  end`;
+
+/** Lua function enc(a, b, c, blk) -> state string (see PARSE_STATE_LUA). */
+export const ENCODE_STATE_LUA: string = `local function enc(a, b, c, blk)
+  if blk ~= 0 then return string.format('%d %d %d %d', a, b, c, blk) end
+  if c ~= 0 then return string.format('%d %d %d', a, b, c) end
+  if b ~= 0 then return string.format('%d %d', a, b) end
+  return string.format('%d', a)
+end`;
+
+/**
+ * The Redis decision script for groups: mirrors policy.ts (normalize, tryConsume, adjust, view) so both stores give
+ * identical answers. One call decides every policy of a group atomically; state is one string per policy key in the
+ * encoding of PARSE_STATE_LUA (shared with the single-policy scripts of lua-single.ts, so both read each other's keys).
  * KEYS: one per policy. ARGV: op, cost, now ('' = server TIME), then per policy: algo limit windowMs burst blockMs intervalUs.
  * Reply: 4 integers per policy: allowed, remaining, resetMs, retryAfterMs.
  */
-export const DECIDE_LUA: string = `local op = tonumber(ARGV[1])
+export const DECIDE_LUA: string = `${ENCODE_STATE_LUA}
+local op = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 -- With a caller-supplied clock (simulations, tests) Redis expiry still runs on real time, so keys are kept 60 s longer:
@@ -85,7 +107,7 @@ local function finish(k, p, s, allowed, retry, write)
   if remaining < 0 then remaining = 0 end
   if write then
     if ttl > 0 then
-      redis.call('SET', KEYS[k], string.format('%d %d %d %d', s[1], s[2], s[3], s[4]), 'PX', ttl + pad)
+      redis.call('SET', KEYS[k], enc(s[1], s[2], s[3], s[4]), 'PX', ttl + pad)
     else
       redis.call('DEL', KEYS[k])
     end
@@ -102,8 +124,9 @@ for k = 1, n do
   local raw = redis.call('GET', KEYS[k])
   local s
   if raw then
-    local a, b, c, blk = string.match(raw, '^(%S+) (%S+) (%S+) (%S+)$')
-    s = { tonumber(a), tonumber(b), tonumber(c), tonumber(blk) }
+    local a, b, c, blk
+    ${PARSE_STATE_LUA.replace(/\n/g, '\n  ')}
+    s = { a, b, c, blk }
     if algo == 0 then
       if s[1] < now * 1000 then s[1] = now * 1000 end
     elseif algo == 2 then
