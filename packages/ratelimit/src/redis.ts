@@ -1,8 +1,9 @@
 import { RateLimitStoreError } from './errors.js';
 import { DECIDE_LUA } from './internal/lua.js';
-import { decodePacked, singlePolicyLua } from './internal/lua-single.js';
+import { batchPolicyLua, decodePacked, singlePolicyLua } from './internal/lua-single.js';
 import type { CompiledPolicy } from './internal/policy.js';
 import { sha1Hex } from './internal/sha1.js';
+import { keySlot } from './internal/slot.js';
 import type { RateLimitStore, StoreRunner } from './store.js';
 
 /**
@@ -23,9 +24,24 @@ export interface RedisStoreOptions {
    * clocks agree. Set only for simulations and tests.
    */
   clock?: () => number;
+  /**
+   * Automatic batching (default true): single-policy decisions issued in the same tick whose keys fall in the same
+   * Redis Cluster hash slot are sent as one EVALSHA of a batch script (at most {@link REDIS_BATCH_MAX} per command),
+   * flushed at the end of the current microtask queue — never on a timer. `false`: one EVALSHA per decision.
+   */
+  batch?: boolean;
+  /**
+   * Group batches by Redis Cluster hash slot (default true), so every batch command touches one slot, as Redis
+   * Cluster requires. `false` (a standalone server, or Sentinel: one node holds every key): one batch per tick for
+   * all keys — far fewer commands when concurrent decisions are on different keys. Ignored when `batch` is false.
+   */
+  cluster?: boolean;
 }
 
-/** The Redis store: one EVALSHA per decision. */
+/** Most decisions sent in one batch command; more in the same tick and slot go out as several commands. */
+export const REDIS_BATCH_MAX = 256;
+
+/** The Redis store: one EVALSHA per decision, or per batch of same-slot decisions of one tick (see `batch`). */
 export interface RedisStore extends RateLimitStore {
   readonly kind: 'redis';
   /** SHA-1 of the group decision script (what EVALSHA sends for {@link rateLimiters} groups). */
@@ -65,10 +81,13 @@ const isNoScript = (e: unknown): boolean => {
 
 /**
  * Creates a Redis store. Every decision (consume, peek, refund, penalty, block, reset — for one limiter or a whole
- * `rateLimiters` group) is one `EVALSHA`; only when Redis answers NOSCRIPT (first use, restart, failover) is the same
- * call retried once with `EVAL`, which also caches the script. The script reads the server's TIME and stores integers.
- * A single policy's consume sends only the cost and usually gets one packed integer back (see lua-single.ts).
- * @throws {TypeError} when `send` is not a function or `prefix` is not a string.
+ * `rateLimiters` group) is one `EVALSHA`, except that by default (`batch`) a single policy's decisions issued in the
+ * same tick are sent together, one `EVALSHA` of a batch script per Redis Cluster hash slot (or per tick with
+ * `cluster: false`), at most {@link REDIS_BATCH_MAX} each, flushed by a microtask (never a timer). Only when Redis
+ * answers NOSCRIPT (first use, restart, failover) is the same command retried once with `EVAL`, which also caches the
+ * script. The scripts read the server's TIME and store integers. A single policy's consume sends only the cost and
+ * usually gets one packed integer back (see lua-single.ts).
+ * @throws {TypeError} when `send` is not a function, `prefix` is not a string, or `batch` / `cluster` is not a boolean.
  */
 export function redisStore(opts: RedisStoreOptions): RedisStore {
   const send = opts?.send;
@@ -81,6 +100,10 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
   const clock = opts.clock;
   if (clock !== undefined && typeof clock !== 'function')
     throw new TypeError('redisStore: clock must be a function returning milliseconds');
+  const batching = opts.batch ?? true;
+  if (typeof batching !== 'boolean') throw new TypeError(`redisStore: batch must be a boolean, got ${typeof batching}`);
+  const cluster = opts.cluster ?? true;
+  if (typeof cluster !== 'boolean') throw new TypeError(`redisStore: cluster must be a boolean, got ${typeof cluster}`);
 
   const bind = (policies: readonly CompiledPolicy[]): StoreRunner => {
     const n = policies.length;
@@ -93,7 +116,7 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
       const sha = sha1Hex(src);
       const suffix = `}:${p.name}`;
       const out = [0, 0, 0, 0];
-      const call = (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number): Promise<unknown> => {
+      const call = (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number, now?: number): Promise<unknown> => {
         const c = cost === 1 ? '1' : String(cost);
         if (clock !== undefined)
           return send([
@@ -103,28 +126,31 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
             head + key + suffix,
             c,
             String(op),
-            String(Math.floor(clock())),
+            String(now ?? Math.floor(clock())),
           ]);
         if (op === 0) return send([cmd, cmd === 'EVALSHA' ? sha : src, '1', head + key + suffix, c]);
         return send([cmd, cmd === 'EVALSHA' ? sha : src, '1', head + key + suffix, c, String(op)]);
       };
-      return {
-        sync: false,
-        run: (op, key, cost) => call('EVALSHA', op, key, cost),
-        read: (reply, _op, cost) => {
-          if (typeof reply === 'number') {
-            if (Number.isInteger(reply) && decodePacked(p, reply, cost, out)) return out;
-            throw badReply();
-          }
-          if (typeof reply === 'string' || typeof reply === 'bigint') {
-            const x = Number(reply);
-            if (Number.isInteger(x) && decodePacked(p, x, cost, out)) return out;
-            throw badReply();
-          }
-          return toNumbers(reply, 1);
-        },
-        retry: (e, op, key, cost) => (isNoScript(e) ? call('EVAL', op, key, cost) : undefined),
+      const read = (reply: unknown, _op: number, cost: number): ArrayLike<number> => {
+        if (typeof reply === 'number') {
+          if (Number.isInteger(reply) && decodePacked(p, reply, cost, out)) return out;
+          throw badReply();
+        }
+        if (typeof reply === 'string' || typeof reply === 'bigint') {
+          const x = Number(reply);
+          if (Number.isInteger(x) && decodePacked(p, x, cost, out)) return out;
+          throw badReply();
+        }
+        return toNumbers(reply, 1);
       };
+      if (!batching)
+        return {
+          sync: false,
+          run: (op, key, cost) => call('EVALSHA', op, key, cost),
+          read,
+          retry: (e, op, key, cost) => (isNoScript(e) ? call('EVAL', op, key, cost) : undefined),
+        };
+      return batchedRunner(send, batchPolicyLua(p), head, suffix, clock, cluster, call, read);
     }
     const nk = String(n);
     const tail: string[] = [];
@@ -156,4 +182,145 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
   };
 
   return { kind: 'redis', scriptSha: SHA, script: DECIDE_LUA, bind };
+}
+
+/** Decisions of one tick for one slot, waiting for the microtask that sends them. */
+interface Batch {
+  keys: string[];
+  ops: number[];
+  costs: number[];
+  nows: number[];
+  resolves: Array<(v: unknown) => void>;
+  rejects: Array<(e: unknown) => void>;
+}
+
+/**
+ * A single-policy runner that batches: `run` queues the decision in its slot's batch and, for the first decision of a
+ * tick, queues one microtask that sends every batch. A batch of one is sent as the plain single call (same command as
+ * `batch: false`); larger ones as one EVALSHA of the batch script (EVAL once after NOSCRIPT). A full batch
+ * ({@link REDIS_BATCH_MAX}) is sent at once. A failed command fails every decision in it with the same error; NOSCRIPT is
+ * handled here, so the limiter's `retry` is not offered a second attempt.
+ */
+function batchedRunner(
+  send: RedisSend,
+  batchSrc: string,
+  head: string,
+  suffix: string,
+  clock: (() => number) | undefined,
+  cluster: boolean,
+  single: (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number, now?: number) => Promise<unknown>,
+  read: (reply: unknown, op: number, cost: number) => ArrayLike<number>,
+): StoreRunner {
+  const batchSha = sha1Hex(batchSrc);
+  const stride = clock === undefined ? '2' : '3';
+  let pending: Map<number, Batch> | null = null;
+
+  const fail = (b: Batch, e: unknown): void => {
+    for (let i = 0; i < b.rejects.length; i++) b.rejects[i]!(e);
+  };
+
+  const sendSingle = (b: Batch): void => {
+    const op = b.ops[0]!;
+    const key = b.keys[0]!;
+    const cost = b.costs[0]!;
+    const now = b.nows[0];
+    const resolve = b.resolves[0]!;
+    const reject = b.rejects[0]!;
+    let r: Promise<unknown>;
+    try {
+      r = single('EVALSHA', op, key, cost, now);
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    r.then(resolve, (e: unknown) => {
+      if (!isNoScript(e)) {
+        reject(e);
+        return;
+      }
+      try {
+        single('EVAL', op, key, cost, now).then(resolve, reject);
+      } catch (e2) {
+        reject(e2);
+      }
+    });
+  };
+
+  const sendBatch = (b: Batch): void => {
+    const n = b.keys.length;
+    if (n === 1) {
+      sendSingle(b);
+      return;
+    }
+    const args: string[] = ['EVALSHA', batchSha, String(n)];
+    for (let i = 0; i < n; i++) args.push(head + b.keys[i]! + suffix);
+    args.push(stride);
+    for (let i = 0; i < n; i++) {
+      args.push(String(b.costs[i]!), String(b.ops[i]!));
+      if (clock !== undefined) args.push(String(b.nows[i]!));
+    }
+    const done = (reply: unknown): void => {
+      if (!Array.isArray(reply) || reply.length !== n) {
+        fail(b, badReply());
+        return;
+      }
+      for (let i = 0; i < n; i++) b.resolves[i]!(reply[i]);
+    };
+    let r: Promise<unknown>;
+    try {
+      r = send(args);
+    } catch (e) {
+      fail(b, e);
+      return;
+    }
+    r.then(done, (e: unknown) => {
+      if (!isNoScript(e)) {
+        fail(b, e);
+        return;
+      }
+      // A new array: the client may still hold the first one.
+      const again = args.slice();
+      again[0] = 'EVAL';
+      again[1] = batchSrc;
+      try {
+        send(again).then(done, (e2: unknown) => fail(b, e2));
+      } catch (e2) {
+        fail(b, e2);
+      }
+    });
+  };
+
+  const flush = (): void => {
+    const m = pending!;
+    pending = null;
+    for (const b of m.values()) sendBatch(b);
+  };
+
+  return {
+    sync: false,
+    run: (op, key, cost) =>
+      new Promise<unknown>((resolve, reject) => {
+        if (pending === null) {
+          pending = new Map();
+          queueMicrotask(flush);
+        }
+        const slot = cluster ? keySlot(head + key + suffix) : 0;
+        let b = pending.get(slot);
+        if (b === undefined) {
+          b = { keys: [], ops: [], costs: [], nows: [], resolves: [], rejects: [] };
+          pending.set(slot, b);
+        }
+        b.keys.push(key);
+        b.ops.push(op);
+        b.costs.push(cost);
+        if (clock !== undefined) b.nows.push(Math.floor(clock()));
+        b.resolves.push(resolve);
+        b.rejects.push(reject);
+        if (b.keys.length === REDIS_BATCH_MAX) {
+          pending.delete(slot);
+          sendBatch(b);
+        }
+      }),
+    read,
+  };
 }

@@ -17,6 +17,49 @@ const PACK_LIMIT = 2 ** 51;
  * window, values too large to pack) answers with the 4 integers allowed, remaining, resetMs, retryAfterMs.
  */
 export function singlePolicyLua(p: CompiledPolicy): string {
+  return `local cost, op, now = tonumber(ARGV[1]), tonumber(ARGV[2]) or 0, tonumber(ARGV[3])
+local pad = 60000
+if not now then
+  pad = 0
+  local t = redis.call('TIME')
+  now = t[1] * 1000 + math.floor(t[2] / 1000)
+end
+local K = KEYS[1]
+${decideBody(p)}`;
+}
+
+/**
+ * The batch form of {@link singlePolicyLua}: decides every key of KEYS in order, each exactly as the single script
+ * would (same body, run as a function per decision), and replies with an array holding each decision's reply (a packed
+ * integer or the 4 integers).
+ *
+ * ARGV[1] is the stride: 2 (each decision sends cost, op; one server TIME read for the whole batch) or 3 (cost, op,
+ * now in ms: the store's `clock` override). Then the decisions' arguments, in KEYS order.
+ */
+export function batchPolicyLua(p: CompiledPolicy): string {
+  return `local S = tonumber(ARGV[1])
+local T = nil
+if S == 2 then
+  local t = redis.call('TIME')
+  T = t[1] * 1000 + math.floor(t[2] / 1000)
+end
+local function decide(K, cost, op, now, pad)
+${decideBody(p)}end
+local out = {}
+for i = 1, #KEYS do
+  local j = 2 + (i - 1) * S
+  if S == 2 then
+    out[i] = decide(KEYS[i], tonumber(ARGV[j]), tonumber(ARGV[j + 1]), T, 0)
+  else
+    out[i] = decide(KEYS[i], tonumber(ARGV[j]), tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), 60000)
+  end
+end
+return out
+`;
+}
+
+/** The decision of one key: expects locals K, cost, op, now, pad; returns the reply (see {@link singlePolicyLua}). */
+function decideBody(p: CompiledPolicy): string {
   const W = p.windowMs;
   const L = p.limit;
   const cap = p.algo === GCRA || p.algo === TOKEN ? p.burst : p.limit;
@@ -91,15 +134,7 @@ if b > 0 then reset = ${2 * W} - el elseif c > 0 then reset = ${W} - el end`;
   return v * 2
 end
 `;
-  return `local cost, op, now = tonumber(ARGV[1]), tonumber(ARGV[2]) or 0, tonumber(ARGV[3])
-local pad = 60000
-if not now then
-  pad = 0
-  local t = redis.call('TIME')
-  now = t[1] * 1000 + math.floor(t[2] / 1000)
-end
-local K = KEYS[1]
-if op == 5 then
+  return `if op == 5 then
   redis.call('DEL', K)
   return { 1, ${cap}, 0, 0 }
 end

@@ -1,0 +1,369 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as fc from 'fast-check';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Algorithm,
+  memoryStore,
+  type RateLimitDecision,
+  type RateLimiter,
+  REDIS_BATCH_MAX,
+  rateLimiter,
+  redisStore,
+} from '../src/index.js';
+import { keySlot } from '../src/internal/slot.js';
+
+// Private throwaway redis-servers on random ports (one cluster-enabled, for CLUSTER KEYSLOT; one fresh, for NOSCRIPT).
+// The shared server on 6379 only gets keys under this file's own prefix.
+const servers: ChildProcess[] = [];
+const dirs: string[] = [];
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+async function startRedis(extra: string[] = [], at?: number): Promise<{ port: number; proc: ChildProcess }> {
+  const port = at ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'rl-batch-'));
+  dirs.push(dir);
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  servers.push(proc);
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+  return { port, proc };
+}
+const stop = (c: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
+  });
+afterAll(async () => {
+  for (const s of servers) await stop(s);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('keySlot', () => {
+  it('matches published CLUSTER KEYSLOT values', () => {
+    // redis.io CLUSTER KEYSLOT docs and the cluster spec examples.
+    expect(keySlot('somekey')).toBe(11058);
+    expect(keySlot('foo{hash_tag}')).toBe(2515);
+    expect(keySlot('foo')).toBe(12182);
+    expect(keySlot('bar')).toBe(5061);
+    expect(keySlot('hello')).toBe(866);
+    expect(keySlot('{user1000}.following')).toBe(keySlot('{user1000}.followers'));
+  });
+
+  it('matches a real cluster-enabled redis-server for random keys (braces, empty tags, non-ASCII)', async () => {
+    const { port } = await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf']);
+    const r = new Redis({ port });
+    try {
+      const part = fc.string({
+        unit: fc.constantFrom('a', 'b', '{', '}', ':', '0', 'é', '€', '😀', 'z'),
+        maxLength: 8,
+      });
+      const keys = fc.sample(fc.oneof(part, fc.string({ unit: 'binary', maxLength: 12 })), 400);
+      keys.push('rl:{user:42}:default', 'a{}b', '{}x', 'rl:{a}b}:x', '{', '}{', 'x{y', '{{a}}', '');
+      for (const k of keys) {
+        const want = await r.call('CLUSTER', 'KEYSLOT', k);
+        expect([k, keySlot(k)]).toEqual([k, want]);
+      }
+    } finally {
+      r.disconnect();
+    }
+  });
+});
+
+const ALGOS: Algorithm[] = ['gcra', 'fixed-window', 'token-bucket', 'sliding-window'];
+
+describe('batching on the shared Redis', () => {
+  const redis = new Redis({ port: 6379 });
+  const prefix = `rltest:batch:${process.pid}:${Date.now()}:`;
+  const send = (a: string[]) => redis.call(a[0]!, ...a.slice(1));
+  beforeAll(() => redis.ping());
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('one EVALSHA per cluster slot for decisions of one tick; same results as sequential decisions', async () => {
+    for (const algorithm of ALGOS) {
+      let now = 1_750_000_000_000;
+      const clock = () => now;
+      const sent: string[][] = [];
+      const store = redisStore({
+        send: (a) => {
+          sent.push(a);
+          return send(a);
+        },
+        prefix: `${prefix}a:`,
+        clock,
+      });
+      const opts = { algorithm, limit: 20, windowMs: 10_000, name: 'x' } as const;
+      const ours = rateLimiter({ ...opts, store, onStoreError: 'throw' });
+      const ref = rateLimiter({ ...opts, store: memoryStore({ clock }) });
+      const unbatched = rateLimiter({
+        ...opts,
+        store: redisStore({ send, prefix: `${prefix}u:`, clock, batch: false }),
+        onStoreError: 'throw',
+      });
+      // 30 decisions on one key interleaved with 1..2 decisions on 40 other keys, all in one tick.
+      const keys: string[] = [];
+      for (let i = 0; i < 40; i++) keys.push(`${algorithm}:same`, `${algorithm}:k${i}`, `${algorithm}:same`);
+      keys.push(`${algorithm}:k3`, `${algorithm}:k7`);
+      const got = await Promise.all(keys.map((k) => ours.consume(k)));
+      const slots = new Map<number, string[]>();
+      for (const k of keys) {
+        const full = `${prefix}a:{${k}}:x`;
+        slots.set(keySlot(full), [...(slots.get(keySlot(full)) ?? []), full]);
+      }
+      // One EVALSHA per slot; a fresh script may get NOSCRIPT, then that batch is re-sent once with EVAL.
+      const shas = sent.filter((a) => a[0] === 'EVALSHA');
+      const evals = sent.filter((a) => a[0] === 'EVAL');
+      expect(shas.length).toBe(slots.size);
+      expect(evals.length).toBeLessThanOrEqual(slots.size);
+      const shaKeys = shas.map((a) => a.slice(3).join(' '));
+      for (const a of evals) expect(shaKeys).toContain(a.slice(3).join(' '));
+      expect(slots.size).toBeGreaterThan(30);
+      for (const a of sent) {
+        const n = Number(a[2]);
+        const batchKeys = a.slice(3, 3 + n);
+        expect(batchKeys).toEqual(slots.get(keySlot(batchKeys[0]!)));
+      }
+      expect(shas.filter((a) => Number(a[2]) > 1).length).toBeGreaterThan(0);
+      const want: RateLimitDecision[] = [];
+      const plain: RateLimitDecision[] = [];
+      for (const k of keys) {
+        want.push(await ref.consume(k));
+        plain.push(await unbatched.consume(k));
+      }
+      expect(got).toEqual(want);
+      expect(got).toEqual(plain);
+      expect(got.filter((d, i) => keys[i] === `${algorithm}:same` && d.allowed).length).toBe(20);
+      now += 1;
+    }
+  });
+
+  it('random mixes of consume/peek/refund/penalize/block/reset issued in one tick equal the same calls in order', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ALGOS),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 0, max: 2000 }),
+        fc.array(
+          fc.array(
+            fc.record({
+              kind: fc.constantFrom('consume', 'consume', 'consume', 'peek', 'refund', 'penalize', 'block', 'reset'),
+              key: fc.constantFrom('a', 'a', 'b', 'c'),
+              cost: fc.integer({ min: 1, max: 2 }),
+            }),
+            { minLength: 1, maxLength: 30 },
+          ),
+          { minLength: 1, maxLength: 4 },
+        ),
+        fc.integer({ min: 0, max: 2000 }),
+        async (algorithm, limit, windowMs, blockMs, ticks, dt) => {
+          let now = 1_750_000_000_000;
+          const clock = () => now;
+          const tag = `p${n++}`;
+          const opts = { algorithm, limit: limit + 1, windowMs, blockMs, name: 'y' };
+          const ours = rateLimiter({ ...opts, store: redisStore({ send, prefix, clock }), onStoreError: 'throw' });
+          const ref = rateLimiter({ ...opts, store: memoryStore({ clock }) });
+          type O = (typeof ticks)[number][number];
+          const run = (l: RateLimiter, o: O): Promise<RateLimitDecision | undefined> => {
+            const k = `${tag}:${o.key}`;
+            switch (o.kind) {
+              case 'consume':
+                return l.consume(k, { cost: o.cost });
+              case 'peek':
+                return l.peek(k, { cost: o.cost });
+              case 'refund':
+                return l.refund(k, { cost: o.cost });
+              case 'penalize':
+                return l.penalize(k, { cost: o.cost });
+              case 'block':
+                return l.block(k, o.cost * 700);
+              default:
+                return l.reset(k).then(() => undefined);
+            }
+          };
+          for (const ops of ticks) {
+            const got = await Promise.all(ops.map((o) => run(ours, o)));
+            const want: Array<RateLimitDecision | undefined> = [];
+            for (const o of ops) want.push(await run(ref, o));
+            expect(got).toEqual(want);
+            now += dt;
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it(`caps a batch at ${REDIS_BATCH_MAX} decisions and still admits exactly the limit (server time)`, async () => {
+    for (const client of ['ioredis', 'node-redis'] as const) {
+      const c = client === 'node-redis' ? createClient({ url: 'redis://127.0.0.1:6379' }) : null;
+      await c?.connect();
+      const sizes: number[] = [];
+      const store = redisStore({
+        send: (a) => {
+          sizes.push(Number(a[2]));
+          return c ? c.sendCommand(a) : send(a);
+        },
+        prefix,
+      });
+      const l = rateLimiter({
+        algorithm: 'fixed-window',
+        limit: 100,
+        windowMs: 86_400_000,
+        store,
+        onStoreError: 'throw',
+      });
+      const all = await Promise.all(Array.from({ length: 600 }, () => l.consume(`cap-${client}`)));
+      expect(sizes).toEqual([REDIS_BATCH_MAX, REDIS_BATCH_MAX, 600 - 2 * REDIS_BATCH_MAX]);
+      expect(all.filter((d) => d.allowed).length).toBe(100);
+      expect(all.slice(0, 100).every((d) => d.allowed)).toBe(true);
+      expect(all.map((d) => d.remaining).slice(0, 101)).toEqual([...Array.from({ length: 100 }, (_, i) => 99 - i), 0]);
+      await c?.close();
+    }
+  });
+
+  it('cluster: false sends one batch per tick across slots, with the same results', async () => {
+    const sent: string[][] = [];
+    let now = 1_750_000_000_000;
+    const clock = () => now;
+    const store = redisStore({
+      send: (a) => {
+        sent.push(a);
+        return send(a);
+      },
+      prefix: `${prefix}c:`,
+      clock,
+      cluster: false,
+    });
+    const opts = { algorithm: 'gcra', limit: 3, windowMs: 1000 } as const;
+    const l = rateLimiter({ ...opts, store, onStoreError: 'throw' });
+    const ref = rateLimiter({ ...opts, store: memoryStore({ clock }) });
+    const keys = Array.from({ length: 50 }, (_, i) => `k${i % 10}`);
+    const got = await Promise.all(keys.map((k) => l.consume(k)));
+    expect(new Set(keys.map((k) => keySlot(`{${k}}`))).size).toBe(10);
+    expect(sent.filter((a) => a[0] === 'EVALSHA').map((a) => a[2])).toEqual(['50']);
+    const want: RateLimitDecision[] = [];
+    for (const k of keys) want.push(await ref.consume(k));
+    expect(got).toEqual(want);
+    now += 1;
+    expect(() => redisStore({ send, cluster: 'no' as never })).toThrow(/cluster must be a boolean/);
+  });
+
+  it('batch: false sends one EVALSHA per decision', async () => {
+    const sent: string[][] = [];
+    const store = redisStore({
+      send: (a) => {
+        sent.push(a);
+        return send(a);
+      },
+      prefix,
+      batch: false,
+    });
+    const l = rateLimiter({ limit: 10, windowMs: 1000, store, onStoreError: 'throw' });
+    await Promise.all(Array.from({ length: 12 }, () => l.consume('unbatched')));
+    expect(sent.length).toBe(12);
+    expect(sent.every((a) => a[0] === 'EVALSHA' && a[2] === '1')).toBe(true);
+    expect(() => redisStore({ send, batch: 1 as never })).toThrow(/batch must be a boolean/);
+  });
+});
+
+describe('batch faults', () => {
+  it('EVAL only after NOSCRIPT for the batch script; an outage fails every decision of a batch per onStoreError', async () => {
+    const { port } = await startRedis();
+    let proc = servers[servers.length - 1]!;
+    const redis = new Redis({ port, maxRetriesPerRequest: 1, retryStrategy: () => 50, enableOfflineQueue: false });
+    redis.on('error', () => {});
+    await new Promise((r) => redis.once('ready', r));
+    try {
+      const sent: string[] = [];
+      const store = redisStore({
+        send: (a) => {
+          sent.push(`${a[0]} ${a[2]}`);
+          return redis.call(a[0]!, ...a.slice(1));
+        },
+      });
+      const allow = rateLimiter({ limit: 5, windowMs: 60_000, store, timeoutMs: 300, onStoreError: 'allow' });
+      const deny = rateLimiter({ limit: 5, windowMs: 60_000, store, timeoutMs: 300, onStoreError: 'deny' });
+      const first = await Promise.all(Array.from({ length: 7 }, () => allow.consume('n')));
+      expect(sent).toEqual(['EVALSHA 7', 'EVAL 7']);
+      expect(first.map((d) => [d.allowed, d.source])).toEqual([
+        ...Array.from({ length: 5 }, () => [true, 'store']),
+        [false, 'store'],
+        [false, 'store'],
+      ]);
+      await Promise.all(Array.from({ length: 3 }, () => allow.consume('m')));
+      expect(sent.slice(2)).toEqual(['EVALSHA 3']);
+
+      await stop(proc);
+      const down = await Promise.all([
+        ...Array.from({ length: 4 }, () => allow.consume('n')),
+        ...Array.from({ length: 4 }, () => deny.consume('n')),
+      ]);
+      expect(down.slice(0, 4).every((d) => d.allowed && d.source === 'store-error')).toBe(true);
+      expect(down.slice(4).every((d) => !d.allowed && d.source === 'store-error' && d.retryAfterMs === 1000)).toBe(
+        true,
+      );
+
+      ({ proc } = await startRedis([], port));
+      const end = Date.now() + 5000;
+      let back: RateLimitDecision[] = [];
+      while (Date.now() < end) {
+        back = await Promise.all(Array.from({ length: 3 }, () => deny.consume('r')));
+        if (back.every((d) => d.source === 'store')) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(back.map((d) => [d.source, d.remaining])).toEqual([
+        ['store', 4],
+        ['store', 3],
+        ['store', 2],
+      ]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('a hanging send times out every decision of the batch per call', async () => {
+    let calls = 0;
+    const store = redisStore({
+      send: () => {
+        calls++;
+        return new Promise(() => {});
+      },
+    });
+    const l = rateLimiter({ limit: 5, windowMs: 1000, store, timeoutMs: 100, onStoreError: 'deny' });
+    const all = await Promise.all(Array.from({ length: 10 }, () => l.consume('h')));
+    expect(calls).toBe(1);
+    expect(all.every((d) => !d.allowed && d.source === 'store-error')).toBe(true);
+    const thrower = rateLimiter({ limit: 5, windowMs: 1000, store, timeoutMs: 100, onStoreError: 'throw' });
+    await expect(Promise.all([thrower.consume('h'), thrower.consume('h')])).rejects.toMatchObject({
+      code: 'ERR_STORE_TIMEOUT',
+    });
+  });
+});
