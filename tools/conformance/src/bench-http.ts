@@ -2,6 +2,7 @@
 // Every variant runs in its own server child process (same layout for all); the load generator is this process.
 // Printed as requests/s and as a ratio to the same framework's bare server. Options: DURATION=4 CONNECTIONS=10 ROUNDS=1 ONLY=fastify,hono.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -41,19 +42,36 @@ function startServer(framework: string, variant: string): Promise<{ child: Child
   });
 }
 
-async function load(port: number, seconds: number): Promise<{ rps: number; non2xx: number; errors: number }> {
+async function load(
+  port: number,
+  seconds: number,
+): Promise<{ rps: number; total: number; non2xx: number; errors: number }> {
   const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: seconds, pipelining: 1 });
-  return { rps: r.requests.average, non2xx: r.non2xx, errors: r.errors };
+  return { rps: r.requests.average, total: r.requests.total, non2xx: r.non2xx, errors: r.errors };
 }
 
-async function measure(framework: string, variant: string): Promise<number> {
+/** CPU time (user + system, µs) the server process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuMicros(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux)
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function measure(framework: string, variant: string): Promise<{ rps: number; cpuPerReq: number }> {
   const { child, port } = await startServer(framework, variant);
   try {
     await load(port, 1); // warm-up (JIT, connection setup)
+    const cpu0 = cpuMicros(child.pid!);
     const r = await load(port, duration);
+    const cpu1 = cpuMicros(child.pid!);
     if (r.non2xx > 0 || r.errors > 0)
       throw new Error(`${framework}/${variant}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-    return r.rps;
+    // Server CPU per request does not depend on how much CPU the load generator got: the steadier figure on a busy machine.
+    return { rps: r.rps, cpuPerReq: (cpu1 - cpu0) / r.total };
   } finally {
     child.removeAllListeners('exit');
     child.kill('SIGKILL');
@@ -61,15 +79,19 @@ async function measure(framework: string, variant: string): Promise<number> {
 }
 
 const results: Record<string, Record<string, number[]>> = {};
+const cpu: Record<string, Record<string, number[]>> = {};
 for (let round = 0; round < rounds; round++) {
   for (const f of FRAMEWORKS) {
     results[f] ??= {};
     // alternate the order per round so drift (other load on the machine) does not always favour the same variant
     const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
     for (const v of order) {
-      const rps = await measure(f, v);
+      const { rps, cpuPerReq } = await measure(f, v);
       (results[f]![v] ??= []).push(rps);
-      process.stderr.write(`  ${f.padEnd(8)} ${v.padEnd(6)} ${rps.toFixed(0)} req/s\n`);
+      ((cpu[f] ??= {})[v] ??= []).push(cpuPerReq);
+      process.stderr.write(
+        `  ${f.padEnd(8)} ${v.padEnd(6)} ${rps.toFixed(0)} req/s, server CPU ${cpuPerReq.toFixed(1)} µs/req\n`,
+      );
     }
   }
 }
@@ -97,6 +119,15 @@ for (const f of FRAMEWORKS) {
   if (!beats || !keeps) allOk = false;
   console.log(
     `           target: beats rival ratio ${beats ? 'MET' : 'MISSED'}${f === 'fastify' ? `; >= 0.75 of bare ${keeps ? 'MET' : 'MISSED'}` : ''}`,
+  );
+}
+console.log(
+  '\nserver CPU per request (µs, median; lower is better; ratio = bare / variant, comparable to the req/s ratio)',
+);
+for (const f of FRAMEWORKS) {
+  const [b, o, r] = (['bare', 'ours', 'rival'] as const).map((v) => median(cpu[f]![v]!));
+  console.log(
+    `${f.padEnd(10)} bare ${b!.toFixed(1)}   ours ${o!.toFixed(1)} (${(b! / o!).toFixed(2)})   rival ${r!.toFixed(1)} (${(b! / r!).toFixed(2)})`,
   );
 }
 console.log(
