@@ -25,17 +25,22 @@ export interface RedisStoreOptions {
    */
   clock?: () => number;
   /**
-   * Automatic batching (default true): single-policy decisions issued in the same tick whose keys fall in the same
-   * Redis Cluster hash slot are sent as one EVALSHA of a batch script (at most {@link REDIS_BATCH_MAX} per command),
-   * flushed at the end of the current microtask queue — never on a timer. `false`: one EVALSHA per decision.
+   * Automatic batching (default true): single-policy decisions issued in the same tick are sent as one EVALSHA of a
+   * batch script — one per tick, or one per Redis Cluster hash slot (see `cluster`) — at most {@link REDIS_BATCH_MAX}
+   * per command, flushed at the end of the current microtask queue — never on a timer. `false`: one EVALSHA per decision.
    */
   batch?: boolean;
   /**
-   * Group batches by Redis Cluster hash slot (default true), so every batch command touches one slot, as Redis
-   * Cluster requires. `false` (a standalone server, or Sentinel: one node holds every key): one batch per tick for
-   * all keys — far fewer commands when concurrent decisions are on different keys. Ignored when `batch` is false.
+   * How batches relate to Redis Cluster hash slots (ignored when `batch` is false).
+   * - `'auto'` (default): one batch per tick for all keys, as on a standalone server or Sentinel; the first time a
+   *   multi-slot batch is refused with `CROSSSLOT` (or `MOVED` / `ASK`), the store switches to per-slot batches for the
+   *   rest of its life and re-sends that batch's decisions per slot (a refused command did not run, so nothing is
+   *   applied twice and no decision fails because of the switch).
+   * - `true`: always one batch per hash slot, so every command touches one slot, as Redis Cluster requires.
+   * - `false`: always one batch per tick for all keys (a standalone server or Sentinel: one node holds every key); a
+   *   CROSSSLOT reply then fails the batch's decisions like any other error.
    */
-  cluster?: boolean;
+  cluster?: boolean | 'auto';
 }
 
 /** Most decisions sent in one batch command; more in the same tick and slot go out as several commands. */
@@ -82,12 +87,13 @@ const isNoScript = (e: unknown): boolean => {
 /**
  * Creates a Redis store. Every decision (consume, peek, refund, penalty, block, reset — for one limiter or a whole
  * `rateLimiters` group) is one `EVALSHA`, except that by default (`batch`) a single policy's decisions issued in the
- * same tick are sent together, one `EVALSHA` of a batch script per Redis Cluster hash slot (or per tick with
- * `cluster: false`), at most {@link REDIS_BATCH_MAX} each, flushed by a microtask (never a timer). Only when Redis
+ * same tick are sent together, one `EVALSHA` of a batch script per tick (default `cluster: 'auto'`, which switches
+ * for good to one per Redis Cluster hash slot when Redis answers CROSSSLOT; `cluster: true` starts there), at most {@link REDIS_BATCH_MAX} each, flushed by a microtask (never a timer). Only when Redis
  * answers NOSCRIPT (first use, restart, failover) is the same command retried once with `EVAL`, which also caches the
  * script. The scripts read the server's TIME and store integers. A single policy's consume sends only the cost and
  * usually gets one packed integer back (see lua-single.ts).
- * @throws {TypeError} when `send` is not a function, `prefix` is not a string, or `batch` / `cluster` is not a boolean.
+ * @throws {TypeError} when `send` is not a function, `prefix` is not a string, or `batch` is not a boolean, or `cluster`
+ *   is not a boolean or `'auto'`.
  */
 export function redisStore(opts: RedisStoreOptions): RedisStore {
   const send = opts?.send;
@@ -102,8 +108,11 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
     throw new TypeError('redisStore: clock must be a function returning milliseconds');
   const batching = opts.batch ?? true;
   if (typeof batching !== 'boolean') throw new TypeError(`redisStore: batch must be a boolean, got ${typeof batching}`);
-  const cluster = opts.cluster ?? true;
-  if (typeof cluster !== 'boolean') throw new TypeError(`redisStore: cluster must be a boolean, got ${typeof cluster}`);
+  const cluster = opts.cluster ?? 'auto';
+  if (typeof cluster !== 'boolean' && cluster !== 'auto')
+    throw new TypeError(`redisStore: cluster must be a boolean or 'auto', got ${String(cluster)}`);
+  // Shared by every limiter bound to this store: once 'auto' sees a cross-slot refusal, all of them go per slot.
+  const slots: SlotMode = { perSlot: cluster === true, auto: cluster === 'auto' };
 
   const bind = (policies: readonly CompiledPolicy[]): StoreRunner => {
     const n = policies.length;
@@ -150,7 +159,7 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
           read,
           retry: (e, op, key, cost) => (isNoScript(e) ? call('EVAL', op, key, cost) : undefined),
         };
-      return batchedRunner(send, batchPolicyLua(p), head, suffix, clock, cluster, call, read);
+      return batchedRunner(send, batchPolicyLua(p), head, suffix, clock, slots, call, read);
     }
     const nk = String(n);
     const tail: string[] = [];
@@ -184,6 +193,18 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
   return { kind: 'redis', scriptSha: SHA, script: DECIDE_LUA, bind };
 }
 
+/** Per-store slot grouping: `perSlot` starts as `cluster === true` and, with `auto`, turns true on a cross-slot refusal. */
+interface SlotMode {
+  perSlot: boolean;
+  readonly auto: boolean;
+}
+
+/** A refusal of a multi-slot command by Redis Cluster: the command did not run. */
+const isCrossSlot = (e: unknown): boolean => {
+  const m = (e as { message?: unknown } | null)?.message;
+  return typeof m === 'string' && /CROSSSLOT|\bMOVED\b|\bASK\b/.test(m);
+};
+
 /** Decisions of one tick for one slot, waiting for the microtask that sends them. */
 interface Batch {
   keys: string[];
@@ -199,7 +220,9 @@ interface Batch {
  * tick, queues one microtask that sends every batch. A batch of one is sent as the plain single call (same command as
  * `batch: false`); larger ones as one EVALSHA of the batch script (EVAL once after NOSCRIPT). A full batch
  * ({@link REDIS_BATCH_MAX}) is sent at once. A failed command fails every decision in it with the same error; NOSCRIPT is
- * handled here, so the limiter's `retry` is not offered a second attempt.
+ * handled here, so the limiter's `retry` is not offered a second attempt. With `cluster: 'auto'` a batch sent across
+ * slots that Redis refuses (CROSSSLOT / MOVED / ASK) switches the store to per-slot batches and is re-sent split by
+ * slot, each part in call order.
  */
 function batchedRunner(
   send: RedisSend,
@@ -207,13 +230,16 @@ function batchedRunner(
   head: string,
   suffix: string,
   clock: (() => number) | undefined,
-  cluster: boolean,
+  mode: SlotMode,
   single: (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number, now?: number) => Promise<unknown>,
   read: (reply: unknown, op: number, cost: number) => ArrayLike<number>,
 ): StoreRunner {
   const batchSha = sha1Hex(batchSrc);
   const stride = clock === undefined ? '2' : '3';
   let pending: Map<number, Batch> | null = null;
+  // Slot grouping of the pending tick, fixed when it starts: a switch mid-tick must not split one key's decisions of
+  // a tick between a refused cross-slot batch and a per-slot one (that would reorder them).
+  let tickPerSlot = mode.perSlot;
 
   const fail = (b: Batch, e: unknown): void => {
     for (let i = 0; i < b.rejects.length; i++) b.rejects[i]!(e);
@@ -246,6 +272,35 @@ function batchedRunner(
     });
   };
 
+  const slotOf = (key: string): number => keySlot(head + key + suffix);
+
+  /**
+   * Handles a refused cross-slot batch under 'auto': when `e` is CROSSSLOT / MOVED / ASK and the batch really spans
+   * slots, switches the store to per-slot batches and re-sends the decisions split by slot. Returns false otherwise.
+   */
+  const splitBySlot = (b: Batch, e: unknown): boolean => {
+    if (!mode.auto || !isCrossSlot(e)) return false;
+    const parts = new Map<number, Batch>();
+    for (let i = 0; i < b.keys.length; i++) {
+      const s = slotOf(b.keys[i]!);
+      let part = parts.get(s);
+      if (part === undefined) {
+        part = { keys: [], ops: [], costs: [], nows: [], resolves: [], rejects: [] };
+        parts.set(s, part);
+      }
+      part.keys.push(b.keys[i]!);
+      part.ops.push(b.ops[i]!);
+      part.costs.push(b.costs[i]!);
+      if (clock !== undefined) part.nows.push(b.nows[i]!);
+      part.resolves.push(b.resolves[i]!);
+      part.rejects.push(b.rejects[i]!);
+    }
+    if (parts.size < 2) return false;
+    mode.perSlot = true;
+    for (const part of parts.values()) sendBatch(part);
+    return true;
+  };
+
   const sendBatch = (b: Batch): void => {
     const n = b.keys.length;
     if (n === 1) {
@@ -275,7 +330,7 @@ function batchedRunner(
     }
     r.then(done, (e: unknown) => {
       if (!isNoScript(e)) {
-        fail(b, e);
+        if (!splitBySlot(b, e)) fail(b, e);
         return;
       }
       // A new array: the client may still hold the first one.
@@ -283,7 +338,9 @@ function batchedRunner(
       again[0] = 'EVAL';
       again[1] = batchSrc;
       try {
-        send(again).then(done, (e2: unknown) => fail(b, e2));
+        send(again).then(done, (e2: unknown) => {
+          if (!splitBySlot(b, e2)) fail(b, e2);
+        });
       } catch (e2) {
         fail(b, e2);
       }
@@ -302,9 +359,10 @@ function batchedRunner(
       new Promise<unknown>((resolve, reject) => {
         if (pending === null) {
           pending = new Map();
+          tickPerSlot = mode.perSlot;
           queueMicrotask(flush);
         }
-        const slot = cluster ? keySlot(head + key + suffix) : 0;
+        const slot = tickPerSlot ? slotOf(key) : -1;
         let b = pending.get(slot);
         if (b === undefined) {
           b = { keys: [], ops: [], costs: [], nows: [], resolves: [], rejects: [] };

@@ -105,7 +105,7 @@ describe('batching on the shared Redis', () => {
     redis.disconnect();
   });
 
-  it('one EVALSHA per cluster slot for decisions of one tick; same results as sequential decisions', async () => {
+  it('cluster: true sends one EVALSHA per cluster slot for decisions of one tick; same results as sequential decisions', async () => {
     for (const algorithm of ALGOS) {
       let now = 1_750_000_000_000;
       const clock = () => now;
@@ -117,6 +117,7 @@ describe('batching on the shared Redis', () => {
         },
         prefix: `${prefix}a:`,
         clock,
+        cluster: true,
       });
       const opts = { algorithm, limit: 20, windowMs: 10_000, name: 'x' } as const;
       const ours = rateLimiter({ ...opts, store, onStoreError: 'throw' });
@@ -249,31 +250,40 @@ describe('batching on the shared Redis', () => {
     }
   });
 
-  it('cluster: false sends one batch per tick across slots, with the same results', async () => {
-    const sent: string[][] = [];
-    let now = 1_750_000_000_000;
-    const clock = () => now;
-    const store = redisStore({
-      send: (a) => {
-        sent.push(a);
-        return send(a);
-      },
-      prefix: `${prefix}c:`,
-      clock,
-      cluster: false,
+  for (const cluster of ['auto', undefined, false] as const) {
+    it(`cluster: ${String(cluster)} sends one batch per tick across slots on a standalone server, with the same results`, async () => {
+      const sent: string[][] = [];
+      let now = 1_750_000_000_000;
+      const clock = () => now;
+      const store = redisStore({
+        send: (a) => {
+          sent.push(a);
+          return send(a);
+        },
+        prefix: `${prefix}c${String(cluster)}:`,
+        clock,
+        ...(cluster === undefined ? {} : { cluster }),
+      });
+      const opts = { algorithm: 'gcra', limit: 3, windowMs: 1000 } as const;
+      const l = rateLimiter({ ...opts, store, onStoreError: 'throw' });
+      const ref = rateLimiter({ ...opts, store: memoryStore({ clock }) });
+      const keys = Array.from({ length: 50 }, (_, i) => `k${i % 10}`);
+      expect(new Set(keys.map((k) => keySlot(`{${k}}`))).size).toBe(10);
+      for (let tick = 0; tick < 3; tick++) {
+        sent.length = 0;
+        const got = await Promise.all(keys.map((k) => l.consume(k)));
+        expect(sent.filter((a) => a[0] === 'EVALSHA').map((a) => a[2])).toEqual(['50']);
+        const want: RateLimitDecision[] = [];
+        for (const k of keys) want.push(await ref.consume(k));
+        expect(got).toEqual(want);
+        now += 400;
+      }
     });
-    const opts = { algorithm: 'gcra', limit: 3, windowMs: 1000 } as const;
-    const l = rateLimiter({ ...opts, store, onStoreError: 'throw' });
-    const ref = rateLimiter({ ...opts, store: memoryStore({ clock }) });
-    const keys = Array.from({ length: 50 }, (_, i) => `k${i % 10}`);
-    const got = await Promise.all(keys.map((k) => l.consume(k)));
-    expect(new Set(keys.map((k) => keySlot(`{${k}}`))).size).toBe(10);
-    expect(sent.filter((a) => a[0] === 'EVALSHA').map((a) => a[2])).toEqual(['50']);
-    const want: RateLimitDecision[] = [];
-    for (const k of keys) want.push(await ref.consume(k));
-    expect(got).toEqual(want);
-    now += 1;
-    expect(() => redisStore({ send, cluster: 'no' as never })).toThrow(/cluster must be a boolean/);
+  }
+
+  it('rejects a cluster option that is not a boolean or auto', () => {
+    expect(() => redisStore({ send, cluster: 'no' as never })).toThrow(/cluster must be a boolean or 'auto'/);
+    expect(() => redisStore({ send, cluster: 1 as never })).toThrow(/cluster must be a boolean or 'auto'/);
   });
 
   it('batch: false sends one EVALSHA per decision', async () => {
@@ -365,5 +375,113 @@ describe('batch faults', () => {
     await expect(Promise.all([thrower.consume('h'), thrower.consume('h')])).rejects.toMatchObject({
       code: 'ERR_STORE_TIMEOUT',
     });
+  });
+});
+
+describe("cluster: 'auto' on a real cluster node (all slots assigned to it)", () => {
+  let redis: Redis;
+  beforeAll(async () => {
+    const { port } = await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf']);
+    redis = new Redis({ port });
+    await redis.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    const end = Date.now() + 10_000;
+    while (!String(await redis.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+      if (Date.now() > end) throw new Error('cluster_state never became ok');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+  afterAll(() => redis?.disconnect());
+
+  it('first tick: one cross-slot batch, CROSSSLOT, then per-slot batches; results equal sequential decisions; later ticks per slot', async () => {
+    const base = (a: string[]) => redis.call(a[0]!, ...a.slice(1));
+    for (const algorithm of ALGOS) {
+      let now = 1_750_000_000_000;
+      const clock = () => now;
+      const sent: string[][] = [];
+      const errors: string[] = [];
+      const store = redisStore({
+        send: (a) => {
+          sent.push(a);
+          return base(a).catch((e: Error) => {
+            errors.push(`${a[0]} ${a[2]}: ${e.message}`);
+            throw e;
+          });
+        },
+        clock,
+      });
+      const opts = { algorithm, limit: 4, windowMs: 10_000, blockMs: 1500, name: 'n' } as const;
+      const ours = rateLimiter({ ...opts, store, onStoreError: 'throw' });
+      const ref = rateLimiter({ ...opts, store: memoryStore({ clock }) });
+      const keys: string[] = [];
+      for (let i = 0; i < 12; i++)
+        keys.push(`${algorithm}:hot`, `${algorithm}:k${i}`, `${algorithm}:hot`, `${algorithm}:k${i % 3}`);
+      const full = (k: string) => `rl:{${k}}:n`;
+      const groups = new Map<number, string[]>();
+      for (const k of keys) groups.set(keySlot(full(k)), [...(groups.get(keySlot(full(k))) ?? []), full(k)]);
+      expect(groups.size).toBeGreaterThan(5);
+
+      for (let tick = 0; tick < 3; tick++) {
+        sent.length = 0;
+        errors.length = 0;
+        const got = await Promise.all(keys.map((k, i) => (i % 7 === 6 ? ours.peek(k) : ours.consume(k))));
+        const want: RateLimitDecision[] = [];
+        for (const [i, k] of keys.entries()) want.push(await (i % 7 === 6 ? ref.peek(k) : ref.consume(k)));
+        expect(got).toEqual(want);
+        let rest = sent;
+        if (tick === 0) {
+          // The cross-slot batch of the whole tick, refused before it ran.
+          expect(sent[0]![0]).toBe('EVALSHA');
+          expect(sent[0]!.slice(3, 3 + Number(sent[0]![2]))).toEqual(keys.map(full));
+          expect(errors[0]).toMatch(new RegExp(`^EVALSHA ${keys.length}: CROSSSLOT`));
+          expect(errors.slice(1).every((e) => e.includes('NOSCRIPT'))).toBe(true);
+          rest = sent.slice(1);
+        } else {
+          expect(errors).toEqual([]);
+        }
+        // Then (and on every later tick directly) one EVALSHA per slot, each with that slot's keys in call order; a
+        // fresh script gets NOSCRIPT once, then that command is re-sent as EVAL.
+        const shas = rest.filter((a) => a[0] === 'EVALSHA');
+        expect(shas.length).toBe(groups.size);
+        expect(rest.length - shas.length).toBe(errors.filter((e) => e.includes('NOSCRIPT')).length);
+        for (const a of rest) {
+          const batchKeys = a.slice(3, 3 + Number(a[2]));
+          expect(batchKeys).toEqual(groups.get(keySlot(batchKeys[0]!)));
+        }
+        now += 700;
+      }
+    }
+  });
+
+  it('a second limiter on the same store goes per slot directly once the store has switched', async () => {
+    const sent: string[][] = [];
+    const store = redisStore({
+      send: (a) => {
+        sent.push(a);
+        return redis.call(a[0]!, ...a.slice(1));
+      },
+      prefix: 'rl2:',
+    });
+    const a = rateLimiter({ limit: 5, windowMs: 60_000, name: 'a', store, onStoreError: 'throw' });
+    const b = rateLimiter({ limit: 5, windowMs: 60_000, name: 'b', store, onStoreError: 'throw' });
+    const keys = ['x', 'y', 'z', 'x', 'w', 'x'];
+    const ga = await Promise.all(keys.map((k) => a.consume(k)));
+    expect(ga.map((d) => d.remaining)).toEqual([4, 4, 4, 3, 4, 2]);
+    sent.length = 0;
+    const gb = await Promise.all(keys.map((k) => b.consume(k)));
+    expect(gb.map((d) => d.remaining)).toEqual([4, 4, 4, 3, 4, 2]);
+    const batches = sent.filter((c) => c[0] === 'EVALSHA').map((c) => c.slice(3, 3 + Number(c[2])));
+    expect(batches.length).toBe(4);
+    for (const ks of batches) expect(new Set(ks.map((k) => keySlot(k))).size).toBe(1);
+  });
+
+  it('cluster: false stays forced: a CROSSSLOT refusal fails the decisions of that batch', async () => {
+    const l = rateLimiter({
+      limit: 5,
+      windowMs: 60_000,
+      store: redisStore({ send: (a) => redis.call(a[0]!, ...a.slice(1)), prefix: 'rl3:', cluster: false }),
+      onStoreError: 'deny',
+    });
+    const got = await Promise.all(['p', 'q', 'r'].map((k) => l.consume(k)));
+    expect(got.every((d) => !d.allowed && d.source === 'store-error')).toBe(true);
   });
 });
