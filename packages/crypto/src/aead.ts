@@ -1,7 +1,7 @@
 import { gcm, gcmsiv } from '@noble/ciphers/aes.js';
 import { xchacha20poly1305 as nobleXChaCha } from '@noble/ciphers/chacha.js';
 import { AuthenticationError } from './errors.js';
-import { describe, isBytes } from './internal/bytes.js';
+import { concat, describe, isBytes, view } from './internal/bytes.js';
 import { nodeCrypto } from './internal/native.js';
 
 /** Algorithms supported by the envelope and the low-level AEADs. */
@@ -38,8 +38,12 @@ export interface Aead {
   decrypt(nonce: Uint8Array, ciphertextAndTag: Uint8Array, aad?: Uint8Array): Uint8Array;
 }
 
-/** Internal extension: writes `ciphertext || tag` into `out` at `offset`, avoiding one copy on the hot path. */
+/**
+ * Internal extension used by the envelope and stream code, which validate their inputs once themselves: the methods
+ * below skip argument checks.
+ */
 export interface AeadInternal extends Aead {
+  /** Writes `ciphertext || tag` into `out` at `offset`, avoiding one copy on the hot path. */
   sealInto(
     nonce: Uint8Array,
     plaintext: Uint8Array,
@@ -47,6 +51,17 @@ export interface AeadInternal extends Aead {
     out: Uint8Array,
     offset: number,
   ): void;
+  /**
+   * Returns ciphertext and tag as two arrays, for writers that pass both to one `writev` (no record buffer, no copy).
+   * The ciphertext is a fresh array the caller owns.
+   */
+  sealParts(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined): [Uint8Array, Uint8Array];
+  /**
+   * `decrypt` of the `ciphertext || tag` stored at `buf[start, end)`, without argument checks and without building
+   * views of the input where the backend does not need them. Returns a fresh array the caller owns.
+   * @throws {AuthenticationError}
+   */
+  openAt(nonce: Uint8Array, buf: Uint8Array, start: number, end: number, aad: Uint8Array | undefined): Uint8Array;
 }
 
 /** True when the runtime offers a native AES-256-GCM (node:crypto found via `process.getBuiltinModule`). */
@@ -101,35 +116,64 @@ function nobleAead(
   nonceLength: number,
 ): AeadInternal {
   const k = key.slice();
-  const seal = (nonce: Uint8Array, pt: Uint8Array, aad?: Uint8Array): Uint8Array => {
-    checkArgs(fn, nonceLength, nonce, pt, aad, 'plaintext');
-    return cons(k, nonce, aad && aad.length > 0 ? aad : undefined).encrypt(pt);
+  const seal = (nonce: Uint8Array, pt: Uint8Array, aad?: Uint8Array): Uint8Array =>
+    cons(k, nonce, aad && aad.length > 0 ? aad : undefined).encrypt(pt);
+  const openAt = (
+    nonce: Uint8Array,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    aad: Uint8Array | undefined,
+  ): Uint8Array => {
+    if (end - start < 16) throw authFailed(fn);
+    try {
+      return cons(k, nonce, aad && aad.length > 0 ? aad : undefined).decrypt(view(buf, start, end));
+    } catch {
+      throw authFailed(fn);
+    }
   };
   return {
     algorithm,
     backend: 'noble',
     nonceLength,
     tagLength: 16,
-    encrypt: seal,
+    encrypt(nonce, pt, aad) {
+      checkArgs(fn, nonceLength, nonce, pt, aad, 'plaintext');
+      return seal(nonce, pt, aad);
+    },
     sealInto(nonce, pt, aad, out, offset) {
       out.set(seal(nonce, pt, aad), offset);
     },
+    sealParts(nonce, pt, aad) {
+      const out = seal(nonce, pt, aad);
+      return [out.subarray(0, pt.length), out.subarray(pt.length)];
+    },
+    openAt,
     decrypt(nonce, ct, aad) {
       checkArgs(fn, nonceLength, nonce, ct, aad, 'ciphertext');
-      if (ct.length < 16) throw authFailed(fn);
-      try {
-        return cons(k, nonce, aad && aad.length > 0 ? aad : undefined).decrypt(ct);
-      } catch {
-        throw authFailed(fn);
-      }
+      return openAt(nonce, ct, 0, ct.length, aad);
     },
   };
 }
+
+/** Options of every native AES-GCM cipher object: one shared object instead of one per call. */
+const GCM_OPTIONS = Object.freeze({ authTagLength: 16 });
+/** Tag scratch for native decryption (public bytes; only used synchronously between two statements). */
+const TAG_SCRATCH = new Uint8Array(16);
 
 function nativeAesGcm(fn: string, key: Uint8Array): AeadInternal | null {
   const nc = nodeCrypto();
   if (!nc) return null;
   const keyObject = nc.createSecretKey(key);
+  // Returns the cipher after `update`: `body` is the ciphertext (GCM emits everything in `update`, `final` only adds
+  // the tag), a Buffer over its own ArrayBuffer (never pooled).
+  const sealBody = (nonce: Uint8Array, pt: Uint8Array, aad: Uint8Array | undefined) => {
+    const c = nc.createCipheriv('aes-256-gcm', keyObject, nonce, GCM_OPTIONS);
+    if (aad && aad.length > 0) c.setAAD(aad);
+    const body = c.update(pt);
+    const tail = c.final();
+    return { c, body, tail };
+  };
   const sealInto = (
     nonce: Uint8Array,
     pt: Uint8Array,
@@ -137,22 +181,44 @@ function nativeAesGcm(fn: string, key: Uint8Array): AeadInternal | null {
     out: Uint8Array,
     offset: number,
   ) => {
-    const c = nc.createCipheriv('aes-256-gcm', keyObject, nonce, { authTagLength: 16 });
-    if (aad && aad.length > 0) c.setAAD(aad);
-    const body = c.update(pt);
+    const { c, body, tail } = sealBody(nonce, pt, aad);
     out.set(body, offset);
-    const tail = c.final();
     if (tail.length > 0) out.set(tail, offset + body.length);
     out.set(c.getAuthTag(), offset + body.length + tail.length);
+  };
+  const openAt = (
+    nonce: Uint8Array,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    aad: Uint8Array | undefined,
+  ): Uint8Array => {
+    const n = end - start - 16;
+    if (n < 0) throw authFailed(fn);
+    const d = nc.createDecipheriv('aes-256-gcm', keyObject, nonce, GCM_OPTIONS);
+    // setAuthTag copies the tag at once, so a shared scratch array saves building a view.
+    for (let i = 0, o = start + n; i < 16; i++) TAG_SCRATCH[i] = buf[o + i]!;
+    d.setAuthTag(TAG_SCRATCH);
+    if (aad && aad.length > 0) d.setAAD(aad);
+    let body: Uint8Array;
+    try {
+      body = d.update(view(buf, start, start + n));
+      const tail = d.final(); // verifies the tag; GCM never returns bytes here
+      if (tail.length > 0) body = concat(body, tail);
+    } catch {
+      throw authFailed(fn);
+    }
+    return own(body);
   };
   return {
     algorithm: 'aes-256-gcm',
     backend: 'native',
     nonceLength: 12,
     tagLength: 16,
-    sealInto(nonce, pt, aad, out, offset) {
-      checkArgs(fn, 12, nonce, pt, aad, 'plaintext');
-      sealInto(nonce, pt, aad, out, offset);
+    sealInto,
+    sealParts(nonce, pt, aad) {
+      const { c, body, tail } = sealBody(nonce, pt, aad);
+      return [tail.length > 0 ? concat(body, tail) : own(body), own(c.getAuthTag())];
     },
     encrypt(nonce, pt, aad) {
       checkArgs(fn, 12, nonce, pt, aad, 'plaintext');
@@ -160,21 +226,10 @@ function nativeAesGcm(fn: string, key: Uint8Array): AeadInternal | null {
       sealInto(nonce, pt, aad, out, 0);
       return out;
     },
+    openAt,
     decrypt(nonce, ct, aad) {
       checkArgs(fn, 12, nonce, ct, aad, 'ciphertext');
-      if (ct.length < 16) throw authFailed(fn);
-      const d = nc.createDecipheriv('aes-256-gcm', keyObject, nonce, { authTagLength: 16 });
-      d.setAuthTag(ct.subarray(ct.length - 16));
-      if (aad && aad.length > 0) d.setAAD(aad);
-      let body: Uint8Array;
-      try {
-        body = d.update(ct.subarray(0, ct.length - 16));
-        const tail = d.final();
-        if (tail.length > 0) body = new Uint8Array([...body, ...tail]);
-      } catch {
-        throw authFailed(fn);
-      }
-      return own(body);
+      return openAt(nonce, ct, 0, ct.length, aad);
     },
   };
 }

@@ -14,12 +14,14 @@ import {
   ALGORITHMS,
   deriveKey,
   ENVELOPE_VERSION,
+  type Header,
   NONCE_LENGTH,
   readHeader,
   STREAM_VERSION,
   TAG_LENGTH,
   writeHeader,
 } from './internal/format.js';
+import { rechunk } from './internal/rechunk.js';
 import { type Keyring, type KeyringInternal, keyringInternal } from './keyring.js';
 import type { KeyRecord } from './keys.js';
 
@@ -97,13 +99,15 @@ export interface Cipher {
   needsRewrap(envelope: Uint8Array | string): boolean;
   /**
    * Encrypts a byte stream in fixed-size authenticated chunks (chunk index and last-chunk flag in each chunk's AAD),
-   * with constant memory. Output: header, then one record per chunk.
+   * with constant memory. Output: header, then one record per chunk, each a fresh array the caller owns. The source's
+   * pieces are copied, so the source may reuse its buffers.
    */
   encryptStream(source: ByteSource, opts?: AadOptions): AsyncIterable<Uint8Array>;
   /**
    * Decrypts a stream from `encryptStream`, yielding each chunk once it authenticates. Truncation, reordering, chunk
    * swapping between streams and trailing data all throw {@link AuthenticationError} — at the latest at the end, so
-   * treat the output as untrusted until the iteration completes.
+   * treat the output as untrusted until the iteration completes. Each chunk is a fresh array the caller owns (safe to
+   * keep); the source's pieces are copied, so the source may reuse its buffers.
    */
   decryptStream(source: ByteSource, opts?: AadOptions): AsyncIterable<Uint8Array>;
 }
@@ -155,6 +159,18 @@ function allocUninitialized(n: number): Uint8Array {
 }
 
 const STREAM_SALT = 16;
+/** Nonce scratch arrays for the envelope paths (public bytes, used synchronously; the AEADs copy nonces at once). */
+const NONCE_12 = new Uint8Array(12);
+const NONCE_24 = new Uint8Array(24);
+
+/** A working key: the AEAD under the key derived from `master` for `alg`, and the envelope header for that key. */
+interface Working {
+  id: string;
+  master: Uint8Array;
+  alg: Algorithm;
+  aead: AeadInternal;
+  head: Uint8Array;
+}
 const MAX_CHUNKS = 2 ** 32;
 
 /**
@@ -176,17 +192,24 @@ export function createCipher(opts: CipherOptions): Cipher {
   // Fail at construction, not at first use, when the native backend is forced but missing.
   const resolvedBackend = makeAead('createCipher', 'aes-256-gcm', new Uint8Array(32), backend).backend;
 
-  // Working (derived) keys per key id and algorithm; the stored key is never used directly.
-  const caches = new Map<Algorithm, Map<string, { master: Uint8Array; aead: AeadInternal }>>(
-    ALGORITHMS.map((a) => [a, new Map()]),
-  );
-  const working = (k: KeyRecord, alg: Algorithm): AeadInternal => {
+  // Working (derived) keys per key id and algorithm; the stored key is never used directly. Each entry also holds
+  // the envelope header for that key and algorithm, which is the fixed part of every such envelope's AAD.
+  const caches = new Map<Algorithm, Map<string, Working>>(ALGORITHMS.map((a) => [a, new Map()]));
+  // The last hit is remembered: consecutive messages under one key skip both map lookups.
+  let last: Working | null = null;
+  const working = (k: KeyRecord, alg: Algorithm): Working => {
+    if (last !== null && last.master === k.key && last.id === k.id && last.alg === alg) return last;
     const cache = caches.get(alg)!;
-    const hit = cache.get(k.id);
-    if (hit !== undefined && hit.master === k.key) return hit.aead;
-    const aead = makeAead('cipher', alg, deriveKey(k.key, `envelope/${alg}`), backend);
-    cache.set(k.id, { master: k.key, aead });
-    return aead;
+    let w = cache.get(k.id);
+    if (w === undefined || w.master !== k.key) {
+      const head = new Uint8Array(3 + k.id.length);
+      writeHeader(head, ENVELOPE_VERSION, alg, k.id);
+      const aead = makeAead('cipher', alg, deriveKey(k.key, `envelope/${alg}`), backend);
+      w = { id: k.id, master: k.key, alg, aead, head };
+      cache.set(k.id, w);
+    }
+    last = w;
+    return w;
   };
 
   const checkUsable = (k: KeyRecord | undefined, keyId: string, what: string): KeyRecord => {
@@ -197,16 +220,18 @@ export function createCipher(opts: CipherOptions): Cipher {
   const usable = async (keyId: string, what: string): Promise<KeyRecord> =>
     checkUsable(await ki.find(keyId), keyId, what);
 
+  // Envelope hot paths build no views: nonces go through a scratch array (the AEADs copy them at once), the header
+  // AAD is the cached header, and only the ciphertext itself is viewed.
   const seal = (k: KeyRecord, plaintext: Uint8Array, aad: Uint8Array | undefined): Uint8Array => {
-    const aead = working(k, algorithm);
+    const { aead, head } = working(k, algorithm);
     const n = NONCE_LENGTH[algorithm];
-    const hl = 3 + k.id.length;
+    const hl = head.length;
     const out = allocUninitialized(hl + n + plaintext.length + TAG_LENGTH);
-    writeHeader(out, ENVELOPE_VERSION, algorithm, k.id);
-    const nonce = out.subarray(hl, hl + n);
+    for (let i = 0; i < hl; i++) out[i] = head[i]!;
+    const nonce = n === 12 ? NONCE_12 : NONCE_24;
     globalThis.crypto.getRandomValues(nonce);
-    const header = out.subarray(0, hl);
-    aead.sealInto(nonce, plaintext, aad ? concat(header, aad) : header, out, hl + n);
+    for (let i = 0; i < n; i++) out[hl + i] = nonce[i]!;
+    aead.sealInto(nonce, plaintext, aad ? concat(head, aad) : head, out, hl + n);
     return out;
   };
 
@@ -224,28 +249,51 @@ export function createCipher(opts: CipherOptions): Cipher {
     }
   };
 
+  // The header of the last envelope decrypted, kept as its bytes: envelopes under one key all start with the same
+  // bytes, and matching them is much cheaper than parsing the key id into a string again.
+  let lastHead: Uint8Array | null = null;
+  let lastHeader: Header | null = null;
+  const envelopeHeader = (envelope: Uint8Array): Header => {
+    const lh = lastHead;
+    if (lh !== null && envelope.length >= lh.length) {
+      let i = 0;
+      while (i < lh.length && envelope[i] === lh[i]) i++;
+      if (i === lh.length) return lastHeader!; // same bytes, so readHeader would return the same fields
+    }
+    const h = readHeader(envelope, ENVELOPE_VERSION, 'envelope');
+    lastHead = envelope.slice(0, h.length);
+    lastHeader = h;
+    return h;
+  };
+
+  const openEnvelope = (
+    envelope: Uint8Array,
+    h: Header,
+    aad: Uint8Array | undefined,
+    found: KeyRecord | undefined,
+  ): Uint8Array => {
+    const k = checkUsable(found, h.keyId, 'decrypt');
+    const { aead, head } = working(k, h.algorithm); // head: the same bytes as the envelope's header
+    const n = aead.nonceLength;
+    const nonce = n === 12 ? NONCE_12 : NONCE_24;
+    for (let i = 0; i < n; i++) nonce[i] = envelope[h.length + i]!;
+    try {
+      return aead.openAt(nonce, envelope, h.length + n, envelope.length, aad ? concat(head, aad) : head);
+    } catch (e) {
+      throw isAuthenticationError(e) ? authFail('tag', 'decrypt') : e;
+    }
+  };
+
+  // Like `encrypt`: no `async`, no closure per call; a known key settles with one promise.
   const decrypt = (envelope: Uint8Array, o?: AadOptions): Promise<Uint8Array> => {
     try {
       if (!isBytes(envelope)) throw new TypeError(`decrypt: envelope must be a Uint8Array, got ${describe(envelope)}`);
       const aad = toAad('decrypt', o?.aad);
-      const h = readHeader(envelope, ENVELOPE_VERSION, 'envelope');
-      const n = NONCE_LENGTH[h.algorithm];
-      if (envelope.length < h.length + n + TAG_LENGTH) throw authFail('format', 'decrypt');
-      const open = (found: KeyRecord | undefined): Uint8Array => {
-        const k = checkUsable(found, h.keyId, 'decrypt');
-        const header = envelope.subarray(0, h.length);
-        try {
-          return working(k, h.algorithm).decrypt(
-            envelope.subarray(h.length, h.length + n),
-            envelope.subarray(h.length + n),
-            aad ? concat(header, aad) : header,
-          );
-        } catch (e) {
-          throw isAuthenticationError(e) ? authFail('tag', 'decrypt') : e;
-        }
-      };
+      const h = envelopeHeader(envelope);
+      if (envelope.length < h.length + NONCE_LENGTH[h.algorithm] + TAG_LENGTH) throw authFail('format', 'decrypt');
       const k = ki.find(h.keyId);
-      return k instanceof Promise ? k.then(open) : Promise.resolve(open(k));
+      if (k instanceof Promise) return k.then((found) => openEnvelope(envelope, h, aad, found));
+      return Promise.resolve(openEnvelope(envelope, h, aad, k));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -265,8 +313,9 @@ export function createCipher(opts: CipherOptions): Cipher {
       'envelope',
     );
 
-  async function* encryptStream(source: ByteSource, o?: AadOptions): AsyncGenerator<Uint8Array> {
-    const aad = toAad('encryptStream', o?.aad) ?? new Uint8Array(0);
+  /** A sealer for one new stream under the primary key (counts as one message). */
+  const sealer = async (aadOpt: Uint8Array | undefined): Promise<StreamSealer> => {
+    const aad = aadOpt ?? new Uint8Array(0);
     let k = ki.acquire();
     if (k instanceof Promise) k = await k;
     const header = new Uint8Array(3 + k.id.length + STREAM_SALT + 4);
@@ -276,88 +325,109 @@ export function createCipher(opts: CipherOptions): Cipher {
     o2 += STREAM_SALT;
     new DataView(header.buffer).setUint32(o2, chunkSize);
     const aead = makeAead('encryptStream', algorithm, deriveKey(k.key, `stream/${algorithm}`, salt), backend);
-    yield header.slice();
     const chunkAad = new Uint8Array(header.length + 9 + aad.length);
     chunkAad.set(header);
     chunkAad.set(aad, header.length + 9);
     const nonce = new Uint8Array(aead.nonceLength);
     let index = 0;
-    const seal = (data: Uint8Array, last: boolean): Uint8Array => {
+    const next = (last: boolean): void => {
       if (index >= MAX_CHUNKS) throw new RangeError('encryptStream: too many chunks (2^32)');
       writeU64(nonce, nonce.length - 8, index);
       writeU64(chunkAad, header.length, index);
       chunkAad[header.length + 8] = last ? 1 : 0;
       index++;
-      return aead.encrypt(nonce, data, chunkAad);
     };
-    const buf = new Uint8Array(chunkSize);
-    let fill = 0;
-    for await (const piece of source) {
-      if (!isBytes(piece)) throw new TypeError(`encryptStream: source yielded ${describe(piece)}, expected Uint8Array`);
-      let off = 0;
-      while (off < piece.length) {
-        if (fill === chunkSize) {
-          yield seal(buf, false);
-          fill = 0;
+    return {
+      header,
+      chunkSize,
+      seal(data, last) {
+        next(last);
+        const out = new Uint8Array(data.length + TAG_LENGTH);
+        aead.sealInto(nonce, data, chunkAad, out, 0);
+        return out;
+      },
+      sealParts(data, last) {
+        next(last);
+        return aead.sealParts(nonce, data, chunkAad);
+      },
+    };
+  };
+
+  /**
+   * An opener for the stream whose header starts `head`, or, when `head` is too short, how many bytes are needed to
+   * get further (the whole header once its key id length is known). Looks the key up (reloading the store once when
+   * it is unknown).
+   */
+  const opener = async (
+    head: Uint8Array,
+    aadOpt: Uint8Array | undefined,
+    what: string,
+  ): Promise<StreamOpener | number> => {
+    if (head.length < 3) return 3;
+    const need = 3 + head[2]! + STREAM_SALT + 4;
+    if (head.length < need && head[2]! >= 1 && head[2]! <= 64) return need; // else readHeader throws at once
+    const h = readHeader(head, STREAM_VERSION, 'stream');
+    const headerLength = h.length + STREAM_SALT + 4;
+    const cs = new DataView(head.buffer, head.byteOffset).getUint32(h.length + STREAM_SALT);
+    if (cs < 1024 || cs > 4194304) throw authFail('format', what);
+    const k = await usable(h.keyId, what);
+    const aad = aadOpt ?? new Uint8Array(0);
+    const salt = head.subarray(h.length, h.length + STREAM_SALT);
+    const aead = makeAead(what, h.algorithm, deriveKey(k.key, `stream/${h.algorithm}`, salt), backend);
+    const nonce = new Uint8Array(aead.nonceLength);
+    const chunkAad = new Uint8Array(headerLength + 9 + aad.length);
+    chunkAad.set(head.subarray(0, headerLength));
+    chunkAad.set(aad, headerLength + 9);
+    let index = 0;
+    return {
+      headerLength,
+      recordLength: cs + TAG_LENGTH,
+      open(record, last) {
+        // A record shorter than a tag, or a full-size-plus record, cannot be valid; `last` decides the rest.
+        if (record.length < TAG_LENGTH || record.length > cs + TAG_LENGTH) throw authFail('truncated', what);
+        if (index >= MAX_CHUNKS) throw authFail('format', what);
+        writeU64(nonce, nonce.length - 8, index);
+        writeU64(chunkAad, headerLength, index);
+        chunkAad[headerLength + 8] = last ? 1 : 0;
+        index++;
+        try {
+          return aead.openAt(nonce, record, 0, record.length, chunkAad);
+        } catch (e) {
+          throw isAuthenticationError(e) ? authFail('tag', what) : e;
         }
-        const take = Math.min(piece.length - off, chunkSize - fill);
-        buf.set(piece.subarray(off, off + take), fill);
-        fill += take;
-        off += take;
-      }
-    }
-    yield seal(buf.subarray(0, fill), true);
+      },
+    };
+  };
+
+  async function* encryptStream(source: ByteSource, o?: AadOptions): AsyncGenerator<Uint8Array> {
+    const s = await sealer(toAad('encryptStream', o?.aad));
+    yield s.header.slice();
+    for await (const [data, last] of rechunk(source, chunkSize, 'encryptStream')) yield s.seal(data, last);
   }
 
   async function* decryptStream(source: ByteSource, o?: AadOptions): AsyncGenerator<Uint8Array> {
-    const aad = toAad('decryptStream', o?.aad) ?? new Uint8Array(0);
+    const aad = toAad('decryptStream', o?.aad);
     const what = 'decryptStream';
     let head: Uint8Array = new Uint8Array(0);
-    let headerLen = 0;
-    let aead: AeadInternal | null = null;
-    let chunkAad: Uint8Array = new Uint8Array(0);
+    let s: StreamOpener | null = null;
     let rec: Uint8Array = new Uint8Array(0);
     let fill = 0;
-    let index = 0;
-    let nonce: Uint8Array = new Uint8Array(0);
-    const open = (data: Uint8Array, last: boolean): Uint8Array => {
-      if (index >= MAX_CHUNKS) throw authFail('format', what);
-      writeU64(nonce, nonce.length - 8, index);
-      writeU64(chunkAad, headerLen, index);
-      chunkAad[headerLen + 8] = last ? 1 : 0;
-      index++;
-      try {
-        return aead!.decrypt(nonce, data, chunkAad);
-      } catch (e) {
-        throw isAuthenticationError(e) ? authFail('tag', what) : e;
-      }
-    };
     for await (const piece of source) {
       if (!isBytes(piece)) throw new TypeError(`${what}: source yielded ${describe(piece)}, expected Uint8Array`);
       let off = 0;
-      if (!aead) {
+      if (!s) {
         // Accumulate the variable-length header: version | alg | L | keyId | salt(16) | chunkSize(u32be).
         head = concat(head, piece);
-        if (head.length < 3 || head.length < 3 + head[2]!) continue;
-        const h = readHeader(head, STREAM_VERSION, 'stream');
-        headerLen = h.length + STREAM_SALT + 4;
-        if (head.length < headerLen) continue;
-        const cs = new DataView(head.buffer, head.byteOffset).getUint32(h.length + STREAM_SALT);
-        if (cs < 1024 || cs > 4194304) throw authFail('format', what);
-        const k = await usable(h.keyId, what);
-        const salt = head.subarray(h.length, h.length + STREAM_SALT);
-        aead = makeAead(what, h.algorithm, deriveKey(k.key, `stream/${h.algorithm}`, salt), backend);
-        nonce = new Uint8Array(aead.nonceLength);
-        chunkAad = new Uint8Array(headerLen + 9 + aad.length);
-        chunkAad.set(head.subarray(0, headerLen));
-        chunkAad.set(aad, headerLen + 9);
-        rec = new Uint8Array(cs + TAG_LENGTH);
-        off = piece.length - (head.length - headerLen);
+        const r = await opener(head, aad, what);
+        if (typeof r === 'number') continue;
+        s = r;
+        rec = new Uint8Array(s.recordLength);
+        off = piece.length - (head.length - s.headerLength);
         head = new Uint8Array(0);
       }
       while (off < piece.length) {
         if (fill === rec.length) {
-          yield open(rec, false);
+          yield s.open(rec, false);
           fill = 0;
         }
         const take = Math.min(piece.length - off, rec.length - fill);
@@ -366,8 +436,8 @@ export function createCipher(opts: CipherOptions): Cipher {
         off += take;
       }
     }
-    if (!aead || fill < TAG_LENGTH) throw authFail('truncated', what);
-    yield open(rec.subarray(0, fill), true);
+    if (!s || fill < TAG_LENGTH) throw authFail('truncated', what);
+    yield s.open(rec.subarray(0, fill), true);
   }
 
   const cipher: Cipher = {
@@ -424,7 +494,49 @@ export function createCipher(opts: CipherOptions): Cipher {
     encryptStream,
     decryptStream,
   };
+  Object.defineProperty(cipher, CIPHER_INTERNAL, { value: { sealer, opener } satisfies CipherInternal });
   return cipher;
+}
+
+/** @internal Seals one stream chunk by chunk (see the stream format in the README). */
+export interface StreamSealer {
+  /** Stream header, written once before the records. */
+  readonly header: Uint8Array;
+  /** Plaintext bytes per chunk; every chunk but the last is exactly this long. */
+  readonly chunkSize: number;
+  /** Seals the next chunk into one fresh record `ciphertext || tag`. */
+  seal(data: Uint8Array, last: boolean): Uint8Array;
+  /** Seals the next chunk; returns ciphertext and tag separately (for `writev`, no record buffer). */
+  sealParts(data: Uint8Array, last: boolean): [Uint8Array, Uint8Array];
+}
+
+/** @internal Opens one stream record by record, in order. */
+export interface StreamOpener {
+  /** Byte length of the stream header. */
+  readonly headerLength: number;
+  /** Byte length of every record but the last (chunk size + tag). */
+  readonly recordLength: number;
+  /**
+   * Authenticates and decrypts the next record; `last` must say whether the stream ends after it. Returns a fresh
+   * array the caller owns. @throws {AuthenticationError}
+   */
+  open(record: Uint8Array, last: boolean): Uint8Array;
+}
+
+/** @internal What secureStorage needs from a cipher besides its public API. */
+export interface CipherInternal {
+  sealer(aad: Uint8Array | undefined): Promise<StreamSealer>;
+  opener(head: Uint8Array, aad: Uint8Array | undefined, what: string): Promise<StreamOpener | number>;
+}
+
+/** @internal Reached through Symbol.for so it works across ESM/CJS copies of the package. */
+export const CIPHER_INTERNAL: unique symbol = Symbol.for('@org/crypto.cipher.internal') as never;
+
+/** @internal The internal face of a cipher from `createCipher()`, or a TypeError naming `fn`. */
+export function cipherInternal(fn: string, c: unknown): CipherInternal {
+  const i = (c as { [CIPHER_INTERNAL]?: CipherInternal } | null)?.[CIPHER_INTERNAL];
+  if (!i) throw new TypeError(`${fn}: cipher must come from createCipher()`);
+  return i;
 }
 
 /**

@@ -1,11 +1,12 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ByteSource, Cipher } from './cipher.js';
+import { type ByteSource, type Cipher, cipherInternal } from './cipher.js';
 import { CryptoError, isAuthenticationError } from './errors.js';
 import { fsyncDir } from './file-key-store.js';
 import { concat, describe, fromUtf8, isBytes, toBase64url, utf8 } from './internal/bytes.js';
 import { TAG_LENGTH } from './internal/format.js';
+import { rechunk } from './internal/rechunk.js';
 
 /** Options for {@link secureStorage}. */
 export interface SecureStorageOptions {
@@ -40,13 +41,18 @@ export interface StorageCallOptions {
 
 /** Encrypted file storage. */
 export interface SecureStorage {
-  /** Stores data (streamed in 64 KiB authenticated chunks, constant memory), atomically. Resolves to the new id. */
+  /**
+   * Stores data (streamed in 64 KiB authenticated chunks, constant memory), atomically. Resolves to the new id. Stream
+   * sources may reuse their buffers: each piece is copied before the next one is requested.
+   */
   put(name: string, data: StorageInput, metadata?: Record<string, unknown>, opts?: StorageCallOptions): Promise<string>;
   /** Reads and decrypts a whole file into memory. */
   get(id: string, opts?: StorageCallOptions): Promise<StoredInfo & { data: Uint8Array }>;
   /**
-   * Opens a file for streaming decryption with constant memory. Each yielded chunk is authenticated; truncation or
-   * tampering throws at the latest when the iteration reaches the end, so discard partial output on error.
+   * Opens a file for streaming decryption with constant memory. Each yielded chunk (the chunk size the file was
+   * written with, 64 KiB by default; the last one shorter) is authenticated and is a fresh array the consumer owns, so
+   * it may be kept or handed to a writer that holds on to it. Truncation or tampering throws at the latest when the
+   * iteration reaches the end, so discard partial output on error.
    */
   getStream(id: string, opts?: StorageCallOptions): Promise<StoredInfo & { stream: AsyncIterable<Uint8Array> }>;
   /** Reads a file's metadata only. */
@@ -61,6 +67,7 @@ const MAGIC = utf8('OCSF');
 const LAYOUT_VERSION = 1;
 const PREFIX = 9; // magic(4) | layout version(1) | metadata envelope length(u32be)
 const MAX_META = 1 << 20;
+const MAX_STREAM_HEADER = 3 + 64 + 16 + 4; // version | alg | L | keyId (<= 64) | salt | chunk size
 const ID_RE = /^[A-Za-z0-9_-]{22}$/;
 const FILE_RE = /^([A-Za-z0-9_-]{22})\.ocs$/;
 const metaAad = (id: string) => utf8(`@org/crypto/secureStorage/meta/${id}`);
@@ -85,6 +92,21 @@ async function* toSource(data: StorageInput): AsyncGenerator<Uint8Array> {
   } else throw new TypeError(`secureStorage.put: data must be bytes, a string or a byte stream, got ${describe(data)}`);
 }
 
+/** Reads exactly `n` bytes at `pos` into `buf`, or throws ERR_STORAGE_CORRUPT when the file ends first. */
+async function readFully(
+  fh: Awaited<ReturnType<typeof open>>,
+  buf: Uint8Array,
+  n: number,
+  pos: number,
+  id: string,
+): Promise<void> {
+  for (let off = 0; off < n; ) {
+    const { bytesRead } = await fh.read(buf, off, n - off, pos + off);
+    if (bytesRead === 0) throw corrupt(id, 'truncated');
+    off += bytesRead;
+  }
+}
+
 /**
  * Encrypted file storage in a directory. Layout of each `<id>.ocs` file: `"OCSF" | 1 | u32be n | metadata envelope
  * (n bytes) | encrypted stream` — see the README. Writes go to a temp file that is fsynced and renamed into place.
@@ -96,6 +118,7 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('secureStorage: dir must be a non-empty string');
   if (!cipher || typeof cipher.encryptStream !== 'function')
     throw new TypeError('secureStorage: cipher must come from createCipher()');
+  const internal = cipherInternal('secureStorage', cipher);
   let ready: Promise<unknown> | null = null;
   const ensureDir = () => (ready ??= mkdir(dir, { recursive: true, mode: 0o700 }));
   const fileOf = (id: unknown): string => {
@@ -140,7 +163,9 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
       const streamStart = PREFIX + metaLen;
       const l = (await readAt(streamStart + 2, 1))[0]!;
       const headerLen = 3 + l + 16 + 4;
+      if (streamStart + headerLen > fileSize) throw corrupt(id, 'truncated header');
       const cs = new DataView((await readAt(streamStart + headerLen - 4, 4)).buffer).getUint32(0);
+      if (cs < 1024) throw corrupt(id, 'bad chunk size');
       const dataLen = fileSize - streamStart - headerLen;
       const records = Math.ceil(dataLen / (cs + TAG_LENGTH));
       const size = Math.max(0, dataLen - records * TAG_LENGTH);
@@ -153,26 +178,34 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
   const openStream = async (id: string, o?: StorageCallOptions) => {
     const h = await head(id);
     const signal = o?.signal;
-    // Opened on first read and closed when the iteration ends or is abandoned with break/return, so an unread
-    // stream holds no file handle. One reused read buffer: decryptStream copies each piece before asking for more.
-    async function* file(): AsyncGenerator<Uint8Array> {
+    // The file is opened on first read and closed when the iteration ends or is abandoned with break/return, so an
+    // unread stream holds no file handle. Records are read whole, one at a time, into one reused buffer; each yielded
+    // chunk is a fresh array that the consumer owns (decryption writes it), so keeping chunks is safe. Whether a
+    // record is the last one comes from the size of the open file; the last-chunk flag authenticates that.
+    async function* records(): AsyncGenerator<Uint8Array> {
       const fh = await open(fileOf(id), 'r');
       try {
-        const buf = new Uint8Array(65536);
-        for (let pos = h.streamStart; ; ) {
-          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-          if (bytesRead === 0) return;
-          pos += bytesRead;
-          yield buf.subarray(0, bytesRead);
-        }
+        const { size: end } = await fh.stat();
+        let pos = h.streamStart;
+        const header = new Uint8Array(Math.max(0, Math.min(MAX_STREAM_HEADER, end - pos)));
+        await readFully(fh, header, header.length, pos, id);
+        const s = await internal.opener(header, dataAad(id), 'secureStorage');
+        if (typeof s === 'number') throw corrupt(id, 'truncated header');
+        pos += s.headerLength;
+        const rec = new Uint8Array(s.recordLength);
+        do {
+          const n = Math.min(rec.length, end - pos);
+          await readFully(fh, rec, n, pos, id);
+          pos += n;
+          yield s.open(rec.subarray(0, n), pos === end);
+        } while (pos < end);
       } finally {
         await fh.close();
       }
     }
-    const plain = cipher.decryptStream(file(), { aad: dataAad(id) });
     async function* stream(): AsyncGenerator<Uint8Array> {
       try {
-        for await (const chunk of plain) {
+        for await (const chunk of records()) {
           signal?.throwIfAborted();
           yield chunk;
         }
@@ -207,6 +240,7 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
       pre.set(MAGIC);
       pre[4] = LAYOUT_VERSION;
       new DataView(pre.buffer).setUint32(5, metaEnv.length);
+      const sealer = await internal.sealer(dataAad(id));
       const fh = await open(tmp, 'wx', 0o600);
       let pos = 0;
       const write = async (b: Uint8Array) => {
@@ -216,11 +250,24 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
           pos += bytesWritten;
         }
       };
+      // Each record goes out as ciphertext + tag in one writev: no record buffer, no copy.
+      const writev = async (parts: Uint8Array[]) => {
+        const { bytesWritten } = await fh.writev(parts, pos);
+        pos += bytesWritten;
+        let skip = bytesWritten;
+        for (const p of parts) {
+          if (skip >= p.length) skip -= p.length;
+          else {
+            await write(p.subarray(skip)); // short write (rare): finish piece by piece
+            skip = 0;
+          }
+        }
+      };
       try {
-        await write(concat(pre, metaEnv));
-        for await (const rec of cipher.encryptStream(toSource(data), { aad: dataAad(id) })) {
+        await write(concat(pre, metaEnv, sealer.header));
+        for await (const [chunk, last] of rechunk(toSource(data), sealer.chunkSize, 'secureStorage.put')) {
           signal?.throwIfAborted();
-          await write(rec);
+          await writev(sealer.sealParts(chunk, last));
         }
         await fh.sync();
       } catch (e) {

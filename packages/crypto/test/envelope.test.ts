@@ -81,6 +81,52 @@ describe('envelope format', () => {
     expect(toHex(await a.decrypt(await b.encrypt(m)))).toBe(toHex(m));
   });
 
+  it('decrypt caches never mix up keys, key id lengths, algorithms or key states (interleaved envelopes)', async () => {
+    const key = (id: string, state: 'primary' | 'active') => ({
+      id,
+      key: globalThis.crypto.getRandomValues(new Uint8Array(32)),
+      state,
+      createdAt: Date.now(),
+    });
+    // Headers of different lengths, one id a prefix of another, two of one length differing in the last byte only.
+    const ids = ['k', 'kk', 'kj', 'k'.repeat(64)];
+    const keyring = await createKeyring({
+      store: memoryKeyStore(ids.map((id, i) => key(id, i === 0 ? 'primary' : 'active'))),
+    });
+    const ciphers = ALGS.map((algorithm) => createCipher({ keyring, algorithm }));
+    const sealed: Array<{ env: Uint8Array; plain: string }> = [];
+    for (const [k, id] of ids.entries()) {
+      if (k > 0) await keyring.setState(id, 'primary');
+      for (const c of ciphers) {
+        const plain = `${id.length}/${c.algorithm}/${sealed.length}`;
+        sealed.push({ env: await c.encrypt(enc.encode(plain)), plain });
+      }
+    }
+    const readers = [...ciphers, createCipher({ keyring, backend: 'noble' })];
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(sealed.length - 1), fc.nat(readers.length - 1))), async (steps) => {
+        for (const [e, r] of steps) {
+          const out = await readers[r]!.decrypt(sealed[e]!.env);
+          expect(new TextDecoder().decode(out)).toBe(sealed[e]!.plain);
+        }
+      }),
+      { numRuns: 50 },
+    );
+    // Right after a success (header and key cached), a changed nonce, ciphertext or tag still fails.
+    const { env } = sealed[0]!;
+    for (const pos of [4, 3 + 1 + 12, env.length - 1]) {
+      await ciphers[0]!.decrypt(env);
+      const bad = env.slice();
+      bad[pos]! ^= 1;
+      expect(isAuthenticationError(await authFails(ciphers[0]!.decrypt(bad))), `byte ${pos}`).toBe(true);
+    }
+    // And a key disabled after it was cached is refused.
+    await ciphers[0]!.decrypt(env);
+    await keyring.setState(ids[0]!, 'disabled');
+    const e = await authFails(ciphers[0]!.decrypt(env));
+    expect(isCryptoError(e) && e.code).toBe('ERR_KEY_DISABLED');
+  });
+
   it('uses a fresh random nonce per message', async () => {
     const { cipher } = await setup();
     const seen = new Set<string>();

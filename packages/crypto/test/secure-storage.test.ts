@@ -129,6 +129,81 @@ describe('secureStorage', () => {
     expect(readdirSync(dir)).toEqual([`${id}.ocs`]);
   });
 
+  it('hands out chunks the consumer owns: later chunks never overwrite earlier ones (all algorithms)', async () => {
+    for (const algorithm of ['aes-256-gcm', 'xchacha20-poly1305', 'aes-256-gcm-siv'] as const) {
+      const keyring = await createKeyring({ store: memoryKeyStore() });
+      const storage = secureStorage({
+        dir: join(root, `own-${algorithm}`),
+        cipher: createCipher({ keyring, algorithm }),
+      });
+      // Every 64 KiB chunk has its own content; the source reuses one buffer, in pieces that straddle chunks.
+      const total = 5 * KB64 + 1234;
+      const expected = Uint8Array.from({ length: total }, (_, i) => (Math.floor(i / KB64) * 37 + i * 13) & 255);
+      const shared = new Uint8Array(50_000);
+      async function* source() {
+        for (let off = 0; off < total; off += shared.length) {
+          const n = Math.min(shared.length, total - off);
+          shared.set(expected.subarray(off, off + n));
+          yield shared.subarray(0, n);
+          shared.fill(0xee); // whatever the source does with its buffer afterwards must not matter
+        }
+      }
+      const id = await storage.put('distinct', source());
+      const kept: Uint8Array[] = [];
+      for await (const c of (await storage.getStream(id)).stream) kept.push(c); // kept as handed out, not copied
+      expect(kept.map((c) => c.length)).toEqual([KB64, KB64, KB64, KB64, KB64, 1234]);
+      for (let i = 0; i < kept.length; i++)
+        expect(toHex(kept[i]!), `${algorithm} chunk ${i}`).toBe(toHex(expected.subarray(i * KB64, (i + 1) * KB64)));
+      expect(new Set(kept.map((c) => c.buffer)).size, 'no two chunks share memory').toBe(kept.length);
+      expect(toHex((await storage.get(id)).data)).toBe(toHex(expected));
+    }
+  });
+
+  it('writes the documented layout: the file body is a standard encryptStream stream', async () => {
+    const { dir, cipher, storage } = await setup();
+    const data = bytes(2 * KB64 + 99, 5);
+    const id = await storage.put('layout', data, { k: 1 });
+    const raw = new Uint8Array(readFileSync(join(dir, `${id}.ocs`)));
+    expect(Buffer.from(raw.subarray(0, 5)).toString('latin1')).toBe('OCSF\x01');
+    const metaLen = new DataView(raw.buffer).getUint32(5);
+    const body = raw.subarray(9 + metaLen);
+    const out: Uint8Array[] = [];
+    for await (const c of cipher.decryptStream([body], { aad: `@org/crypto/secureStorage/data/${id}` })) out.push(c);
+    expect(toHex(Buffer.concat(out))).toBe(toHex(data));
+    // Records are chunk + tag bytes each, the last one holding the rest.
+    const headerLen = 3 + body[2]! + 16 + 4;
+    expect(body.length).toBe(headerLen + 2 * (KB64 + 16) + 99 + 16);
+  });
+
+  it('detects trailing bytes, a missing body and a cut header', async () => {
+    const { dir, storage } = await setup();
+    for (const size of [0, 100, KB64, 2 * KB64]) {
+      const id = await storage.put('t', bytes(size, 3));
+      const path = join(dir, `${id}.ocs`);
+      const orig = readFileSync(path);
+      const metaEnd = 9 + orig.readUInt32BE(5);
+      const headerEnd = metaEnd + 3 + orig[metaEnd + 2]! + 16 + 4;
+      const variants: Record<string, Buffer> = {
+        'one trailing byte': Buffer.concat([orig, Buffer.from([0])]),
+        'last record repeated': Buffer.concat([orig, orig.subarray(orig.length - Math.min(size, KB64) - 16)]),
+        'no records': orig.subarray(0, headerEnd),
+        'half a header': orig.subarray(0, metaEnd + 10),
+        'tag cut': orig.subarray(0, orig.length - 1),
+      };
+      for (const [label, content] of Object.entries(variants)) {
+        writeFileSync(path, content);
+        const viaGet = await storage.get(id).catch((x) => x);
+        expect(isCryptoError(viaGet) && viaGet.code, `${size} ${label} (get)`).toBe('ERR_STORAGE_CORRUPT');
+        const viaStream = await (async () => {
+          for await (const _ of (await storage.getStream(id)).stream);
+        })().catch((x) => x);
+        expect(isCryptoError(viaStream) && viaStream.code, `${size} ${label} (getStream)`).toBe('ERR_STORAGE_CORRUPT');
+      }
+      writeFileSync(path, orig);
+      expect((await storage.get(id)).size).toBe(size);
+    }
+  });
+
   it('validates arguments', async () => {
     const { storage, cipher } = await setup();
     expect(() => secureStorage({ dir: '', cipher })).toThrow(/dir must be a non-empty string/);

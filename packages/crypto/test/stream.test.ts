@@ -143,6 +143,28 @@ describe('encryptStream / decryptStream', () => {
     );
   });
 
+  it('records and chunks handed out stay intact when kept, even when the source reuses its buffer', async () => {
+    const cipher = await setup();
+    const total = 4 * CS + 300;
+    const expected = Uint8Array.from({ length: total }, (_, i) => (Math.floor(i / CS) * 101 + i) & 255);
+    const shared = new Uint8Array(700);
+    async function* source() {
+      for (let off = 0; off < total; off += shared.length) {
+        const n = Math.min(shared.length, total - off);
+        shared.set(expected.subarray(off, off + n));
+        yield shared.subarray(0, n);
+        shared.fill(0); // reused by the producer once the piece was taken
+      }
+    }
+    const records = await collect(cipher.encryptStream(source(), { aad: 'k' })); // kept, not copied
+    expect(new Set(records.map((r) => r.buffer)).size).toBe(records.length);
+    const chunks = await collect(cipher.decryptStream(records, { aad: 'k' }));
+    expect(chunks.map((c) => c.length)).toEqual([CS, CS, CS, CS, 300]);
+    expect(new Set(chunks.map((c) => c.buffer)).size).toBe(chunks.length);
+    for (const [i, c] of chunks.entries())
+      expect(toHex(c), `chunk ${i}`).toBe(toHex(expected.subarray(i * CS, (i + 1) * CS)));
+  });
+
   it('rejects non-byte pieces with a clear error', async () => {
     const cipher = await setup();
     await expect(collect(cipher.encryptStream(['text'] as never))).rejects.toThrow(/source yielded a string/);
