@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
@@ -17,37 +16,17 @@ import {
   redisStore,
 } from '../src/index.js';
 import { keySlot } from '../src/internal/slot.js';
+import { freePort, spawnRedisServer } from './redis-server.js';
 
 // Private throwaway redis-servers on random ports (one cluster-enabled, for CLUSTER KEYSLOT; one fresh, for NOSCRIPT).
 // The shared server on 6379 only gets keys under this file's own prefix.
 const servers: ChildProcess[] = [];
 const dirs: string[] = [];
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 async function startRedis(extra: string[] = [], at?: number): Promise<{ port: number; proc: ChildProcess }> {
   const port = at ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'rl-batch-'));
   dirs.push(dir);
-  const proc = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  servers.push(proc);
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
+  const proc = await spawnRedisServer(servers, port, ['--dir', dir, ...extra]);
   return { port, proc };
 }
 const stop = (c: ChildProcess) =>

@@ -1,39 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isRateLimitError, type RateLimitDecision, rateLimiter, redisStore } from '../src/index.js';
+import { freePort, spawnRedisServer } from './redis-server.js';
 
 // A throwaway redis-server on a random port is killed mid-run and restarted on the same port. The shared server on
 // 6379 is never touched.
 const servers: ChildProcess[] = [];
 const cleanups: Array<() => unknown> = [];
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  servers.push(c);
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    c.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    c.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return c;
-}
+const startRedis = (port: number): Promise<ChildProcess> => spawnRedisServer(servers, port);
 
 const stop = (c: ChildProcess) =>
   new Promise<void>((resolve) => {

@@ -1,0 +1,40 @@
+// Throwaway redis-server processes for the tests that must stop, restart or reconfigure a server (the shared one on
+// 6379 is never touched).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export const freePort = (): Promise<number> =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+/**
+ * Starts a redis-server that keeps nothing on disk on `port` and resolves once it accepts connections. The process is
+ * added to `track` as soon as it is spawned, so the caller's cleanup kills it even if it never becomes ready.
+ */
+export async function spawnRedisServer(
+  track: ChildProcess[],
+  port: number,
+  extra: string[] = [],
+): Promise<ChildProcess> {
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  track.push(proc);
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+  return proc;
+}
