@@ -2,10 +2,13 @@ import {
   bodyTooLarge,
   clientIp,
   compileTrust,
+  DeadlineQueue,
+  type DecisionLike,
   formatResponseTime,
   headerPairs,
   ipKey,
   mergeVary,
+  nodeHeaderStore,
   PROBLEM_JSON,
   type ProblemResponse,
   problemForError,
@@ -14,7 +17,13 @@ import {
   requestTimedOut,
   resolveRequestId,
 } from '@org/adapter-kit/common';
-import { type CommonOptions, type CorsResultLike, type LoggerLike, resolveOptions } from '@org/adapter-kit/contracts';
+import {
+  type CommonOptions,
+  type CorsResultLike,
+  decide,
+  type LoggerLike,
+  resolveOptions,
+} from '@org/adapter-kit/contracts';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Options of {@link hardening}. Every concern is optional: leave an instance out and that concern is off. */
@@ -124,36 +133,46 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
   const removeHeaders = headers?.remove ?? [];
   const onErr = errorHandler(logger ? { logger } : {});
 
+  const lowerStatic = staticHeaders.map(([n, v]) => [n.toLowerCase(), n, v] as const);
+  const mw: Shared = {
+    responseTime,
+    logger,
+    timeouts: timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs),
+    onTimeout(st: ReqState): void {
+      const { req, res } = st;
+      if (res.headersSent || res.writableEnded || res.destroyed) return;
+      const err = requestTimedOut(timeoutMs!);
+      st.timedOut = true;
+      (res.locals as HardeningLocals).timedOut = true;
+      st.ac?.abort(err);
+      onErr(err, req, res, st.next);
+    },
+  };
+  const needHead = responseTime || cors !== undefined || timeoutMs !== undefined;
+
   const handler = function orgHardening(req: Request, res: Response, next: NextFunction): void {
     const t0 = performance.now();
     const locals = res.locals as HardeningLocals;
     let id: string | undefined;
+    // headers written straight into Node's header store when res is a genuine Node response (validated names/values)
+    const store = nodeHeaderStore(res);
     if (idHeader !== undefined) {
       id = resolveRequestId(req.headers[idHeader], generateId!);
       locals.requestId = id;
-      res.setHeader(idHeader, id);
-    }
-    // work done when the head is written: response time, CORS Vary re-merge (a route that sets Vary cannot drop
-    // the tokens), stopping the timeout timer
-    const st: HeadState = { vary: undefined, timer: undefined };
-    if (responseTime || cors !== undefined || timeoutMs !== undefined) {
-      const writeHead = res.writeHead;
-      res.writeHead = function (this: Response, ...args: unknown[]) {
-        if (st.timer !== undefined) {
-          clearTimeout(st.timer);
-          st.timer = undefined;
-        }
-        if (!this.headersSent) {
-          if (responseTime) this.setHeader('x-response-time', formatResponseTime(performance.now() - t0));
-          if (st.vary !== undefined)
-            this.setHeader('vary', mergeVary(this.getHeader('vary') as string | undefined, st.vary));
-        }
-        return (writeHead as (...a: unknown[]) => Response).apply(this, args);
-      } as Response['writeHead'];
+      if (store !== undefined) store[idHeader] = [idHeader, id];
+      else res.setHeader(idHeader, id);
     }
     const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trust);
     locals.clientIp = ip;
-    if (logger !== undefined) logRequest(logger, req, res, t0, id, ip);
+    // One state object per request: the timeout queue's node, read by the shared writeHead and 'close' listener
+    // (no closure per request).
+    const st = new ReqState(req, res, next, t0, id, ip, mw);
+    (res as ResWithState)[kState] = st;
+    if (needHead) {
+      st.writeHead = res.writeHead as (...a: unknown[]) => unknown;
+      res.writeHead = patchedWriteHead as Response['writeHead'];
+    }
+    if (logger !== undefined || timeoutMs !== undefined) res.on('close', onResClose);
 
     // security headers
     if (headers !== undefined) {
@@ -163,7 +182,12 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
         locals.cspNonce = nonce;
         list = headers.forRequest!({ nonce });
       }
-      for (let i = 0; i < list.length; i++) res.setHeader(list[i]![0], list[i]![1]);
+      if (store !== undefined && list === staticHeaders) {
+        for (let i = 0; i < lowerStatic.length; i++) {
+          const e = lowerStatic[i]!;
+          store[e[0]] = [e[1], e[2]];
+        }
+      } else for (let i = 0; i < list.length; i++) res.setHeader(list[i]![0], list[i]![1]);
       for (let i = 0; i < removeHeaders.length; i++) res.removeHeader(removeHeaders[i]!);
     }
 
@@ -220,26 +244,44 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
       }
 
       // request timeout
-      if (timeoutMs !== undefined) startTimeout(req, res, st, timeoutMs, onErr, next);
+      if (timeoutMs !== undefined) {
+        (locals as { [kLocalsState]?: ReqState })[kLocalsState] = st;
+        Object.defineProperty(locals, 'signal', SIGNAL);
+        mw.timeouts!.add(st);
+      }
 
       // rate limiting
       if (hasRate && !(rate.skip?.(req) ?? false)) {
         const key = rate.key ? rate.key(req, ip) : ipKey(ip, rate.ipv6Prefix);
         const cost = rate.cost?.(req);
-        let p: ReturnType<typeof rate.limiter.consume>;
+        let p: ReturnType<typeof decide>;
         try {
-          p = rate.limiter.consume(key, cost === undefined ? undefined : { cost });
+          p = decide(rate.limiter, key, cost === undefined ? undefined : { cost });
         } catch (e) {
           next(e);
           return;
         }
-        Promise.resolve(p).then((d) => {
+        const onDecision = (d: DecisionLike): void => {
           if (res.headersSent) return;
-          const pairs = rate.formatHeaders ? headerPairs(rate.formatHeaders(d)) : rateLimitHeaderPairs(d, rate.headers);
-          for (let i = 0; i < pairs.length; i++) res.setHeader(pairs[i]![0], pairs[i]![1]);
+          if (rate.formatHeaders) {
+            const pairs = headerPairs(rate.formatHeaders(d));
+            for (let i = 0; i < pairs.length; i++) res.setHeader(pairs[i]![0], pairs[i]![1]);
+          } else {
+            // our own lower-case names and numeric values: safe to write without setHeader's validation
+            const pairs = rateLimitHeaderPairs(d, rate.headers);
+            const h = nodeHeaderStore(res);
+            for (let i = 0; i < pairs.length; i++) {
+              if (h !== undefined) h[pairs[i]![0]] = pairs[i]!;
+              else res.setHeader(pairs[i]![0], pairs[i]![1]);
+            }
+          }
           if (d.allowed) proceed();
           else onErr({ code: 'ERR_RATE_LIMITED', retryAfterMs: d.retryAfterMs }, req, res, next);
-        }, next);
+        };
+        // a memory store decides synchronously: no promise, no microtask
+        if (typeof (p as Promise<DecisionLike>).then === 'function')
+          (p as Promise<DecisionLike>).then(onDecision, next);
+        else onDecision(p as DecisionLike);
         return;
       }
       proceed();
@@ -267,78 +309,98 @@ function applyCors(res: Response, r: CorsResultLike): boolean {
   return false;
 }
 
-interface HeadState {
-  vary: readonly string[] | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
+/** What the shared writeHead and 'close' listener need from the middleware instance. */
+interface Shared {
+  responseTime: boolean;
+  logger: LoggerLike | undefined;
+  timeouts: DeadlineQueue | undefined;
+  onTimeout(st: ReqState): void;
 }
 
-/** One structured line per request once the response is finished (or the client went away). */
-function logRequest(
-  logger: LoggerLike,
-  req: Request,
-  res: Response,
-  t0: number,
-  id: string | undefined,
-  ip: string,
-): void {
-  // 'close' follows 'finish' on every response (and comes alone when the client went away): one listener is enough
-  res.once('close', (): void => {
-    const status = res.statusCode;
-    const fields: Record<string, unknown> = {
-      requestId: id,
-      method: req.method,
-      path: pathOf(req),
-      status,
-      durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
-      ip,
-    };
-    if (!res.writableFinished) fields.aborted = true;
-    if (status >= 500) logger.error(fields, 'request completed');
-    else if (status >= 400) logger.warn(fields, 'request completed');
-    else logger.info(fields, 'request completed');
-  });
+const kState = Symbol('@org/express.state');
+type ResWithState = Response & { [kState]: ReqState };
+
+/** Per-request state, also the node of the timeout queue. */
+class ReqState {
+  dlAt = 0;
+  dlPrev: ReqState | null = null;
+  dlNext: ReqState | null = null;
+  vary: readonly string[] | undefined = undefined;
+  ac: AbortController | undefined = undefined;
+  timedOut = false;
+  writeHead: ((...a: unknown[]) => unknown) | undefined = undefined;
+  constructor(
+    readonly req: Request,
+    readonly res: Response,
+    readonly next: NextFunction,
+    readonly t0: number,
+    readonly id: string | undefined,
+    readonly ip: string,
+    readonly mw: Shared,
+  ) {}
+  onDeadline(): void {
+    this.mw.onTimeout(this);
+  }
+}
+
+/** The writeHead shared by every patched response: X-Response-Time, the CORS Vary merge, and the timeout stop. */
+function patchedWriteHead(this: ResWithState, a: unknown, b?: unknown, c?: unknown): unknown {
+  const st = this[kState];
+  if (st.dlAt !== 0) st.mw.timeouts!.cancel(st);
+  if (!this.headersSent) {
+    if (st.mw.responseTime) {
+      const v = formatResponseTime(performance.now() - st.t0);
+      const store = nodeHeaderStore(this);
+      if (store !== undefined) store['x-response-time'] = ['x-response-time', v];
+      else this.setHeader('x-response-time', v);
+    }
+    if (st.vary !== undefined) this.setHeader('vary', mergeVary(this.getHeader('vary') as string | undefined, st.vary));
+  }
+  return st.writeHead!.call(this, a, b, c);
+}
+
+/** The shared 'close' listener: one structured log line per request, timeout stop, abort of the request's signal. */
+function onResClose(this: ResWithState): void {
+  const st = this[kState];
+  if (st.dlAt !== 0) st.mw.timeouts!.cancel(st);
+  if (st.ac !== undefined && !this.writableFinished && !st.ac.signal.aborted)
+    st.ac.abort(new Error('client closed the connection'));
+  const logger = st.mw.logger;
+  if (logger === undefined) return;
+  const status = this.statusCode;
+  const fields: Record<string, unknown> = {
+    requestId: st.id,
+    method: st.req.method,
+    path: pathOf(st.req),
+    status,
+    durationMs: Math.round((performance.now() - st.t0) * 1000) / 1000,
+    ip: st.ip,
+  };
+  if (!this.writableFinished) fields.aborted = true;
+  if (status >= 500) logger.error(fields, 'request completed');
+  else if (status >= 400) logger.warn(fields, 'request completed');
+  else logger.info(fields, 'request completed');
 }
 
 /**
- * 503 problem when the response has not started within `ms` (the timer stops when the head is written).
- * `res.locals.signal` is created on first read; it aborts on timeout and when the client goes away.
+ * `res.locals.signal`: created on first read; aborted on timeout (503) and when the client goes away. One shared
+ * accessor; the request's state is found through `res` (Express gives every response its own locals object).
  */
-function startTimeout(
-  req: Request,
-  res: Response,
-  st: HeadState,
-  ms: number,
-  onErr: ErrorRequestHandler,
-  next: NextFunction,
-): void {
-  const locals = res.locals as HardeningLocals;
-  let ac: AbortController | undefined;
-  Object.defineProperty(locals, 'signal', {
-    configurable: true,
-    enumerable: false,
-    get(): AbortSignal {
-      if (ac === undefined) {
-        ac = new AbortController();
-        if (locals.timedOut) ac.abort(requestTimedOut(ms));
-        else
-          res.once('close', () => {
-            if (!res.writableFinished && !ac!.signal.aborted) ac!.abort(new Error('client closed the connection'));
-          });
-      }
-      return ac.signal;
-    },
-  });
-  const timer = setTimeout(() => {
-    st.timer = undefined;
-    if (res.headersSent || res.writableEnded || res.destroyed) return;
-    const err = requestTimedOut(ms);
-    locals.timedOut = true;
-    ac?.abort(err);
-    onErr(err, req, res, next);
-  }, ms);
-  timer.unref?.();
-  st.timer = timer;
-}
+const kLocalsState = Symbol('@org/express.locals');
+const SIGNAL: PropertyDescriptor = {
+  configurable: true,
+  enumerable: false,
+  get(this: HardeningLocals & { [kLocalsState]?: ReqState }): AbortSignal | undefined {
+    const st = this[kLocalsState];
+    if (st === undefined) return undefined;
+    if (st.ac === undefined) {
+      st.ac = new AbortController();
+      if (st.timedOut) st.ac.abort(requestTimedOut(st.mw.timeouts!.ms));
+      else if (st.res.destroyed && !st.res.writableFinished) st.ac.abort(new Error('client closed the connection'));
+    }
+    return st.ac.signal;
+  },
+};
 
 /**
  * Counts the bytes of a body without Content-Length as the socket delivers them (before anyone reads them), and

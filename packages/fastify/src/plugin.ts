@@ -1,6 +1,8 @@
 import {
   clientIp,
   compileTrust,
+  DeadlineQueue,
+  type DecisionLike,
   formatResponseTime,
   headerPairs,
   ipKey,
@@ -16,6 +18,7 @@ import {
 import {
   type CommonOptions,
   type CorsResultLike,
+  decide,
   type HeaderList,
   type LoggerLike,
   resolveOptions,
@@ -68,17 +71,86 @@ export function sendProblem(reply: FastifyReply, p: ProblemResponse, close = fal
   return reply.send(Buffer.from(JSON.stringify(p.body)));
 }
 
-/** Per-request state (a decorated symbol field, so request objects keep one shape). */
-interface State {
-  timer: ReturnType<typeof setTimeout> | undefined;
-  ac: AbortController | undefined;
-  vary: readonly string[] | undefined;
+/**
+ * Per-request state: one object per request, also the node of the timeout queue (a decorated symbol field on the
+ * request and an own symbol field on the raw response, so both keep one shape).
+ */
+class State {
+  dlAt = 0;
+  dlPrev: State | null = null;
+  dlNext: State | null = null;
+  ac: AbortController | undefined = undefined;
+  vary: readonly string[] | undefined = undefined;
   /** Security headers of this response (lower-case names); a value the route set itself wins. */
-  secure: HeaderList | undefined;
+  secure: HeaderList | undefined = undefined;
   /** RateLimit headers of this response. */
-  rate: HeaderList | undefined;
+  rate: HeaderList | undefined = undefined;
+  /** The raw response's writeHead before it was patched. */
+  writeHead: ((...a: unknown[]) => unknown) | undefined = undefined;
+  constructor(
+    readonly request: FastifyRequest,
+    readonly reply: FastifyReply,
+    readonly plugin: PluginShared,
+  ) {}
+  onDeadline(): void {
+    this.plugin.onTimeout(this);
+  }
 }
+
+/** What the shared writeHead needs from the plugin instance that patched the response. */
+interface PluginShared {
+  responseTime: boolean;
+  removeLower: readonly string[];
+  timeouts: DeadlineQueue | undefined;
+  onTimeout(st: State): void;
+}
+
 const kState = Symbol('@org/fastify.state');
+const kHead = Symbol('@org/fastify.head');
+type RawWithState = FastifyReply['raw'] & { [kHead]: State };
+
+/**
+ * The one writeHead shared by every patched response (no closure per request): adds the security, RateLimit,
+ * X-Response-Time and Vary headers into the header object Fastify passes (Node's fast path: no setHeader round trip),
+ * applies the removal list, and stops the request's timeout.
+ */
+function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unknown): unknown {
+  const st = this[kHead];
+  const shared = st.plugin;
+  if (st.dlAt !== 0) shared.timeouts!.cancel(st);
+  if (!this.headersSent) {
+    const given = typeof b === 'object' && b !== null ? b : typeof c === 'object' && c !== null ? c : undefined;
+    if (given !== undefined && !Array.isArray(given)) {
+      const obj = given as Record<string, unknown>;
+      const sec = st.secure;
+      if (sec !== undefined)
+        for (let i = 0; i < sec.length; i++) if (obj[sec[i]![0]] === undefined) obj[sec[i]![0]] = sec[i]![1];
+      const rl = st.rate;
+      if (rl !== undefined) for (let i = 0; i < rl.length; i++) obj[rl[i]![0]] = rl[i]![1];
+      if (shared.responseTime) obj['x-response-time'] = formatResponseTime(st.reply.elapsedTime);
+      if (st.vary !== undefined) {
+        const cur = obj.vary ?? this.getHeader('vary');
+        obj.vary = mergeVary(cur === undefined ? undefined : String(cur), st.vary);
+      }
+      const rm = shared.removeLower;
+      for (let i = 0; i < rm.length; i++) {
+        if (obj[rm[i]!] !== undefined) delete obj[rm[i]!];
+        this.removeHeader(rm[i]!);
+      }
+    } else {
+      const sec = st.secure;
+      if (sec !== undefined)
+        for (let i = 0; i < sec.length; i++) if (!this.hasHeader(sec[i]![0])) this.setHeader(sec[i]![0], sec[i]![1]);
+      const rl = st.rate;
+      if (rl !== undefined) for (let i = 0; i < rl.length; i++) this.setHeader(rl[i]![0], rl[i]![1]);
+      if (shared.responseTime) this.setHeader('x-response-time', formatResponseTime(st.reply.elapsedTime));
+      if (st.vary !== undefined)
+        this.setHeader('vary', mergeVary(this.getHeader('vary') as string | undefined, st.vary));
+      for (let i = 0; i < shared.removeLower.length; i++) this.removeHeader(shared.removeLower[i]!);
+    }
+  }
+  return st.writeHead!.call(this, a, b, c);
+}
 
 const pathOf = (url: string): string => {
   const q = url.indexOf('?');
@@ -92,7 +164,7 @@ const problemCtx = (request: FastifyRequest) => ({
 
 /** Applies a CORS decision; answers a preflight and returns false, else returns true (continue). */
 function applyCors(reply: FastifyReply, r: CorsResultLike): boolean {
-  // Vary is merged when the head is written (patchHead), after the route had its say
+  // Vary is merged when the head is written (patchedWriteHead), after the route had its say
   const hs = r.headers;
   for (let i = 0; i < hs.length; i++) reply.header(hs[i]![0], hs[i]![1]);
   if (!r.preflight) return true;
@@ -149,8 +221,9 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     });
   }
 
-  // Work done when the head is written (response time, CORS Vary re-merge, removals, timer stop) patches this
-  // reply's raw writeHead instead of adding an onSend hook: one closure instead of a hook run per request.
+  // Work done when the head is written (response time, CORS Vary re-merge, removals, timeout stop) runs in one shared
+  // writeHead installed on the raw response, with this request's State on a symbol field: no closure per request, and
+  // no onSend hook run per request.
   const needHead =
     headers !== undefined ||
     hasRate ||
@@ -158,66 +231,39 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     removeHeaders.length > 0 ||
     cors !== undefined ||
     timeoutMs !== undefined;
-  const removeLower = removeHeaders.map((n) => n.toLowerCase());
-  const patchHead = (reply: FastifyReply, st: State): void => {
-    const raw = reply.raw;
-    const writeHead = raw.writeHead;
-    raw.writeHead = function (this: typeof raw, ...args: unknown[]) {
-      if (st.timer !== undefined) {
-        clearTimeout(st.timer);
-        st.timer = undefined;
-      }
-      if (!this.headersSent) {
-        // Fastify passes its header object: writing into it keeps Node on its fast path (no setHeader round trip)
-        const obj = (typeof args[1] === 'object' ? args[1] : typeof args[2] === 'object' ? args[2] : undefined) as
-          | Record<string, unknown>
-          | undefined;
-        const set =
-          obj !== null && obj !== undefined && !Array.isArray(obj)
-            ? (k: string, v: string, keep: boolean) => {
-                if (!keep || obj[k] === undefined) obj[k] = v;
-              }
-            : (k: string, v: string, keep: boolean) => {
-                if (!keep || this.getHeader(k) === undefined) this.setHeader(k, v);
-              };
-        const get = (k: string): string | undefined => {
-          const v = obj?.[k] ?? this.getHeader(k);
-          return v === undefined ? undefined : String(v);
-        };
-        const sec = st.secure;
-        if (sec !== undefined) for (let i = 0; i < sec.length; i++) set(sec[i]![0], sec[i]![1], true);
-        const rl = st.rate;
-        if (rl !== undefined) for (let i = 0; i < rl.length; i++) set(rl[i]![0], rl[i]![1], false);
-        if (responseTime) set('x-response-time', formatResponseTime(reply.elapsedTime), false);
-        if (st.vary !== undefined) set('vary', mergeVary(get('vary'), st.vary), false);
-        for (let i = 0; i < removeLower.length; i++) {
-          const name = removeLower[i]!;
-          if (obj) delete obj[name];
-          this.removeHeader(name);
-        }
-      }
-      return (writeHead as (...a: unknown[]) => typeof raw).apply(this, args);
-    } as typeof raw.writeHead;
-  };
-  const startTimeout = (request: FastifyRequest, reply: FastifyReply, st: State, ms: number): void => {
-    const timer = setTimeout(() => {
-      st.timer = undefined;
+  const shared: PluginShared = {
+    responseTime,
+    removeLower: removeHeaders.map((n) => n.toLowerCase()),
+    timeouts: timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs),
+    onTimeout(st: State): void {
+      const { request, reply } = st;
       if (reply.sent || reply.raw.headersSent || request.raw.destroyed) return;
-      const err = requestTimedOut(ms);
+      const err = requestTimedOut(timeoutMs!);
       request.timedOut = true;
       st.ac?.abort(err);
       sendProblem(reply, problemForError(err, problemCtx(request)));
-    }, ms);
-    timer.unref?.();
-    st.timer = timer;
+    },
   };
+  // a request that ends without writing a head (client gone) must leave the timeout queue
+  if (timeoutMs !== undefined) {
+    app.addHook('onRequestAbort', (request, done) => {
+      const st = (request as unknown as Record<symbol, State | null>)[kState];
+      if (st !== null && st !== undefined && st.dlAt !== 0) shared.timeouts!.cancel(st);
+      done();
+    });
+  }
+
+  const isHealthRoute = (request: FastifyRequest): boolean => healthPaths.has(request.routeOptions.url ?? '');
 
   const onRequest: onRequestHookHandler = function orgOnRequest(request, reply, done) {
     let st: State | undefined;
     if (needHead) {
-      st = { timer: undefined, ac: undefined, vary: undefined, secure: undefined, rate: undefined };
+      st = new State(request, reply, shared);
       (request as unknown as Record<symbol, State>)[kState] = st;
-      patchHead(reply, st);
+      const raw = reply.raw as RawWithState;
+      st.writeHead = raw.writeHead as (...a: unknown[]) => unknown;
+      raw[kHead] = st;
+      raw.writeHead = patchedWriteHead as typeof raw.writeHead;
     }
     if (idHeader !== undefined) {
       const id = resolveRequestId(request.headers[idHeader], generateId!);
@@ -258,18 +304,18 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     afterCors();
 
     function afterCors(): void {
-      if (timeoutMs !== undefined) startTimeout(request, reply, st!, timeoutMs);
-      if (hasRate && !healthPaths.has(request.routeOptions.url ?? '') && !(rate.skip?.(request) ?? false)) {
+      if (timeoutMs !== undefined) shared.timeouts!.add(st!);
+      if (hasRate && !(healthPaths.size > 0 && isHealthRoute(request)) && !(rate.skip?.(request) ?? false)) {
         const key = rate.key ? rate.key(request, ip) : ipKey(ip, rate.ipv6Prefix);
         const cost = rate.cost?.(request);
-        let p: ReturnType<typeof rate.limiter.consume>;
+        let p: ReturnType<typeof decide>;
         try {
-          p = rate.limiter.consume(key, cost === undefined ? undefined : { cost });
+          p = decide(rate.limiter, key, cost === undefined ? undefined : { cost });
         } catch (e) {
           done(e as Error);
           return;
         }
-        Promise.resolve(p).then((d) => {
+        const onDecision = (d: DecisionLike): void => {
           const pairs = rate.formatHeaders ? headerPairs(rate.formatHeaders(d)) : rateLimitHeaderPairs(d, rate.headers);
           st!.rate = rate.formatHeaders ? lower(pairs) : pairs;
           if (d.allowed) proceed();
@@ -279,7 +325,11 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
               problemForError({ code: 'ERR_RATE_LIMITED', retryAfterMs: d.retryAfterMs }, problemCtx(request)),
             ); // answered here, the chain stops
           }
-        }, done);
+        };
+        // a memory store decides synchronously: no promise, no microtask
+        if (typeof (p as Promise<DecisionLike>).then === 'function')
+          (p as Promise<DecisionLike>).then(onDecision, done);
+        else onDecision(p as DecisionLike);
         return;
       }
       proceed();

@@ -103,6 +103,10 @@ beforeAll(async () => {
     if (kind === 'helmet') {
       (res as unknown as { nonce: string }).nonce = NONCE;
       helmet(c.helmet)(req, res, end);
+    } else if (kind === 'apply') {
+      // apply(): on a real ServerResponse this takes the direct header-store path.
+      securityHeaders(c.ours).apply(res, c.nonce ? NONCE : undefined);
+      end();
     } else {
       const policy = securityHeaders(c.ours);
       if (c.nonce) policy.apply(res, NONCE);
@@ -140,11 +144,13 @@ function get(path: string): Promise<{ status: number; headers: Pairs }> {
 
 describe('helmet preset ≡ helmet 8 (real node:http responses)', () => {
   it.each(cases.map((c, i) => [c.name, i] as const))('%s', async (_name, i) => {
-    const [theirs, ours] = await Promise.all([get(`/helmet/${i}`), get(`/ours/${i}`)]);
+    const [theirs, ours, applied] = await Promise.all([get(`/helmet/${i}`), get(`/ours/${i}`), get(`/apply/${i}`)]);
     expect(theirs.status).toBe(200);
     expect(ours.status).toBe(200);
+    expect(applied.status).toBe(200);
     expect(theirs.headers.length).toBeGreaterThan(3);
     expect(ours.headers).toEqual(theirs.headers);
+    expect(applied.headers).toEqual(theirs.headers);
     expect(ours.headers.some(([n]) => n.toLowerCase() === 'x-powered-by')).toBe(false);
   });
 

@@ -2,6 +2,8 @@ import {
   bodyTooLarge,
   clientIp,
   compileTrust,
+  DeadlineQueue,
+  type DecisionLike,
   formatResponseTime,
   headerPairs,
   ipKey,
@@ -17,6 +19,7 @@ import {
 import {
   type CommonOptions,
   type CorsResultLike,
+  decide,
   type HeaderList,
   type LoggerLike,
   resolveOptions,
@@ -50,10 +53,19 @@ export interface HonoHardeningOptions extends CommonOptions<Context> {
   remoteAddress?: (c: Context) => string | undefined;
 }
 
-interface TimeoutState {
-  ac: AbortController | undefined;
-  ms: number;
-  timedOut: boolean;
+/** The request's timeout state, also its node in the timeout queue. */
+class TimeoutState {
+  dlAt = 0;
+  dlPrev: TimeoutState | null = null;
+  dlNext: TimeoutState | null = null;
+  ac: AbortController | undefined = undefined;
+  timedOut = false;
+  /** Settles the race between the handler and the deadline. */
+  settle: ((timedOut: boolean) => void) | undefined = undefined;
+  constructor(readonly ms: number) {}
+  onDeadline(): void {
+    this.settle?.(true);
+  }
 }
 const TIMEOUT_KEY = '@org/hono.timeout';
 
@@ -99,20 +111,23 @@ const defaultRemote = (c: Context): string | undefined => {
   return typeof deno === 'string' ? deno : undefined;
 };
 
+type RawHeaders = Record<string, string | string[] | undefined>;
+
 /**
- * Reads request headers. On @hono/node-server the Node IncomingMessage's plain header object is read directly: it
- * avoids materialising a Fetch `Request`, which costs more than everything else this middleware does.
+ * The Node IncomingMessage's plain header object on @hono/node-server, else undefined. Reading it directly avoids
+ * materialising a Fetch `Request`, which costs more than everything else this middleware does.
  */
-const headerReader = (c: Context): ((name: string) => string | undefined) => {
-  const raw = (c.env as { incoming?: { headers?: Record<string, string | string[] | undefined> } } | undefined)
-    ?.incoming?.headers;
-  if (raw !== undefined && raw !== null && typeof raw === 'object')
-    return (name) => {
-      const v = raw[name];
-      return Array.isArray(v) ? v.join(', ') : v;
-    };
-  return (name) => c.req.header(name);
+const rawHeadersOf = (c: Context): RawHeaders | undefined => {
+  const raw = (c.env as { incoming?: { headers?: RawHeaders } } | undefined)?.incoming?.headers;
+  return raw !== undefined && raw !== null && typeof raw === 'object' ? raw : undefined;
 };
+
+/** One request header, from the raw Node headers when present (no closure per request). */
+function readHeader(c: Context, raw: RawHeaders | undefined, name: string): string | undefined {
+  if (raw === undefined) return c.req.header(name);
+  const v = raw[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
 
 const ctxOf = (c: Context) => ({
   requestId: (c.get('requestId') as string | undefined) || undefined,
@@ -165,46 +180,59 @@ const lower = (name: string): string => {
   return l;
 };
 
+/** What the shared writeHead adds to a @hono/node-server response (an own symbol field on the Node response). */
+interface HeadState {
+  secure: HeaderList;
+  /** True when `secure` already has lower-case names (the static policy, lower-cased once). */
+  secureLower: boolean;
+  pairs: ReadonlyArray<readonly [string, string]>;
+  vary: readonly string[] | string;
+  remove: readonly string[];
+  t0: number | undefined;
+  writeHead: (...a: unknown[]) => unknown;
+}
+const kHead = Symbol('@org/hono.head');
+
 /**
- * Adds the middleware's headers when @hono/node-server writes the head. Security headers the route set itself win;
- * CORS Vary tokens are merged into the route's Vary; the removal list is applied last.
+ * The writeHead shared by every patched @hono/node-server response (no closure per request). Security headers the
+ * route set itself win; CORS Vary tokens are merged into the route's Vary; the removal list is applied last.
  */
-function patchNodeHead(
-  out: NodeResponseLike,
-  secure: HeaderList,
-  pairs: ReadonlyArray<readonly [string, string]>,
-  vary: readonly string[] | string,
-  remove: readonly string[],
-  t0: number | undefined,
-): void {
-  const writeHead = out.writeHead;
-  out.writeHead = function (this: NodeResponseLike, ...args: unknown[]) {
-    if (!this.headersSent) {
-      const at = typeof args[1] === 'string' ? 2 : 1;
-      const given = args[at] as Record<string, unknown> | undefined | null;
-      if (Array.isArray(given)) return writeHead.apply(this, args); // raw header arrays: leave them alone
-      // a lower-cased copy: the object passed in may be frozen or shared between responses (cached header records)
-      const obj: Record<string, unknown> = {};
-      if (given) for (const k in given) obj[lower(k)] = given[k];
-      args[at] = obj;
-      for (let i = 0; i < secure.length; i++) {
-        const k = lower(secure[i]![0]);
-        if (obj[k] === undefined) obj[k] = secure[i]![1];
-      }
-      for (let i = 0; i < pairs.length; i++) obj[lower(pairs[i]![0])] = pairs[i]![1];
-      if (t0 !== undefined) obj['x-response-time'] = formatResponseTime(performance.now() - t0);
-      if (vary.length > 0) {
-        const cur = obj.vary ?? this.getHeader('vary');
-        obj.vary = mergeVary(cur === undefined ? undefined : String(cur), vary);
-      }
-      for (let i = 0; i < remove.length; i++) {
-        const k = lower(remove[i]!);
-        if (obj[k] !== undefined) delete obj[k];
-        this.removeHeader(k);
-      }
+function patchedWriteHead(
+  this: NodeResponseLike & { [kHead]: HeadState },
+  a: unknown,
+  b?: unknown,
+  c?: unknown,
+): unknown {
+  const st = this[kHead];
+  if (!this.headersSent) {
+    const useB = typeof b !== 'string';
+    const given = (useB ? b : c) as Record<string, unknown> | undefined | null;
+    if (Array.isArray(given)) return st.writeHead.call(this, a, b, c); // raw header arrays: leave them alone
+    // a lower-cased copy: the object passed in may be frozen or shared between responses (cached header records)
+    const obj: Record<string, unknown> = {};
+    if (given) for (const k in given) obj[lower(k)] = given[k];
+    const secure = st.secure;
+    const isLower = st.secureLower;
+    for (let i = 0; i < secure.length; i++) {
+      const k = isLower ? secure[i]![0] : lower(secure[i]![0]);
+      if (obj[k] === undefined) obj[k] = secure[i]![1];
     }
-    return writeHead.apply(this, args);
-  };
+    const pairs = st.pairs;
+    for (let i = 0; i < pairs.length; i++) obj[lower(pairs[i]![0])] = pairs[i]![1];
+    if (st.t0 !== undefined) obj['x-response-time'] = formatResponseTime(performance.now() - st.t0);
+    if (st.vary.length > 0) {
+      const cur = obj.vary ?? this.getHeader('vary');
+      obj.vary = mergeVary(cur === undefined ? undefined : String(cur), st.vary);
+    }
+    const remove = st.remove;
+    for (let i = 0; i < remove.length; i++) {
+      const k = lower(remove[i]!);
+      if (obj[k] !== undefined) delete obj[k];
+      this.removeHeader(k);
+    }
+    return useB ? st.writeHead.call(this, a, obj) : st.writeHead.call(this, a, b, obj);
+  }
+  return st.writeHead.call(this, a, b, c);
 }
 
 function setAll(c: Context, pairs: ReadonlyArray<readonly [string, string]>): void {
@@ -237,6 +265,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
   const context = o.context;
   const { responseTime, bodyLimit, timeoutMs } = o;
   const staticHeaders = headers?.entries ?? [];
+  const staticLower: HeaderList = staticHeaders.map(([n, v]) => [n.toLowerCase(), v] as const);
   const removeHeaders = headers?.remove ?? [];
   const limitBody =
     bodyLimit === undefined
@@ -245,16 +274,21 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
           maxSize: bodyLimit,
           onError: (c) => problemResponse(problemForError(bodyTooLarge(bodyLimit), ctxOf(c)), true),
         });
+  const timeouts = timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs);
 
   return async function orgHardening(c, next) {
     const t0 = performance.now();
-    const header = headerReader(c as unknown as Context);
+    const raw = rawHeadersOf(c as unknown as Context);
     let id: string | undefined;
     if (idHeader !== undefined) {
-      id = resolveRequestId(header(idHeader), generateId!);
+      id = resolveRequestId(readHeader(c as unknown as Context, raw, idHeader), generateId!);
       c.set('requestId', id);
     }
-    const ip = clientIp(remoteOf(c as unknown as Context), header('x-forwarded-for'), trust);
+    const ip = clientIp(
+      remoteOf(c as unknown as Context),
+      readHeader(c as unknown as Context, raw, 'x-forwarded-for'),
+      trust,
+    );
     c.set('clientIp', ip);
     let list = staticHeaders;
     if (useNonce) {
@@ -269,9 +303,9 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     if (cors !== undefined) {
       let r = cors.handle({
         method: c.req.method,
-        origin: header('origin'),
-        accessControlRequestMethod: header('access-control-request-method'),
-        accessControlRequestHeaders: header('access-control-request-headers'),
+        origin: readHeader(c as unknown as Context, raw, 'origin'),
+        accessControlRequestMethod: readHeader(c as unknown as Context, raw, 'access-control-request-method'),
+        accessControlRequestHeaders: readHeader(c as unknown as Context, raw, 'access-control-request-headers'),
       });
       if (typeof (r as Promise<CorsResultLike>).then === 'function') r = await r;
       r = r as CorsResultLike;
@@ -281,7 +315,9 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     }
 
     if (res === undefined && health !== undefined && healthPaths.has(c.req.path)) {
-      const probe = health.route(c.req.method, c.req.url, header);
+      const probe = health.route(c.req.method, c.req.url, (name) =>
+        readHeader(c as unknown as Context, raw, name.toLowerCase()),
+      );
       if (probe !== null) {
         const r = await probe;
         res = new Response(c.req.method === 'HEAD' ? null : r.body, { status: r.httpStatus, headers: r.headers });
@@ -291,7 +327,10 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     if (res === undefined && hasRate && !(rate.skip?.(c as unknown as Context) ?? false)) {
       const key = rate.key ? rate.key(c as unknown as Context, ip) : ipKey(ip, rate.ipv6Prefix);
       const cost = rate.cost?.(c as unknown as Context);
-      const d = await rate.limiter.consume(key, cost === undefined ? undefined : { cost });
+      // a memory store decides synchronously: no promise, no microtask
+      let d = decide(rate.limiter, key, cost === undefined ? undefined : { cost });
+      if (typeof (d as Promise<DecisionLike>).then === 'function') d = await d;
+      d = d as DecisionLike;
       const pairs = rate.formatHeaders ? headerPairs(rate.formatHeaders(d)) : rateLimitHeaderPairs(d, rate.headers);
       for (let i = 0; i < pairs.length; i++) after.push(pairs[i]!);
       if (!d.allowed) {
@@ -308,7 +347,9 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       // Hono's bodyLimit answers by returning a Response (413) instead of calling next()
       // only a request that announces a body goes through the limiter (it needs the Fetch Request's stream)
       const inner =
-        limitBody === undefined || (header('content-length') === undefined && header('transfer-encoding') === undefined)
+        limitBody === undefined ||
+        (readHeader(c as unknown as Context, raw, 'content-length') === undefined &&
+          readHeader(c as unknown as Context, raw, 'transfer-encoding') === undefined)
           ? next
           : async () => {
               const out = await limitBody(c as unknown as Context, next);
@@ -317,23 +358,25 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       const run = context === undefined || id === undefined ? inner : () => context({ requestId: id }, inner);
       if (timeoutMs === undefined) await run();
       else {
-        const st: TimeoutState = { ac: undefined, ms: timeoutMs, timedOut: false };
+        const st = new TimeoutState(timeoutMs);
         c.set(TIMEOUT_KEY as 'timedOut', st as never);
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const timedOut = new Promise<true>((resolve) => {
-          timer = setTimeout(resolve, timeoutMs, true);
-        });
+        // one promise settled by whichever comes first: the handler or the request's deadline in the shared queue
+        let first: boolean;
         try {
-          const first = await Promise.race([run(), timedOut]);
-          if (first === true) {
-            st.timedOut = true;
-            st.ac?.abort(requestTimedOut(timeoutMs));
-            c.set('timedOut', true);
-            c.res = undefined as unknown as Response;
-            c.res = problemResponse(problemForError(requestTimedOut(timeoutMs), ctxOf(c as unknown as Context)));
-          }
+          first = await new Promise<boolean>((resolve, reject) => {
+            st.settle = resolve;
+            timeouts!.add(st);
+            run().then(() => resolve(false), reject);
+          });
         } finally {
-          clearTimeout(timer);
+          timeouts!.cancel(st);
+        }
+        if (first) {
+          st.timedOut = true;
+          st.ac?.abort(requestTimedOut(timeoutMs));
+          c.set('timedOut', true);
+          c.res = undefined as unknown as Response;
+          c.res = problemResponse(problemForError(requestTimedOut(timeoutMs), ctxOf(c as unknown as Context)));
         }
       }
     }
@@ -349,7 +392,17 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     ) {
       // @hono/node-server: add the headers when it writes the head, into the plain object it passes. Touching
       // c.res.headers would turn its lightweight Response into a Fetch Headers object, the costliest step by far.
-      patchNodeHead(outgoing, list, after, varyAdd, removeHeaders, responseTime ? t0 : undefined);
+      const head: HeadState = {
+        secure: list === staticHeaders ? staticLower : list,
+        secureLower: list === staticHeaders,
+        pairs: after,
+        vary: varyAdd,
+        remove: removeHeaders,
+        t0: responseTime ? t0 : undefined,
+        writeHead: outgoing.writeHead as (...a: unknown[]) => unknown,
+      };
+      (outgoing as NodeResponseLike & { [kHead]: HeadState })[kHead] = head;
+      outgoing.writeHead = patchedWriteHead as NodeResponseLike['writeHead'];
     } else {
       for (let i = 0; i < list.length; i++) after.push(list[i]!);
       if (responseTime) after.push(['x-response-time', formatResponseTime(performance.now() - t0)]);

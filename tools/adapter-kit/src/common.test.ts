@@ -1,11 +1,17 @@
 // Unit tests of the helpers shared by the three adapters.
-import { rateLimitHeaders } from '@org/ratelimit';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { memoryStore, rateLimiter, rateLimiters, rateLimitHeaders, redisStore } from '@org/ratelimit';
+import Redis from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
   clientIp,
   compileTrust,
+  type DeadlineEntry,
+  DeadlineQueue,
   ipKey,
   mergeVary,
+  nodeHeaderStore,
   parseBytes,
   parseIp,
   parseMs,
@@ -14,6 +20,7 @@ import {
   rateLimitHeaderPairs,
   resolveRequestId,
 } from './common.js';
+import { decide } from './contracts.js';
 
 describe('parseIp / compileTrust', () => {
   it('parses IPv4, IPv6 (compressed, zone, mapped) and rejects junk', () => {
@@ -170,6 +177,191 @@ describe('rateLimitHeaderPairs', () => {
       }
     }
     expect(rateLimitHeaderPairs(decisions[1]!, 'none')).toEqual([['retry-after', '2']]);
+  });
+
+  it('stays exact when policies alternate (the cached policy strings follow the decision) and for groups', async () => {
+    const a = rateLimiter({ name: 'a', limit: 5, windowMs: 10_000, store: memoryStore() });
+    const b = rateLimiter({ name: 'b', limit: 7, windowMs: 2_000, store: memoryStore() });
+    const group = rateLimiters([
+      { name: 'burst', limit: 3, windowMs: 1_000 },
+      { name: 'hour', limit: 100, windowMs: 3_600_000 },
+    ]);
+    for (let i = 0; i < 4; i++) {
+      for (const d of [await a.consume('k'), await b.consume('k'), await group.consume('k'), await a.consume('j')]) {
+        const theirs = Object.fromEntries(
+          Object.entries(rateLimitHeaders(d, { format: 'draft-10' })).map(([k, v]) => [k.toLowerCase(), v]),
+        );
+        expect(Object.fromEntries(rateLimitHeaderPairs(d, 'draft-10'))).toEqual(theirs);
+      }
+    }
+  });
+});
+
+describe('decide', () => {
+  it('answers synchronously from a memory store, with the same decisions as consume()', async () => {
+    const l = rateLimiter({ limit: 2, windowMs: 60_000, store: memoryStore() });
+    const d1 = decide(l, 'k', undefined);
+    expect(typeof (d1 as { then?: unknown }).then).toBe('undefined');
+    expect((d1 as { remaining: number }).remaining).toBe(1);
+    expect(await l.consume('k')).toMatchObject({ allowed: true, remaining: 0 });
+    expect(decide(l, 'k', { cost: 1 })).toMatchObject({ allowed: false, remaining: 0 });
+  });
+
+  it('uses consume() for good on a store that is not synchronous (a real Redis store)', async () => {
+    const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+    await redis.connect();
+    try {
+      const l = rateLimiter({
+        name: `kit-decide-${process.pid}-${Date.now()}`,
+        limit: 3,
+        windowMs: 60_000,
+        store: redisStore({ send: (args) => redis.call(args[0]!, ...args.slice(1)) as Promise<unknown> }),
+      });
+      const calls = { sync: 0 };
+      const spied = {
+        consume: l.consume.bind(l),
+        consumeSync: (k: string, o?: { cost?: number }) => {
+          calls.sync++;
+          return l.consumeSync(k, o);
+        },
+      };
+      const p1 = decide(spied, 'k', undefined);
+      expect(typeof (p1 as Promise<unknown>).then).toBe('function');
+      expect(await p1).toMatchObject({ allowed: true, remaining: 2 });
+      expect(await decide(spied, 'k', undefined)).toMatchObject({ allowed: true, remaining: 1 });
+      expect(calls.sync).toBe(1); // ERR_SYNC_STORE once, then remembered
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('DeadlineQueue', () => {
+  const entry = (fired: string[], name: string): DeadlineEntry & { name: string } => ({
+    name,
+    dlAt: 0,
+    dlPrev: null,
+    dlNext: null,
+    onDeadline() {
+      fired.push(name);
+    },
+  });
+
+  it('fires entries in order once their time has passed, never cancelled ones, and disarms when empty', async () => {
+    const q = new DeadlineQueue(200);
+    const fired: string[] = [];
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => entry(fired, n)) as [
+      ReturnType<typeof entry>,
+      ReturnType<typeof entry>,
+      ReturnType<typeof entry>,
+      ReturnType<typeof entry>,
+    ];
+    const t0 = performance.now();
+    q.add(a);
+    q.add(b);
+    q.add(c);
+    q.cancel(b);
+    q.cancel(b); // twice is harmless
+    expect(q.size).toBe(2);
+    await new Promise((r) => setTimeout(r, 100));
+    q.add(d); // due at about t0 + 300
+    expect(fired).toEqual([]);
+    await new Promise((r) => setTimeout(r, 150));
+    // timers never fire early; a late wake-up (loaded machine) may also have seen d fire: check by time
+    if (performance.now() - t0 < 295) expect(fired).toEqual(['a', 'c']);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(fired).toEqual(['a', 'c', 'd']);
+    expect(q.size).toBe(0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(q.armed).toBe(false);
+  });
+
+  it('a throwing callback does not strand the entries behind it', async () => {
+    const q = new DeadlineQueue(5);
+    const fired: string[] = [];
+    const bad = {
+      ...entry(fired, 'bad'),
+      onDeadline: () => {
+        throw new Error('boom');
+      },
+    };
+    const errors: unknown[] = [];
+    const onErr = (e: unknown) => errors.push(e);
+    process.on('uncaughtException', onErr);
+    try {
+      q.add(bad);
+      q.add(entry(fired, 'after'));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(fired).toEqual(['after']);
+      expect(errors.map((e) => (e as Error).message)).toEqual(['boom']);
+    } finally {
+      process.off('uncaughtException', onErr);
+    }
+  });
+
+  it('an entry re-added moves to the end with a fresh deadline', async () => {
+    const q = new DeadlineQueue(25);
+    const fired: string[] = [];
+    const a = entry(fired, 'a');
+    q.add(a);
+    await new Promise((r) => setTimeout(r, 15));
+    q.add(a);
+    await new Promise((r) => setTimeout(r, 15));
+    expect(fired).toEqual([]);
+    await new Promise((r) => setTimeout(r, 25));
+    expect(fired).toEqual(['a']);
+  });
+});
+
+describe('nodeHeaderStore', () => {
+  it('writes into a real response exactly what setHeader would, and the client receives it', async () => {
+    let probe: Record<string, unknown> = {};
+    const server = http.createServer((_req, res) => {
+      res.setHeader('X-Before', '1');
+      const h = nodeHeaderStore(res)!;
+      h['x-request-id'] = ['x-request-id', 'abc'];
+      h['content-security-policy'] = ['Content-Security-Policy', "default-src 'none'"];
+      probe = {
+        get: res.getHeader('x-request-id'),
+        has: res.hasHeader('Content-Security-Policy'),
+        names: res.getHeaderNames(),
+      };
+      res.setHeader('x-request-id', 'route-wins');
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(res.headers.get('x-request-id')).toBe('route-wins');
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'");
+      expect(res.headers.get('x-before')).toBe('1');
+      expect(probe).toEqual({ get: 'abc', has: true, names: ['x-before', 'x-request-id', 'content-security-policy'] });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('declines a patched setHeader, a sent head and anything that is not a Node response', () => {
+    const req = new http.IncomingMessage(null as never);
+    const res = new http.ServerResponse(req);
+    expect(nodeHeaderStore(res)).toBeDefined();
+    const patched = new http.ServerResponse(req);
+    patched.setHeader = function (this: http.ServerResponse, n: string, v: number | string | readonly string[]) {
+      return http.ServerResponse.prototype.setHeader.call(this, n, v);
+    };
+    expect(nodeHeaderStore(patched)).toBeUndefined();
+    expect(nodeHeaderStore(res)).toBeDefined(); // the genuine one again
+    class Sub extends http.ServerResponse {
+      override setHeader(n: string, v: number | string | readonly string[]): this {
+        return super.setHeader(n, v);
+      }
+    }
+    expect(nodeHeaderStore(new Sub(req))).toBeUndefined();
+    const fake = { headersSent: false, setHeader: () => undefined };
+    expect(nodeHeaderStore(fake)).toBeUndefined();
+    const sent = new http.ServerResponse(req);
+    Object.defineProperty(sent, 'headersSent', { value: true });
+    expect(nodeHeaderStore(sent)).toBeUndefined();
   });
 });
 

@@ -428,40 +428,78 @@ export type RateLimitHeaderFormat = 'draft-10' | 'draft-7' | 'draft-6' | 'legacy
 
 const sec = (ms: number | undefined): number => (ms === undefined || ms <= 0 ? 0 : Math.ceil(ms / 1000));
 
+/** The last policy seen, with its RateLimit-Policy value and RateLimit prefix: one policy per app is the rule. */
+let lastPolicy: { name: string; limit: number; windowMs: number | undefined; policy: string; prefix: string } = {
+  name: '',
+  limit: -1,
+  windowMs: undefined,
+  policy: '',
+  prefix: '',
+};
+
+/** `RateLimit-Policy` value and the `"name";r=` prefix of `RateLimit` for one policy (cached for the last policy). */
+function policyStrings(p: DecisionLike): { policy: string; prefix: string } {
+  const name = p.name ?? 'default';
+  const c = lastPolicy;
+  if (c.name === name && c.limit === p.limit && c.windowMs === p.windowMs) return c;
+  const next = {
+    name,
+    limit: p.limit,
+    windowMs: p.windowMs,
+    policy: `"${name}";q=${p.limit}${p.windowMs !== undefined ? `;w=${sec(p.windowMs)}` : ''}`,
+    prefix: `"${name}";r=`,
+  };
+  lastPolicy = next;
+  return next;
+}
+
 /** RateLimit headers for a decision (lower-case names), plus Retry-After (whole seconds, at least 1) when denied. */
 export function rateLimitHeaderPairs(d: DecisionLike, format: RateLimitHeaderFormat): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
+  let out: Array<[string, string]>;
   if (format === 'draft-10') {
-    const ps = d.policies ?? [d];
-    let pol = '';
-    let cur = '';
-    for (let i = 0; i < ps.length; i++) {
-      const p = ps[i]!;
-      const sep = i === 0 ? '' : ', ';
-      const name = p.name ?? 'default';
-      pol += `${sep}"${name}";q=${p.limit}${p.windowMs !== undefined ? `;w=${sec(p.windowMs)}` : ''}`;
-      cur += `${sep}"${name}";r=${p.remaining};t=${sec(p.resetMs)}`;
+    const ps = d.policies;
+    if (ps === undefined || ps.length === 1) {
+      // one policy (the common case): the policy value is the same string on every response
+      const p = ps === undefined ? d : ps[0]!;
+      const s = policyStrings(p);
+      out = [
+        ['ratelimit-policy', s.policy],
+        ['ratelimit', `${s.prefix}${p.remaining};t=${sec(p.resetMs)}`],
+      ];
+    } else {
+      let pol = '';
+      let cur = '';
+      for (let i = 0; i < ps.length; i++) {
+        const p = ps[i]!;
+        const sep = i === 0 ? '' : ', ';
+        const s = policyStrings(p);
+        pol += `${sep}${s.policy}`;
+        cur += `${sep}${s.prefix}${p.remaining};t=${sec(p.resetMs)}`;
+      }
+      out = [
+        ['ratelimit-policy', pol],
+        ['ratelimit', cur],
+      ];
     }
-    out.push(['ratelimit-policy', pol], ['ratelimit', cur]);
   } else if (format === 'draft-7') {
-    out.push(
+    out = [
       ['ratelimit-policy', `${d.limit};w=${sec(d.windowMs)}`],
       ['ratelimit', `limit=${d.limit}, remaining=${d.remaining}, reset=${sec(d.resetMs)}`],
-    );
+    ];
   } else if (format === 'draft-6') {
-    out.push(
+    out = [
       ['ratelimit-policy', `${d.limit};w=${sec(d.windowMs)}`],
       ['ratelimit-limit', String(d.limit)],
       ['ratelimit-remaining', String(d.remaining)],
       ['ratelimit-reset', String(sec(d.resetMs))],
-    );
+    ];
   } else if (format === 'legacy') {
-    out.push(
+    out = [
       ['x-ratelimit-limit', String(d.limit)],
       ['x-ratelimit-remaining', String(d.remaining)],
       ['x-ratelimit-reset', String(Math.ceil((Date.now() + d.resetMs) / 1000))],
-    );
-  }
+    ];
+  } else out = [];
   if (!d.allowed) out.push(['retry-after', String(Math.max(1, sec(d.retryAfterMs)))]);
   return out;
 }
@@ -509,4 +547,162 @@ export function headerPairs(h: unknown): Array<[string, string]> {
   }
   for (const [k, v] of Object.entries(h as Record<string, unknown>)) if (v !== undefined) out.push([k, String(v)]);
   return out;
+}
+
+/* ------------------------------------------------------------------ request deadlines */
+
+/**
+ * A node of a {@link DeadlineQueue}: the per-request state object itself (no allocation per request). `onDeadline` is
+ * called once when the deadline passes before `cancel()`.
+ */
+export interface DeadlineEntry {
+  /** @internal absolute deadline (performance.now() ms); 0 when not queued */
+  dlAt: number;
+  /** @internal */
+  dlPrev: DeadlineEntry | null;
+  /** @internal */
+  dlNext: DeadlineEntry | null;
+  onDeadline(): void;
+}
+
+/**
+ * Deadlines of one fixed duration (every request of an adapter has the same timeout), kept in arrival order in an
+ * intrusive doubly-linked list with ONE timer for the whole queue: adding and cancelling are O(1) and allocate nothing,
+ * where a `setTimeout` per request allocates a Timeout object and touches the timer lists twice. The timer is unref'd
+ * and only armed while something is queued.
+ */
+export class DeadlineQueue {
+  readonly ms: number;
+  private head: DeadlineEntry | null = null;
+  private tail: DeadlineEntry | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed timer fires (ms, performance.now()); Infinity when none is armed. */
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly onTimer = (): void => this.expire();
+
+  constructor(ms: number) {
+    this.ms = ms;
+  }
+
+  /** Queues `e` to fire `ms` from now. An entry already queued is moved to the end. */
+  add(e: DeadlineEntry): void {
+    if (e.dlAt !== 0) this.cancel(e);
+    e.dlAt = performance.now() + this.ms;
+    e.dlPrev = this.tail;
+    e.dlNext = null;
+    if (this.tail === null) this.head = e;
+    else this.tail.dlNext = e;
+    this.tail = e;
+    if (this.timer === undefined) this.arm(e.dlAt);
+  }
+
+  /** Removes `e` if it is queued (its callback will not run). */
+  cancel(e: DeadlineEntry): void {
+    if (e.dlAt === 0) return;
+    const p = e.dlPrev;
+    const n = e.dlNext;
+    if (p === null) this.head = n;
+    else p.dlNext = n;
+    if (n === null) this.tail = p;
+    else n.dlPrev = p;
+    e.dlAt = 0;
+    e.dlPrev = null;
+    e.dlNext = null;
+    // the timer stays armed: when it fires it re-arms for the new head (once per `ms` at most), or stops when empty
+  }
+
+  private arm(at: number): void {
+    const t = setTimeout(this.onTimer, Math.max(1, Math.ceil(at - performance.now())));
+    (t as { unref?: () => void }).unref?.();
+    this.timer = t;
+    this.timerAt = at;
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let e = this.head;
+    while (e !== null && e.dlAt <= now) {
+      this.cancel(e);
+      try {
+        e.onDeadline();
+      } catch (err) {
+        // one failing callback must not strand the rest of the queue
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+      e = this.head;
+    }
+    if (e !== null) this.arm(e.dlAt);
+  }
+
+  /** @internal for tests: queued entries. */
+  get size(): number {
+    let n = 0;
+    for (let e = this.head; e !== null; e = e.dlNext) n++;
+    return n;
+  }
+
+  /** @internal for tests: whether the timer is armed. */
+  get armed(): boolean {
+    return this.timer !== undefined && this.timerAt < Number.POSITIVE_INFINITY;
+  }
+}
+
+/* ------------------------------------------------------------------ Node response header store */
+
+/** The parts of Node's OutgoingMessage the direct header writer checks. */
+interface NodeOutgoingLike {
+  headersSent: boolean;
+  setHeader(name: string, value: unknown): unknown;
+}
+
+let lastProto: object | null = null;
+let lastSetHeader: unknown;
+let lastSym: symbol | null = null;
+
+/** The symbol Node keeps an OutgoingMessage's headers under, when `res` is a genuine, unpatched Node response. */
+function outHeadersSymbol(res: NodeOutgoingLike): symbol | null {
+  const proto = Object.getPrototypeOf(res) as object | null;
+  if (proto === lastProto && res.setHeader === lastSetHeader) return lastSym;
+  let sym: symbol | null = null;
+  if (!Object.hasOwn(res, 'setHeader')) {
+    // the prototype that owns setHeader must be Node's OutgoingMessage.prototype (it also owns its header methods)
+    let owner: object | null = proto;
+    while (owner !== null && !Object.hasOwn(owner, 'setHeader')) owner = Object.getPrototypeOf(owner) as object | null;
+    const genuine =
+      owner !== null &&
+      ['getHeader', 'hasHeader', 'removeHeader', 'getHeaderNames', '_implicitHeader', '_renderHeaders'].every((m) =>
+        Object.hasOwn(owner as object, m),
+      );
+    if (genuine) {
+      const s = Object.getOwnPropertySymbols(res).find((x) => x.description === 'kOutHeaders');
+      const v = s === undefined ? undefined : (res as unknown as Record<symbol, unknown>)[s];
+      if (s !== undefined && (v === null || typeof v === 'object')) sym = s;
+    }
+  }
+  lastProto = proto;
+  lastSetHeader = res.setHeader;
+  lastSym = sym;
+  return sym;
+}
+
+/**
+ * Node's own header store of `res` (lower-case name → `[name, value]`), for writing headers that were validated when the
+ * policy was built without `setHeader`'s per-call validation and lower-casing. Undefined when `res` is not a genuine
+ * Node response (Bun, Deno, a patched `setHeader`, a test double) or its head is already sent: use `setHeader` then.
+ */
+export function nodeHeaderStore(res: NodeOutgoingLike): Record<string, [string, unknown]> | undefined {
+  if (res.headersSent) return undefined;
+  const sym = outHeadersSymbol(res);
+  if (sym === null) return undefined;
+  const r = res as unknown as Record<symbol, Record<string, [string, unknown]> | null>;
+  let h = r[sym];
+  if (h === null || h === undefined) {
+    h = Object.create(null) as Record<string, [string, unknown]>;
+    r[sym] = h;
+  }
+  return h;
 }

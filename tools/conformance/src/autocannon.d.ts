@@ -8,6 +8,8 @@ declare module 'autocannon' {
   }
   interface Result {
     requests: { average: number; total: number };
+    /** Wall time of the run, in seconds. */
+    duration: number;
     non2xx: number;
     errors: number;
   }

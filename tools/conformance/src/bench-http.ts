@@ -1,6 +1,7 @@
 // bench:http — autocannon against each framework bare, with our full stack and with the rival stack.
 // Every variant runs in its own server child process (same layout for all); the load generator is this process.
-// Printed as requests/s and as a ratio to the same framework's bare server. Options: DURATION=4 CONNECTIONS=10 ROUNDS=1 ONLY=fastify,hono.
+// Printed as requests/s and as a ratio to the same framework's bare server.
+// Options: CYCLES=8 SLICE=1 (seconds of load per variant per cycle) CONNECTIONS=10 ONLY=fastify,hono.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +15,9 @@ const RIVAL: Record<string, string> = {
   fastify: '@fastify/helmet + @fastify/rate-limit',
   hono: 'hono/secure-headers',
 };
-const duration = Number(process.env.DURATION ?? 4);
+const cycles = Number(process.env.CYCLES ?? 8);
+const slice = Number(process.env.SLICE ?? 1);
 const connections = Number(process.env.CONNECTIONS ?? 10);
-const rounds = Number(process.env.ROUNDS ?? 1);
 const serverFile = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
 
 function startServer(framework: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
@@ -45,9 +46,10 @@ function startServer(framework: string, variant: string): Promise<{ child: Child
 async function load(
   port: number,
   seconds: number,
-): Promise<{ rps: number; total: number; non2xx: number; errors: number }> {
+): Promise<{ seconds: number; total: number; non2xx: number; errors: number }> {
   const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: seconds, pipelining: 1 });
-  return { rps: r.requests.average, total: r.requests.total, non2xx: r.non2xx, errors: r.errors };
+  // r.duration is the measured wall time in seconds
+  return { seconds: r.duration, total: r.requests.total, non2xx: r.non2xx, errors: r.errors };
 }
 
 /** CPU time (user + system, µs) the server process has used so far, from /proc (Linux); NaN elsewhere. */
@@ -61,58 +63,74 @@ function cpuMicros(pid: number): number {
   }
 }
 
-async function measure(framework: string, variant: string): Promise<{ rps: number; cpuPerReq: number }> {
-  const { child, port } = await startServer(framework, variant);
-  try {
-    await load(port, 1); // warm-up (JIT, connection setup)
-    const cpu0 = cpuMicros(child.pid!);
-    const r = await load(port, duration);
-    const cpu1 = cpuMicros(child.pid!);
-    if (r.non2xx > 0 || r.errors > 0)
-      throw new Error(`${framework}/${variant}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-    // Server CPU per request does not depend on how much CPU the load generator got: the steadier figure on a busy machine.
-    return { rps: r.rps, cpuPerReq: (cpu1 - cpu0) / r.total };
-  } finally {
-    child.removeAllListeners('exit');
-    child.kill('SIGKILL');
-  }
+interface Slice {
+  rps: number;
+  cpuPerReq: number;
 }
 
-const results: Record<string, Record<string, number[]>> = {};
-const cpu: Record<string, Record<string, number[]>> = {};
-for (let round = 0; round < rounds; round++) {
-  for (const f of FRAMEWORKS) {
-    results[f] ??= {};
-    // alternate the order per round so drift (other load on the machine) does not always favour the same variant
-    const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
-    for (const v of order) {
-      const { rps, cpuPerReq } = await measure(f, v);
-      (results[f]![v] ??= []).push(rps);
-      ((cpu[f] ??= {})[v] ??= []).push(cpuPerReq);
+/**
+ * All variants of one framework run side by side (each in its own server process, idle while another is loaded) and
+ * the load moves between them in short slices, in a rotating order. Drift of the shared machine (other tenants, other
+ * jobs) then hits every variant alike, and the ratio of one cycle's slices cancels it: the median of those per-cycle
+ * ratios is the figure reported.
+ */
+async function measureFramework(framework: string): Promise<Record<string, Slice[]>> {
+  const servers: Record<string, { child: ChildProcess; port: number }> = {};
+  try {
+    for (const v of VARIANTS) servers[v] = await startServer(framework, v);
+    for (const v of VARIANTS) await load(servers[v]!.port, 1); // warm-up (JIT, connection setup)
+    const out: Record<string, Slice[]> = {};
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + cycle) % VARIANTS.length]!);
+      if (cycle % 2 === 1) order.reverse();
+      for (const v of order) {
+        const { child, port } = servers[v]!;
+        const cpu0 = cpuMicros(child.pid!);
+        const r = await load(port, slice);
+        const cpu1 = cpuMicros(child.pid!);
+        if (r.non2xx > 0 || r.errors > 0)
+          throw new Error(`${framework}/${v}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        // Server CPU per request does not depend on how much CPU the load generator got.
+        (out[v] ??= []).push({ rps: r.total / r.seconds, cpuPerReq: (cpu1 - cpu0) / r.total });
+      }
       process.stderr.write(
-        `  ${f.padEnd(8)} ${v.padEnd(6)} ${rps.toFixed(0)} req/s, server CPU ${cpuPerReq.toFixed(1)} µs/req\n`,
+        `  ${framework.padEnd(8)} cycle ${cycle + 1}/${cycles}: ${VARIANTS.map((v) => `${v} ${out[v]!.at(-1)!.rps.toFixed(0)} req/s ${out[v]!.at(-1)!.cpuPerReq.toFixed(1)} µs`).join(', ')}\n`,
       );
+    }
+    return out;
+  } finally {
+    for (const s of Object.values(servers)) {
+      s.child.removeAllListeners('exit');
+      s.child.kill('SIGKILL');
     }
   }
 }
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+/** Median over cycles of (variant / bare) for a per-slice figure: each cycle's slices ran within seconds of each other. */
+const cycleRatio = (s: Record<string, Slice[]>, v: string, pick: (x: Slice) => number): number =>
+  median(s[v]!.map((x, i) => pick(x) / pick(s.bare![i]!)));
+
+const results: Record<string, Record<string, Slice[]>> = {};
+for (const f of FRAMEWORKS) results[f] = await measureFramework(f);
+
 console.log(
-  `\nbench:http — autocannon ${connections} connections, ${duration} s per run, ${rounds} round(s), GET / → JSON`,
+  `\nbench:http — autocannon ${connections} connections, GET / → JSON; ${cycles} cycles of ${slice} s per variant, variants interleaved`,
 );
+console.log('ratio = median over cycles of (variant req/s / bare req/s in the same cycle)');
 console.log('framework  bare req/s   ours req/s (ratio)    rival req/s (ratio)   rival stack');
 let allOk = true;
 for (const f of FRAMEWORKS) {
-  const bare = median(results[f]!.bare!);
-  const ours = median(results[f]!.ours!);
-  const rival = median(results[f]!.rival!);
-  const ro = ours / bare;
-  const rr = rival / bare;
+  const s = results[f]!;
+  const rps = (v: string) => median(s[v]!.map((x) => x.rps));
+  const ro = cycleRatio(s, 'ours', (x) => x.rps);
+  const rr = cycleRatio(s, 'rival', (x) => x.rps);
   console.log(
-    `${f.padEnd(10)} ${bare.toFixed(0).padStart(10)}   ${ours.toFixed(0).padStart(10)} (${ro.toFixed(2)})   ${rival.toFixed(0).padStart(10)} (${rr.toFixed(2)})    ${RIVAL[f]}`,
+    `${f.padEnd(10)} ${rps('bare').toFixed(0).padStart(10)}   ${rps('ours').toFixed(0).padStart(10)} (${ro.toFixed(2)})   ${rps('rival').toFixed(0).padStart(10)} (${rr.toFixed(2)})    ${RIVAL[f]}`,
   );
   const beats = ro > rr;
   const keeps = f !== 'fastify' || ro >= 0.75;
@@ -122,12 +140,14 @@ for (const f of FRAMEWORKS) {
   );
 }
 console.log(
-  '\nserver CPU per request (µs, median; lower is better; ratio = bare / variant, comparable to the req/s ratio)',
+  '\nserver CPU per request (µs, median; lower is better; ratio = median over cycles of bare / variant, comparable to the req/s ratio)',
 );
 for (const f of FRAMEWORKS) {
-  const [b, o, r] = (['bare', 'ours', 'rival'] as const).map((v) => median(cpu[f]![v]!));
+  const s = results[f]!;
+  const [b, o, r] = VARIANTS.map((v) => median(s[v]!.map((x) => x.cpuPerReq)));
+  const inv = (v: string) => 1 / cycleRatio(s, v, (x) => x.cpuPerReq);
   console.log(
-    `${f.padEnd(10)} bare ${b!.toFixed(1)}   ours ${o!.toFixed(1)} (${(b! / o!).toFixed(2)})   rival ${r!.toFixed(1)} (${(b! / r!).toFixed(2)})`,
+    `${f.padEnd(10)} bare ${b!.toFixed(1)}   ours ${o!.toFixed(1)} (${inv('ours').toFixed(2)})   rival ${r!.toFixed(1)} (${inv('rival').toFixed(2)})`,
   );
 }
 console.log(

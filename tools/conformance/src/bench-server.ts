@@ -72,7 +72,26 @@ async function main(): Promise<number> {
   }
   const app = new Hono();
   if (variant === 'ours') app.use(orgHono.hardening(ours()));
-  if (variant === 'rival') app.use(secureHeaders());
+  // Hono's defaults are helmet's set minus CSP: give it helmet's default CSP too, so both sides send the same
+  // security headers (the comparison is of the middleware, not of the payload).
+  if (variant === 'rival')
+    app.use(
+      secureHeaders({
+        contentSecurityPolicy: {
+          defaultSrc: ["'self'"],
+          baseUri: ["'self'"],
+          fontSrc: ["'self'", 'https:', 'data:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          objectSrc: ["'none'"],
+          scriptSrc: ["'self'"],
+          scriptSrcAttr: ["'none'"],
+          styleSrc: ["'self'", 'https:', "'unsafe-inline'"],
+          upgradeInsecureRequests: [],
+        },
+      }),
+    );
   app.get('/', (c) => c.json({ hello: 'world' }));
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   if (!server.listening) await new Promise((r) => server.once('listening', r));
