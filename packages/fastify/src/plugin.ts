@@ -244,14 +244,9 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
       sendProblem(reply, problemForError(err, problemCtx(request)));
     },
   };
-  // a request that ends without writing a head (client gone) must leave the timeout queue
-  if (timeoutMs !== undefined) {
-    app.addHook('onRequestAbort', (request, done) => {
-      const st = (request as unknown as Record<symbol, State | null>)[kState];
-      if (st !== null && st !== undefined && st.dlAt !== 0) shared.timeouts!.cancel(st);
-      done();
-    });
-  }
+  // A request whose client went away before any head was written stays queued until its deadline, then leaves the
+  // queue without answering (the timeout callback checks request.raw.destroyed), as a timer per request did. No
+  // onRequestAbort hook for it: Fastify would add a 'close' listener to every request.
 
   const isHealthRoute = (request: FastifyRequest): boolean => healthPaths.has(request.routeOptions.url ?? '');
 

@@ -208,31 +208,49 @@ function patchedWriteHead(
     const useB = typeof b !== 'string';
     const given = (useB ? b : c) as Record<string, unknown> | undefined | null;
     if (Array.isArray(given)) return st.writeHead.call(this, a, b, c); // raw header arrays: leave them alone
-    // a lower-cased copy: the object passed in may be frozen or shared between responses (cached header records)
-    const obj: Record<string, unknown> = {};
-    if (given) for (const k in given) obj[lower(k)] = given[k];
+    // Node takes a flat [name, value, ...] list: built with appends, it spares the megamorphic keyed stores of a
+    // growing object, and the record passed in (maybe frozen or shared between responses) is never touched.
+    const out: unknown[] = [];
+    const pairs = st.pairs;
+    const remove = st.remove;
+    const kept: string[] = []; // lower-case names the route set (its security headers win)
+    let givenVary: unknown;
+    if (given) {
+      for (const k in given) {
+        const v = given[k];
+        if (v === undefined) continue;
+        const lk = lower(k);
+        if (lk === 'vary') {
+          givenVary = v;
+          continue;
+        }
+        if ((st.t0 !== undefined && lk === 'x-response-time') || listed(pairs, lk) || remove.includes(lk)) continue;
+        kept.push(lk);
+        out.push(k, v);
+      }
+    }
     const secure = st.secure;
     const isLower = st.secureLower;
     for (let i = 0; i < secure.length; i++) {
       const k = isLower ? secure[i]![0] : lower(secure[i]![0]);
-      if (obj[k] === undefined) obj[k] = secure[i]![1];
+      if (!kept.includes(k)) out.push(k, secure[i]![1]);
     }
-    const pairs = st.pairs;
-    for (let i = 0; i < pairs.length; i++) obj[lower(pairs[i]![0])] = pairs[i]![1];
-    if (st.t0 !== undefined) obj['x-response-time'] = formatResponseTime(performance.now() - st.t0);
+    for (let i = 0; i < pairs.length; i++) out.push(lower(pairs[i]![0]), pairs[i]![1]);
+    if (st.t0 !== undefined) out.push('x-response-time', formatResponseTime(performance.now() - st.t0));
     if (st.vary.length > 0) {
-      const cur = obj.vary ?? this.getHeader('vary');
-      obj.vary = mergeVary(cur === undefined ? undefined : String(cur), st.vary);
-    }
-    const remove = st.remove;
-    for (let i = 0; i < remove.length; i++) {
-      const k = lower(remove[i]!);
-      if (obj[k] !== undefined) delete obj[k];
-      this.removeHeader(k);
-    }
-    return useB ? st.writeHead.call(this, a, obj) : st.writeHead.call(this, a, b, obj);
+      const cur = givenVary ?? this.getHeader('vary');
+      out.push('vary', mergeVary(cur === undefined ? undefined : String(cur), st.vary));
+    } else if (givenVary !== undefined) out.push('vary', givenVary);
+    for (let i = 0; i < remove.length; i++) this.removeHeader(remove[i]!);
+    return useB ? st.writeHead.call(this, a, out) : st.writeHead.call(this, a, b, out);
   }
   return st.writeHead.call(this, a, b, c);
+}
+
+/** True when `name` (lower-case) is one of the pairs' names. */
+function listed(pairs: ReadonlyArray<readonly [string, string]>, name: string): boolean {
+  for (let i = 0; i < pairs.length; i++) if (lower(pairs[i]![0]) === name) return true;
+  return false;
 }
 
 function setAll(c: Context, pairs: ReadonlyArray<readonly [string, string]>): void {
@@ -267,6 +285,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
   const staticHeaders = headers?.entries ?? [];
   const staticLower: HeaderList = staticHeaders.map(([n, v]) => [n.toLowerCase(), v] as const);
   const removeHeaders = headers?.remove ?? [];
+  const removeLower = removeHeaders.map((n) => n.toLowerCase());
   const limitBody =
     bodyLimit === undefined
       ? undefined
@@ -397,7 +416,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
         secureLower: list === staticHeaders,
         pairs: after,
         vary: varyAdd,
-        remove: removeHeaders,
+        remove: removeLower,
         t0: responseTime ? t0 : undefined,
         writeHead: outgoing.writeHead as (...a: unknown[]) => unknown,
       };

@@ -10,6 +10,9 @@ import autocannon from 'autocannon';
 const ALL = ['express', 'fastify', 'hono'] as const;
 const FRAMEWORKS = process.env.ONLY ? ALL.filter((f) => process.env.ONLY!.split(',').includes(f)) : ALL;
 const VARIANTS = ['bare', 'ours', 'rival'] as const;
+// Fastify also runs `floor`: bare + the same response headers as ours, as constants (what the headers alone cost).
+const variantsOf = (framework: string): readonly string[] =>
+  framework === 'fastify' ? [...VARIANTS, 'floor'] : VARIANTS;
 const RIVAL: Record<string, string> = {
   express: 'helmet + express-rate-limit',
   fastify: '@fastify/helmet + @fastify/rate-limit',
@@ -77,24 +80,24 @@ interface Slice {
 async function measureFramework(framework: string): Promise<Record<string, Slice[]>> {
   const servers: Record<string, { child: ChildProcess; port: number }> = {};
   try {
-    for (const v of VARIANTS) servers[v] = await startServer(framework, v);
-    for (const v of VARIANTS) await load(servers[v]!.port, 1); // warm-up (JIT, connection setup)
+    const variants = variantsOf(framework);
+    for (const v of variants) servers[v] = await startServer(framework, v);
+    for (const v of variants) await load(servers[v]!.port, 1); // warm-up (JIT, connection setup)
     const out: Record<string, Slice[]> = {};
     for (let cycle = 0; cycle < cycles; cycle++) {
-      const order = VARIANTS.map((_, i) => VARIANTS[(i + cycle) % VARIANTS.length]!);
+      const order = variants.map((_, i) => variants[(i + cycle) % variants.length]!);
       if (cycle % 2 === 1) order.reverse();
       for (const v of order) {
         const { child, port } = servers[v]!;
         const cpu0 = cpuMicros(child.pid!);
         const r = await load(port, slice);
         const cpu1 = cpuMicros(child.pid!);
-        if (r.non2xx > 0 || r.errors > 0)
-          throw new Error(`${framework}/${v}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        if (r.non2xx > 0 || r.errors > 0) throw new Error(`${framework}/${v}: ${r.non2xx} non-2xx, ${r.errors} errors`);
         // Server CPU per request does not depend on how much CPU the load generator got.
         (out[v] ??= []).push({ rps: r.total / r.seconds, cpuPerReq: (cpu1 - cpu0) / r.total });
       }
       process.stderr.write(
-        `  ${framework.padEnd(8)} cycle ${cycle + 1}/${cycles}: ${VARIANTS.map((v) => `${v} ${out[v]!.at(-1)!.rps.toFixed(0)} req/s ${out[v]!.at(-1)!.cpuPerReq.toFixed(1)} µs`).join(', ')}\n`,
+        `  ${framework.padEnd(8)} cycle ${cycle + 1}/${cycles}: ${variants.map((v) => `${v} ${out[v]!.at(-1)!.rps.toFixed(0)} req/s ${out[v]!.at(-1)!.cpuPerReq.toFixed(1)} µs`).join(', ')}\n`,
       );
     }
     return out;
@@ -138,6 +141,10 @@ for (const f of FRAMEWORKS) {
   console.log(
     `           target: beats rival ratio ${beats ? 'MET' : 'MISSED'}${f === 'fastify' ? `; >= 0.75 of bare ${keeps ? 'MET' : 'MISSED'}` : ''}`,
   );
+  if (s.floor !== undefined)
+    console.log(
+      `           floor (bare + the same response headers as ours, constant, no logic): ${rps('floor').toFixed(0)} req/s (${cycleRatio(s, 'floor', (x) => x.rps).toFixed(2)})`,
+    );
 }
 console.log(
   '\nserver CPU per request (µs, median; lower is better; ratio = median over cycles of bare / variant, comparable to the req/s ratio)',
@@ -151,6 +158,6 @@ for (const f of FRAMEWORKS) {
   );
 }
 console.log(
-  `\nours = @org/${'{express,fastify,hono}'} with headers (helmet preset) + CORS + rate limit (memory) + request log (fd sink to /dev/null) + request id + X-Response-Time + body limit + timeout`,
+  `\nours = @org/${'{express,fastify,hono}'} with headers (helmet preset) + CORS + rate limit (memory) + request log (fdSink to /dev/null, minLength 4096) + request id + X-Response-Time + body limit + timeout`,
 );
 console.log(allOk ? 'all targets met' : 'some targets missed (the machine is shared and noisy: re-run to confirm)');
