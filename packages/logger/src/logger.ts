@@ -155,10 +155,22 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null): st
     else if (typeof v === 'number' && Number.isFinite(v)) s = `${v}`;
     else s = val(v, 1, child, cfg, (seen ??= [obj]));
     if (s === undefined) continue;
-    out += `,${keyStr(k)}:${s}`;
+    out += keyPrefix(k) + s;
     n++;
   }
   return out;
+}
+
+/** `,"key":` for a top-level key; field names repeat from line to line, so the JSON text is built once per name. */
+const KEY_PREFIX = new Map<string, string>();
+function keyPrefix(k: string): string {
+  let p = KEY_PREFIX.get(k);
+  if (p === undefined) {
+    p = `,${keyStr(k)}:`;
+    // bounded: names made from data (ids as keys) must not grow it without end
+    if (KEY_PREFIX.size < 4096) KEY_PREFIX.set(k, p);
+  }
+  return p;
 }
 
 function serBindings(sh: Shared, bindings: Fields): string {
