@@ -16,7 +16,7 @@ import {
   redisStore,
 } from '../src/index.js';
 import { keySlot } from '../src/internal/slot.js';
-import { freePort, spawnRedisServer } from './redis-server.js';
+import { freePort, spawnRedisServer, stopServer } from './redis-server.js';
 
 // Private throwaway redis-servers on random ports (one cluster-enabled, for CLUSTER KEYSLOT; one fresh, for NOSCRIPT).
 // The shared server on 6379 only gets keys under this file's own prefix.
@@ -29,14 +29,8 @@ async function startRedis(extra: string[] = [], at?: number): Promise<{ port: nu
   const proc = await spawnRedisServer(servers, port, ['--dir', dir, ...extra]);
   return { port, proc };
 }
-const stop = (c: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    c.once('exit', () => resolve());
-    c.kill('SIGKILL');
-  });
 afterAll(async () => {
-  for (const s of servers) await stop(s);
+  for (const s of servers) await stopServer(s);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -311,7 +305,7 @@ describe('batch faults', () => {
       await Promise.all(Array.from({ length: 3 }, () => allow.consume('m')));
       expect(sent.slice(2)).toEqual(['EVALSHA 3']);
 
-      await stop(proc);
+      await stopServer(proc);
       const down = await Promise.all([
         ...Array.from({ length: 4 }, () => allow.consume('n')),
         ...Array.from({ length: 4 }, () => deny.consume('n')),

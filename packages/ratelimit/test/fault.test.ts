@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isRateLimitError, type RateLimitDecision, rateLimiter, redisStore } from '../src/index.js';
-import { freePort, spawnRedisServer } from './redis-server.js';
+import { freePort, spawnRedisServer, stopServer } from './redis-server.js';
 
 // A throwaway redis-server on a random port is killed mid-run and restarted on the same port. The shared server on
 // 6379 is never touched.
@@ -12,16 +12,9 @@ const cleanups: Array<() => unknown> = [];
 
 const startRedis = (port: number): Promise<ChildProcess> => spawnRedisServer(servers, port);
 
-const stop = (c: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    c.once('exit', () => resolve());
-    c.kill('SIGKILL');
-  });
-
 afterAll(async () => {
   for (const f of cleanups) await f();
-  for (const s of servers) await stop(s);
+  for (const s of servers) await stopServer(s);
 });
 
 const waitFor = async (cond: () => Promise<boolean>, ms: number) => {
@@ -59,7 +52,7 @@ describe('store outage', () => {
     expect((await allow.consume('a')).allowed).toBe(false);
     expect(sent).toEqual(['EVALSHA', 'EVAL', 'EVALSHA', 'EVALSHA']);
 
-    await stop(server);
+    await stopServer(server);
     const a = await allow.consume('a');
     expect(a).toMatchObject({ allowed: true, source: 'store-error' });
     const d = await deny.consume('a');
@@ -74,7 +67,7 @@ describe('store outage', () => {
     const r = await allow.consume('a');
     expect(r).toMatchObject({ allowed: true, source: 'store', remaining: 1 });
     expect(sent.filter((c) => c === 'EVAL').length).toBe(2);
-    await stop(server);
+    await stopServer(server);
   }, 30_000);
 
   it('node-redis pointed at a dead port: a hanging send times out per call and never throws with allow/deny', async () => {
@@ -95,7 +88,7 @@ describe('store outage', () => {
     // The server comes up on that port: the limiter recovers without being rebuilt.
     const server = await startRedis(port);
     expect(await waitFor(async () => (await allow.consume('x')).source === 'store', 8000)).toBe(true);
-    await stop(server);
+    await stopServer(server);
   }, 30_000);
 
   it('a send that throws synchronously is handled like a failure', async () => {

@@ -1,10 +1,52 @@
 import * as fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { memoryStore, type RateLimitStore, rateLimiter, rateLimiters, redisStore } from '../src/index.js';
+import {
+  memoryStore,
+  type RateLimiter,
+  type RateLimitStore,
+  rateLimiter,
+  rateLimiters,
+  redisStore,
+} from '../src/index.js';
 import { type Algo, Model } from './reference.js';
 
 const ALGOS: Algo[] = ['gcra', 'sliding-window', 'token-bucket', 'fixed-window'];
+
+/** A client of the shared Redis and a key prefix of this run; the keys under it are deleted after the suite. */
+function sharedRedis(tag: string): { redis: Redis; prefix: string } {
+  const redis = new Redis({ port: 6379 });
+  const prefix = `rltest:${tag}:${process.pid}:${Date.now()}:`;
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+  return { redis, prefix };
+}
+
+type LimiterOp = { kind: 'consume' | 'peek' | 'refund' | 'penalize' | 'block' | 'reset'; cost: number; dt: number };
+
+/** Applies `ops` to the same key on both limiters (advancing the shared clock first) and expects identical answers. */
+async function replay(
+  mem: RateLimiter,
+  red: RateLimiter,
+  key: string,
+  ops: readonly LimiterOp[],
+  advance: (dt: number) => void,
+): Promise<void> {
+  for (const op of ops) {
+    advance(op.dt);
+    const run = (l: RateLimiter) =>
+      op.kind === 'reset'
+        ? l.reset(key).then(() => null)
+        : op.kind === 'block'
+          ? l.block(key, op.cost * 700)
+          : l[op.kind](key, { cost: op.cost });
+    const [m, r] = [await run(mem), await run(red)];
+    expect(r).toEqual(m);
+  }
+}
 
 type Op = { kind: 'consume' | 'peek' | 'refund'; cost: number; dt: number };
 
@@ -75,14 +117,8 @@ describe('memory store matches the reference model', () => {
 });
 
 describe('redis store (same Lua as production, injected clock) matches the reference model', () => {
-  const redis = new Redis({ port: 6379, lazyConnect: false });
-  const prefix = `rltest:model:${process.pid}:${Date.now()}:`;
+  const { redis, prefix } = sharedRedis('model');
   let n = 0;
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  });
   for (const algo of ALGOS) {
     it(`${algo}`, async () => {
       await fc.assert(
@@ -101,13 +137,7 @@ describe('redis store (same Lua as production, injected clock) matches the refer
 });
 
 describe('groups: the Redis group script and the memory store agree', () => {
-  const redis = new Redis({ port: 6379 });
-  const prefix = `rltest:group:${process.pid}:${Date.now()}:`;
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  });
+  const { redis, prefix } = sharedRedis('group');
   it('same decisions for random operation sequences over two policies', async () => {
     let n = 0;
     await fc.assert(
@@ -137,18 +167,9 @@ describe('groups: the Redis group script and the memory store agree', () => {
             store: redisStore({ send: (a) => redis.call(a[0]!, ...a.slice(1)), prefix, clock }),
             onStoreError: 'throw',
           });
-          const key = `g${n++}`;
-          for (const op of ops) {
-            now += op.dt;
-            const run = (l: typeof mem) =>
-              op.kind === 'reset'
-                ? l.reset(key).then(() => null)
-                : op.kind === 'block'
-                  ? l.block(key, op.cost * 700)
-                  : l[op.kind](key, { cost: op.cost });
-            const [m, r] = [await run(mem), await run(red)];
-            expect(r).toEqual(m);
-          }
+          await replay(mem, red, `g${n++}`, ops, (dt) => {
+            now += dt;
+          });
         },
       ),
       { numRuns: 60 },
@@ -157,13 +178,7 @@ describe('groups: the Redis group script and the memory store agree', () => {
 });
 
 describe('single policies: the specialised Redis scripts and the memory store agree', () => {
-  const redis = new Redis({ port: 6379 });
-  const prefix = `rltest:single:${process.pid}:${Date.now()}:`;
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  });
+  const { redis, prefix } = sharedRedis('single');
   it('same decisions for random sequences with block, penalty, refund and reset (packed and array replies)', async () => {
     let n = 0;
     await fc.assert(
@@ -191,18 +206,9 @@ describe('single policies: the specialised Redis scripts and the memory store ag
             store: redisStore({ send: (a) => redis.call(a[0]!, ...a.slice(1)), prefix, clock }),
             onStoreError: 'throw',
           });
-          const key = `s${n++}`;
-          for (const op of ops) {
-            now += op.dt;
-            const run = (l: typeof mem) =>
-              op.kind === 'reset'
-                ? l.reset(key).then(() => null)
-                : op.kind === 'block'
-                  ? l.block(key, op.cost * 700)
-                  : l[op.kind](key, { cost: op.cost });
-            const [m, r] = [await run(mem), await run(red)];
-            expect(r).toEqual(m);
-          }
+          await replay(mem, red, `s${n++}`, ops, (dt) => {
+            now += dt;
+          });
         },
       ),
       { numRuns: 150 },

@@ -38,3 +38,11 @@ export async function spawnRedisServer(
   });
   return proc;
 }
+
+/** Kills a server with SIGKILL and resolves once it has exited (at once when it already has). */
+export const stopServer = (c: ChildProcess): Promise<void> =>
+  new Promise<void>((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
+  });
