@@ -142,7 +142,6 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
       const { req, res } = st;
       if (res.headersSent || res.writableEnded || res.destroyed) return;
       const err = requestTimedOut(timeoutMs!);
-      st.timedOut = true;
       (res.locals as HardeningLocals).timedOut = true;
       st.ac?.abort(err);
       onErr(err, req, res, st.next);
@@ -327,7 +326,6 @@ class ReqState {
   dlNext: ReqState | null = null;
   vary: readonly string[] | undefined = undefined;
   ac: AbortController | undefined = undefined;
-  timedOut = false;
   writeHead: ((...a: unknown[]) => unknown) | undefined = undefined;
   constructor(
     readonly req: Request,
@@ -395,7 +393,7 @@ const SIGNAL: PropertyDescriptor = {
     if (st === undefined) return undefined;
     if (st.ac === undefined) {
       st.ac = new AbortController();
-      if (st.timedOut) st.ac.abort(requestTimedOut(st.mw.timeouts!.ms));
+      if (this.timedOut) st.ac.abort(requestTimedOut(st.mw.timeouts!.ms));
       else if (st.res.destroyed && !st.res.writableFinished) st.ac.abort(new Error('client closed the connection'));
     }
     return st.ac.signal;

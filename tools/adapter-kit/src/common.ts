@@ -576,8 +576,6 @@ export class DeadlineQueue {
   private head: DeadlineEntry | null = null;
   private tail: DeadlineEntry | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the armed timer fires (ms, performance.now()); Infinity when none is armed. */
-  private timerAt = Number.POSITIVE_INFINITY;
   private readonly onTimer = (): void => this.expire();
 
   constructor(ms: number) {
@@ -615,12 +613,10 @@ export class DeadlineQueue {
     const t = setTimeout(this.onTimer, Math.max(1, Math.ceil(at - performance.now())));
     (t as { unref?: () => void }).unref?.();
     this.timer = t;
-    this.timerAt = at;
   }
 
   private expire(): void {
     this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
     const now = performance.now();
     let e = this.head;
     while (e !== null && e.dlAt <= now) {
@@ -647,7 +643,7 @@ export class DeadlineQueue {
 
   /** @internal for tests: whether the timer is armed. */
   get armed(): boolean {
-    return this.timer !== undefined && this.timerAt < Number.POSITIVE_INFINITY;
+    return this.timer !== undefined;
   }
 }
 
