@@ -8,6 +8,7 @@ import {
   headerPairs,
   ipKey,
   mergeVary,
+  nodeHeaderStore,
   PROBLEM_JSON,
   type ProblemResponse,
   problemForError,
@@ -208,6 +209,8 @@ function patchedWriteHead(
     const useB = typeof b !== 'string';
     const given = (useB ? b : c) as Record<string, unknown> | undefined | null;
     if (Array.isArray(given)) return st.writeHead.call(this, a, b, c); // raw header arrays: leave them alone
+    const store = nodeHeaderStore(this);
+    if (store !== undefined) return writeHeadViaStore(this, st, store, a, b, useB, given);
     // Node takes a flat [name, value, ...] list: built with appends, it spares the megamorphic keyed stores of a
     // growing object, and the record passed in (maybe frozen or shared between responses) is never touched.
     const out: unknown[] = [];
@@ -245,6 +248,59 @@ function patchedWriteHead(
     return useB ? st.writeHead.call(this, a, out) : st.writeHead.call(this, a, b, out);
   }
   return st.writeHead.call(this, a, b, c);
+}
+
+/**
+ * writeHead on a genuine Node response: our headers go straight into Node's header store (built and validated once,
+ * or made by us), so Node validates only the few headers Hono passes; a route's own header still wins over a
+ * security header because Node applies the passed record after the store. The record is copied only when it names a
+ * header we own (CORS, RateLimit, request id, X-Response-Time, Vary, a removed header) or holds an undefined value.
+ */
+function writeHeadViaStore(
+  res: NodeResponseLike,
+  st: HeadState,
+  store: Record<string, [string, unknown]>,
+  a: unknown,
+  b: unknown,
+  useB: boolean,
+  given: Record<string, unknown> | undefined | null,
+): unknown {
+  const pairs = st.pairs;
+  const remove = st.remove;
+  const timed = st.t0 !== undefined;
+  let pass = given;
+  let givenVary: unknown;
+  if (given) {
+    let copy: Record<string, unknown> | undefined;
+    for (const k in given) {
+      const v = given[k];
+      const lk = lower(k);
+      const ours = lk === 'vary' || (timed && lk === 'x-response-time') || listed(pairs, lk) || remove.includes(lk);
+      if (lk === 'vary') givenVary = v;
+      if (copy === undefined && (ours || v === undefined)) {
+        copy = {};
+        for (const k2 in given) {
+          if (k2 === k) break;
+          copy[k2] = given[k2];
+        }
+      }
+      if (copy !== undefined && !ours && v !== undefined) copy[k] = v;
+    }
+    if (copy !== undefined) pass = copy;
+  }
+  const secure = st.secure;
+  // The static policy's entries are shared between responses: safe, because Node renders the head right below and
+  // nothing can append to (and so mutate) an entry before that.
+  if (st.secureLower) for (let i = 0; i < secure.length; i++) store[secure[i]![0]] = secure[i] as [string, string];
+  else for (let i = 0; i < secure.length; i++) store[lower(secure[i]![0])] = [secure[i]![0], secure[i]![1]];
+  for (let i = 0; i < pairs.length; i++) store[lower(pairs[i]![0])] = pairs[i] as [string, string];
+  if (timed) store['x-response-time'] = ['x-response-time', formatResponseTime(performance.now() - st.t0!)];
+  if (st.vary.length > 0) {
+    const cur = givenVary ?? store.vary?.[1];
+    store.vary = ['vary', mergeVary(cur === undefined ? undefined : String(cur), st.vary)];
+  } else if (givenVary !== undefined) store.vary = ['vary', givenVary];
+  for (let i = 0; i < remove.length; i++) delete store[remove[i]!];
+  return useB ? st.writeHead.call(res, a, pass) : st.writeHead.call(res, a, b, pass);
 }
 
 /** True when `name` (lower-case) is one of the pairs' names. */

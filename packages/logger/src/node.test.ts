@@ -81,6 +81,29 @@ describe('fdSink', () => {
     sink.close();
   });
 
+  for (const sync of [false, true]) {
+    it(`${sync ? 'sync' : 'async'}: lines larger than the byte buffer and lines that overflow it stay whole and in order`, async () => {
+      const f = tmp();
+      // maxWrite 1024 gives a 12 KiB byte buffer: 40,000-character lines overflow it, and a long batch of
+      // multi-byte lines fills it before the turn ends
+      const sink = fdSink({ dest: f, sync, minLength: sync ? 0 : 200_000, maxWrite: 1024 });
+      const log = createLogger({ sink, base: null, timestamp: false, maxStringLength: 100_000 });
+      const msgs: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const m = i % 7 === 3 ? `${'日'.repeat(20_000)}${'x'.repeat(20_000)}` : `é${'y'.repeat(i * 50)}🌍`;
+        msgs.push(m);
+        log.info({ i }, m);
+      }
+      await log.flush();
+      const lines = read(f).trim().split('\n');
+      expect(lines.map((l) => JSON.parse(l).i)).toEqual([...Array(60).keys()]);
+      expect(lines.every((l, i) => JSON.parse(l).msg === msgs[i])).toBe(true);
+      expect(sink.pending).toBe(0);
+      expect(sink.dropped).toBe(0);
+      sink.close();
+    });
+  }
+
   it('maxLength drop policy: lines over the cap are dropped and counted, never silently', async () => {
     const f = tmp();
     // a sync burst with writes deferred (maxWrite above maxLength): the buffer fills and the rest is dropped
@@ -134,6 +157,58 @@ describe('fdSink', () => {
       const ids = lines.map((l) => JSON.parse(l).i as number);
       expect(ids).toEqual([...ids].sort((a, b) => a - b));
       sink.close();
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('a write cut short by a full pipe: the rest goes out first and whole, while another sink writes meanwhile', async () => {
+    const fifo = join(dir, 'fifo2');
+    execFileSync('mkfifo', [fifo]);
+    const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      // flushes of ~25 KB against a 64 KB pipe: the third one is cut short (12 KB taken) and its rest waits in the sink
+      const stuck = fdSink({
+        dest: fd,
+        maxWrite: 25_000,
+        maxLength: 1_000_000,
+        retryTimeoutMs: 3000,
+        flushIntervalMs: 5,
+      });
+      const a = createLogger({ sink: stuck, base: null, timestamp: false, maxStringLength: 100_000 });
+      for (let i = 0; i < 120; i++) a.info({ i }, 'a'.repeat(1000));
+      // while the pipe is full: a line too big for the room left, then small lines that must stay behind it
+      a.info({ i: 120 }, 'a'.repeat(1000).repeat(30));
+      for (let i = 121; i < 126; i++) a.info({ i }, 'a'.repeat(1000));
+      await new Promise((r) => setImmediate(r));
+      expect(stuck.pending).toBeGreaterThan(0);
+      // another sink encodes and writes other text while the first one holds its unwritten rest
+      const f = join(dir, 'other.log');
+      const other = fdSink({ dest: f, sync: true });
+      const b = createLogger({ sink: other, base: null, timestamp: false });
+      for (let i = 0; i < 5; i++) b.info({ j: i }, 'b'.repeat(60_000));
+      other.close();
+      const buf = Buffer.alloc(65536);
+      let got = '';
+      const flushed = a.flush();
+      let done = false;
+      flushed.then(() => (done = true));
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
+        try {
+          const k = readSync(fd, buf, 0, buf.length, null);
+          got += buf.toString('utf8', 0, k);
+        } catch {
+          if (done) break;
+          await new Promise((r) => setTimeout(r, 3));
+        }
+      }
+      await flushed;
+      expect(stuck.dropped).toBe(0);
+      const lines = got.trim().split('\n');
+      expect(lines.map((l) => JSON.parse(l).i as number)).toEqual([...Array(126).keys()]);
+      expect(lines.every((l, i) => JSON.parse(l).msg === 'a'.repeat(1000).repeat(i === 120 ? 30 : 1))).toBe(true);
+      stuck.close();
     } finally {
       closeSync(fd);
     }

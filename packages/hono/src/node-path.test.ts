@@ -1,0 +1,90 @@
+// The @hono/node-server path: our headers go into Node's own header store, Hono's record is applied by Node after
+// them. A real server on loopback, raw response headers read with undici.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { cors, securityHeaders } from '@org/headers';
+import { memoryStore, rateLimiter } from '@org/ratelimit';
+import { Hono } from 'hono';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HardeningEnv, hardening } from './index.js';
+
+let base = '';
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  const app = new Hono<HardeningEnv>();
+  for (const nonce of [false, true]) {
+    const sub = new Hono<HardeningEnv>();
+    sub.use(
+      hardening({
+        headers: securityHeaders({ preset: 'helmet', contentSecurityPolicy: { nonce } }),
+        cors: cors({ origin: 'https://app.example' }),
+        rateLimit: rateLimiter({ name: 'api', limit: 100, windowMs: 60_000, store: memoryStore() }),
+      }),
+    );
+    sub.get('/plain', (c) => c.json({ nonce: c.get('cspNonce') ?? null }));
+    sub.get('/own', (c) => {
+      // a route's own security header and Vary; headers the middleware owns or removes
+      c.header('Content-Security-Policy', "default-src 'none'");
+      c.header('Vary', 'Accept');
+      c.header('X-Powered-By', 'leaky');
+      c.header('X-Request-Id', 'from-route');
+      c.header('X-Response-Time', '999ms');
+      c.header('X-Custom', 'kept');
+      return c.text('own');
+    });
+    app.route(nonce ? '/nonce' : '/static', sub);
+  }
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  if (!server.listening) await new Promise((r) => server.once('listening', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  close = () => new Promise((r) => server.close(() => r()));
+});
+afterAll(() => close());
+
+/** Raw header lines of a response, names lower-cased, in wire order. */
+async function raw(path: string): Promise<{ status: number; names: string[]; get: (n: string) => string[] }> {
+  const r = await request(`${base}${path}`, { headers: { origin: 'https://app.example', 'x-request-id': 'req-1' } });
+  await r.body.text();
+  const h = r.headers as Record<string, string | string[]>;
+  const names = Object.keys(h);
+  return { status: r.statusCode, names, get: (n) => [h[n] ?? []].flat() };
+}
+
+describe('@org/hono on @hono/node-server', () => {
+  for (const prefix of ['/static', '/nonce']) {
+    it(`${prefix}: sends every header once, with the policy, CORS, RateLimit, id and timing`, async () => {
+      const r = await raw(`${prefix}/plain`);
+      expect(r.status).toBe(200);
+      const policy = securityHeaders({ preset: 'helmet' });
+      for (const [name, value] of policy.entries) {
+        const got = r.get(name.toLowerCase());
+        expect(got, name).toHaveLength(1);
+        if (name.toLowerCase() !== 'content-security-policy') expect(got[0], name).toBe(value);
+      }
+      if (prefix === '/nonce') expect(r.get('content-security-policy')[0]).toMatch(/'nonce-[A-Za-z0-9+/]{22}=*'/);
+      expect(r.get('access-control-allow-origin')).toEqual(['https://app.example']);
+      expect(r.get('vary')).toEqual(['Origin']);
+      expect(r.get('ratelimit')[0]).toMatch(/^"api";r=99;t=\d+$/);
+      expect(r.get('ratelimit-policy')).toEqual(['"api";q=100;w=60']);
+      expect(r.get('x-request-id')).toEqual(['req-1']);
+      expect(r.get('x-response-time')[0]).toMatch(/^\d+\.\d{3}ms$/);
+      expect(r.get('content-type')[0]).toMatch(/^application\/json/);
+      expect(r.get('x-powered-by')).toEqual([]);
+    });
+
+    it(`${prefix}: the route's own security header wins, its Vary is merged, owned and removed headers stay ours`, async () => {
+      const r = await raw(`${prefix}/own`);
+      expect(r.status).toBe(200);
+      expect(r.get('content-security-policy')).toEqual(["default-src 'none'"]);
+      expect(r.get('vary')).toEqual(['Accept, Origin']);
+      expect(r.get('x-powered-by')).toEqual([]);
+      expect(r.get('x-request-id')).toEqual(['req-1']);
+      expect(r.get('x-response-time')).toHaveLength(1);
+      expect(r.get('x-response-time')[0]).not.toBe('999ms');
+      expect(r.get('x-custom')).toEqual(['kept']);
+      expect(r.get('content-type')[0]).toMatch(/^text\/plain/);
+    });
+  }
+});
