@@ -2,7 +2,9 @@
  * The "1 GiB file under constant memory" measurement, too slow for CI: streams a generated 1 GiB file through
  * secureStorage (put, then getStream + SHA-256 check) in a fresh `node` process running the built dist, and prints the
  * RSS before and at peak. For reference it then runs the same round trip written directly against node:crypto and
- * node:fs with no library (bench/rss-floor-child.mjs): the floor for native AES-GCM on this Node version.
+ * node:fs with no library (bench/rss-floor-child.mjs): the floor for native AES-GCM on this Node version. The same
+ * round trip runs a second time with `secureStorage({ lowMemory: true })` (no per-record allocation), and a summary
+ * line per run gives peak RSS and throughput side by side.
  * Run after a build: pnpm --filter @org/crypto build && pnpm --filter @org/crypto bench:rss [sizeMiB]
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +18,9 @@ const sizeMiB = Number(process.argv[2] ?? 1024);
 if (!existsSync(join(pkg, 'dist/node.js'))) throw new Error('build first: pnpm --filter @org/crypto build');
 const MiB = 1024 * 1024;
 
-function run(title: string, argsFor: (dir: string) => string[]): void {
+const summary: string[] = [];
+
+function run(title: string, label: string, argsFor: (dir: string) => string[]): void {
   const dir = mkdtempSync(join(tmpdir(), 'org-crypto-rss-'));
   try {
     const r = spawnSync(process.execPath, ['--expose-gc', ...argsFor(dir)], { cwd: pkg, encoding: 'utf8' });
@@ -33,20 +37,37 @@ function run(title: string, argsFor: (dir: string) => string[]): void {
       `  RSS growth over baseline:     ${(((m.maxRSS as number) - (m.baseline as number)) / MiB).toFixed(1)} MiB`,
     );
     console.log(`  put ${speed('putMs')} (including fsync), get ${speed('getMs')}`);
+    if (m.heapUsed !== undefined)
+      console.log(
+        `  at the end: heapUsed ${f('heapUsed')}, heapTotal ${f('heapTotal')}, external ${f('external')}, arrayBuffers ${f('arrayBuffers')}`,
+      );
+    summary.push(
+      `  ${label.padEnd(22)} maxRSS ${f('maxRSS').padStart(10)}  growth ${(((m.maxRSS as number) - (m.baseline as number)) / MiB).toFixed(1).padStart(5)} MiB  put ${speed('putMs').padStart(10)}  get ${speed('getMs').padStart(10)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-run('secureStorage, built dist', (dir) => [
+run('secureStorage, built dist', 'default', (dir) => [
   'test/children/memory-child.mjs',
   dir,
   String(sizeMiB),
   'dist/index.js',
   'dist/node.js',
 ]);
-run('floor: the same round trip on raw node:crypto + node:fs, no library', (dir) => [
+run('secureStorage lowMemory: true, built dist', 'lowMemory: true', (dir) => [
+  'test/children/memory-child.mjs',
+  dir,
+  String(sizeMiB),
+  'dist/index.js',
+  'dist/node.js',
+  'lowMemory',
+]);
+run('floor: the same round trip on raw node:crypto + node:fs, no library', 'raw node:crypto floor', (dir) => [
   'bench/rss-floor-child.mjs',
   dir,
   String(sizeMiB),
 ]);
+console.log(`## summary: ${sizeMiB} MiB round trip, peak RSS and throughput`);
+for (const line of summary) console.log(line);

@@ -324,7 +324,8 @@ export function createCipher(opts: CipherOptions): Cipher {
     header.set(salt, o2);
     o2 += STREAM_SALT;
     new DataView(header.buffer).setUint32(o2, chunkSize);
-    const aead = makeAead('encryptStream', algorithm, deriveKey(k.key, `stream/${algorithm}`, salt), backend);
+    const key = deriveKey(k.key, `stream/${algorithm}`, salt);
+    const aead = makeAead('encryptStream', algorithm, key, backend);
     const chunkAad = new Uint8Array(header.length + 9 + aad.length);
     chunkAad.set(header);
     chunkAad.set(aad, header.length + 9);
@@ -340,6 +341,7 @@ export function createCipher(opts: CipherOptions): Cipher {
     return {
       header,
       chunkSize,
+      records: { algorithm, key, nonce, aad: chunkAad, next },
       seal(data, last) {
         next(last);
         const out = new Uint8Array(data.length + TAG_LENGTH);
@@ -373,23 +375,35 @@ export function createCipher(opts: CipherOptions): Cipher {
     const k = await usable(h.keyId, what);
     const aad = aadOpt ?? new Uint8Array(0);
     const salt = head.subarray(h.length, h.length + STREAM_SALT);
-    const aead = makeAead(what, h.algorithm, deriveKey(k.key, `stream/${h.algorithm}`, salt), backend);
+    const key = deriveKey(k.key, `stream/${h.algorithm}`, salt);
+    const aead = makeAead(what, h.algorithm, key, backend);
     const nonce = new Uint8Array(aead.nonceLength);
     const chunkAad = new Uint8Array(headerLength + 9 + aad.length);
     chunkAad.set(head.subarray(0, headerLength));
     chunkAad.set(aad, headerLength + 9);
     let index = 0;
+    const next = (recordLength: number, last: boolean): void => {
+      // A record shorter than a tag, or a full-size-plus record, cannot be valid; `last` decides the rest.
+      if (recordLength < TAG_LENGTH || recordLength > cs + TAG_LENGTH) throw authFail('truncated', what);
+      if (index >= MAX_CHUNKS) throw authFail('format', what);
+      writeU64(nonce, nonce.length - 8, index);
+      writeU64(chunkAad, headerLength, index);
+      chunkAad[headerLength + 8] = last ? 1 : 0;
+      index++;
+    };
     return {
       headerLength,
       recordLength: cs + TAG_LENGTH,
+      records: {
+        algorithm: h.algorithm,
+        key,
+        nonce,
+        aad: chunkAad,
+        next,
+        fail: (e: unknown) => (isAuthenticationError(e) ? authFail('tag', what) : e),
+      },
       open(record, last) {
-        // A record shorter than a tag, or a full-size-plus record, cannot be valid; `last` decides the rest.
-        if (record.length < TAG_LENGTH || record.length > cs + TAG_LENGTH) throw authFail('truncated', what);
-        if (index >= MAX_CHUNKS) throw authFail('format', what);
-        writeU64(nonce, nonce.length - 8, index);
-        writeU64(chunkAad, headerLength, index);
-        chunkAad[headerLength + 8] = last ? 1 : 0;
-        index++;
+        next(record.length, last);
         try {
           return aead.openAt(nonce, record, 0, record.length, chunkAad);
         } catch (e) {
@@ -498,12 +512,30 @@ export function createCipher(opts: CipherOptions): Cipher {
   return cipher;
 }
 
+/**
+ * @internal The raw per-record parameters of one stream, for callers that run the AEAD themselves (secureStorage's
+ * low-memory mode). `next` advances to the next record (sharing the record index with `seal`/`open`, so the two must
+ * not be mixed within one stream) and writes that record's nonce and chunk AAD into `nonce` and `aad` in place.
+ */
+export interface StreamRecordParams {
+  /** The stream's algorithm. */
+  readonly algorithm: Algorithm;
+  /** The stream's derived working key (HKDF of the stored key and the stream salt). */
+  readonly key: Uint8Array;
+  /** The current record's nonce, rewritten in place by `next`. */
+  readonly nonce: Uint8Array;
+  /** The current record's AAD (header | u64be index | last flag | caller AAD), rewritten in place by `next`. */
+  readonly aad: Uint8Array;
+}
+
 /** @internal Seals one stream chunk by chunk (see the stream format in the README). */
 export interface StreamSealer {
   /** Stream header, written once before the records. */
   readonly header: Uint8Array;
   /** Plaintext bytes per chunk; every chunk but the last is exactly this long. */
   readonly chunkSize: number;
+  /** Raw record parameters; `next(last)` prepares the next record (throws RangeError after 2^32 records). */
+  readonly records: StreamRecordParams & { next(last: boolean): void };
   /** Seals the next chunk into one fresh record `ciphertext || tag`. */
   seal(data: Uint8Array, last: boolean): Uint8Array;
   /** Seals the next chunk; returns ciphertext and tag separately (for `writev`, no record buffer). */
@@ -516,6 +548,11 @@ export interface StreamOpener {
   readonly headerLength: number;
   /** Byte length of every record but the last (chunk size + tag). */
   readonly recordLength: number;
+  /**
+   * Raw record parameters; `next(recordLength, last)` checks the record length and prepares the next record (throws
+   * {@link AuthenticationError} like `open`); `fail` maps an AEAD error to the error `open` would have thrown.
+   */
+  readonly records: StreamRecordParams & { next(recordLength: number, last: boolean): void; fail(e: unknown): unknown };
   /**
    * Authenticates and decrypts the next record; `last` must say whether the stream ends after it. Returns a fresh
    * array the caller owns. @throws {AuthenticationError}

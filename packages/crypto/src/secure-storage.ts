@@ -6,6 +6,7 @@ import { CryptoError, isAuthenticationError } from './errors.js';
 import { fsyncDir } from './file-key-store.js';
 import { concat, describe, fromUtf8, isBytes, toBase64url, utf8 } from './internal/bytes.js';
 import { TAG_LENGTH } from './internal/format.js';
+import { Gcm256 } from './internal/gcm-into.js';
 import { rechunk } from './internal/rechunk.js';
 
 /** Options for {@link secureStorage}. */
@@ -14,6 +15,19 @@ export interface SecureStorageOptions {
   dir: string;
   /** Cipher from `createCipher()`; its keyring's primary key seals new files. */
   cipher: Cipher;
+  /**
+   * Low-memory mode (default `false`): for AES-256-GCM files, `put` seals every record into one reused buffer and
+   * `getStream` decrypts every record into one reused buffer, with a pure-JS AES-GCM (built on @noble/ciphers) that
+   * writes into caller buffers, so streaming allocates nothing per record and RSS stays flat (measured: ~6 MiB of
+   * growth and ~60 MiB peak RSS for a 1 GiB round trip, against ~27–32 MiB and ~82–86 MiB by default) — about 4x
+   * slower to write and 6–9x slower to read than the default native AES-GCM. The file format is unchanged: files written in either mode read in
+   * the other.
+   *
+   * **Contract:** each chunk yielded by `getStream` is then a view of one reused buffer, valid only until the
+   * iteration is resumed; consume or copy it before asking for the next (`get` copies). Files under other algorithms
+   * (XChaCha20-Poly1305, AES-256-GCM-SIV) take the default path even in this mode.
+   */
+  lowMemory?: boolean;
 }
 
 /** Public description of a stored file (decrypted metadata). */
@@ -53,6 +67,10 @@ export interface SecureStorage {
    * written with, 64 KiB by default; the last one shorter) is authenticated and is a fresh array the consumer owns, so
    * it may be kept or handed to a writer that holds on to it. Truncation or tampering throws at the latest when the
    * iteration reaches the end, so discard partial output on error.
+   *
+   * With `lowMemory: true` (AES-256-GCM files) every yielded chunk is instead a view of ONE reused buffer: it is valid
+   * only until the iteration is resumed (the next `next()` call overwrites it). Consume it at once (hash it, write it
+   * and await the write) or copy it (`chunk.slice()`) before asking for the next one.
    */
   getStream(id: string, opts?: StorageCallOptions): Promise<StoredInfo & { stream: AsyncIterable<Uint8Array> }>;
   /** Reads a file's metadata only. */
@@ -119,6 +137,9 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
   if (!cipher || typeof cipher.encryptStream !== 'function')
     throw new TypeError('secureStorage: cipher must come from createCipher()');
   const internal = cipherInternal('secureStorage', cipher);
+  const lowMemory = opts.lowMemory ?? false;
+  if (typeof lowMemory !== 'boolean')
+    throw new TypeError(`secureStorage: lowMemory must be a boolean, got ${describe(lowMemory)}`);
   let ready: Promise<unknown> | null = null;
   const ensureDir = () => (ready ??= mkdir(dir, { recursive: true, mode: 0o700 }));
   const fileOf = (id: unknown): string => {
@@ -193,6 +214,26 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
         if (typeof s === 'number') throw corrupt(id, 'truncated header');
         pos += s.headerLength;
         const rec = new Uint8Array(s.recordLength);
+        const r = s.records;
+        if (lowMemory && r.algorithm === 'aes-256-gcm') {
+          // Low-memory mode: decrypt every record into one reused plaintext buffer and yield views of it.
+          const gcm = new Gcm256(r.key);
+          const plain = new Uint8Array(s.recordLength - TAG_LENGTH);
+          do {
+            const n = Math.min(rec.length, end - pos);
+            await readFully(fh, rec, n, pos, id);
+            pos += n;
+            r.next(n, pos === end);
+            let len: number;
+            try {
+              len = gcm.openInto(r.nonce, r.aad, n === rec.length ? rec : rec.subarray(0, n), plain);
+            } catch (e) {
+              throw r.fail(e);
+            }
+            yield len === plain.length ? plain : plain.subarray(0, len);
+          } while (pos < end);
+          return;
+        }
         do {
           const n = Math.min(rec.length, end - pos);
           await readFully(fh, rec, n, pos, id);
@@ -265,9 +306,23 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
       };
       try {
         await write(concat(pre, metaEnv, sealer.header));
-        for await (const [chunk, last] of rechunk(toSource(data), sealer.chunkSize, 'secureStorage.put')) {
-          signal?.throwIfAborted();
-          await writev(sealer.sealParts(chunk, last));
+        const r = sealer.records;
+        if (lowMemory && r.algorithm === 'aes-256-gcm') {
+          // Low-memory mode: seal every record into one reused buffer (same bytes as the default path).
+          const gcm = new Gcm256(r.key);
+          const rec = new Uint8Array(sealer.chunkSize + TAG_LENGTH);
+          for await (const [chunk, last] of rechunk(toSource(data), sealer.chunkSize, 'secureStorage.put')) {
+            signal?.throwIfAborted();
+            r.next(last);
+            gcm.sealInto(r.nonce, r.aad, chunk, rec, 0);
+            const n = chunk.length + TAG_LENGTH;
+            await write(n === rec.length ? rec : rec.subarray(0, n));
+          }
+        } else {
+          for await (const [chunk, last] of rechunk(toSource(data), sealer.chunkSize, 'secureStorage.put')) {
+            signal?.throwIfAborted();
+            await writev(sealer.sealParts(chunk, last));
+          }
         }
         await fh.sync();
       } catch (e) {

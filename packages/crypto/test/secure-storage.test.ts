@@ -212,3 +212,141 @@ describe('secureStorage', () => {
     await expect(storage.put('x', 'y', [] as never)).rejects.toThrow(/metadata must be a plain object/);
   });
 });
+
+describe('secureStorage lowMemory', () => {
+  async function pair(algorithm: 'aes-256-gcm' | 'xchacha20-poly1305' | 'aes-256-gcm-siv' = 'aes-256-gcm') {
+    const dir = join(root, `low${++n}`);
+    const keyring = await createKeyring({ store: memoryKeyStore() });
+    const cipher = createCipher({ keyring, algorithm });
+    return {
+      dir,
+      cipher,
+      normal: secureStorage({ dir, cipher }),
+      low: secureStorage({ dir, cipher, lowMemory: true }),
+    };
+  }
+  const sizes = [0, 1, KB64 - 1, KB64, KB64 + 1, 3 * KB64 + 5];
+
+  it('writes the same format: files written in either mode read in the other, and as a standard stream', async () => {
+    const { dir, cipher, normal, low } = await pair();
+    for (const size of sizes) {
+      const data = bytes(size, size + 3);
+      const byLow = await low.put(`low${size}`, Readable.from([data.subarray(0, 1000), data.subarray(1000)]));
+      const byNormal = await normal.put(`normal${size}`, data);
+      for (const [writer, id] of [
+        ['low', byLow],
+        ['normal', byNormal],
+      ] as const) {
+        for (const [reader, s] of [
+          ['low', low],
+          ['normal', normal],
+        ] as const) {
+          const got = await s.get(id);
+          expect(got.size, `${writer} -> ${reader} ${size}`).toBe(size);
+          expect(toHex(got.data), `${writer} -> ${reader} ${size}`).toBe(toHex(data));
+          const parts: Uint8Array[] = [];
+          for await (const c of (await s.getStream(id)).stream) parts.push(c.slice());
+          expect(toHex(Buffer.concat(parts)), `${writer} -> ${reader} ${size} (getStream)`).toBe(toHex(data));
+        }
+      }
+      // The lowMemory file body is a standard encryptStream stream with the same record layout.
+      const raw = new Uint8Array(readFileSync(join(dir, `${byLow}.ocs`)));
+      const body = raw.subarray(9 + new DataView(raw.buffer).getUint32(5));
+      const out: Uint8Array[] = [];
+      for await (const c of cipher.decryptStream([body], { aad: `@org/crypto/secureStorage/data/${byLow}` }))
+        out.push(c);
+      expect(toHex(Buffer.concat(out))).toBe(toHex(data));
+      const records = Math.max(1, Math.ceil(size / KB64));
+      expect(body.length).toBe(3 + body[2]! + 16 + 4 + size + 16 * records);
+    }
+  });
+
+  it('yields views of one reused buffer, valid until the next step; get() copies, so its data stays intact', async () => {
+    const { low } = await pair();
+    const total = 5 * KB64 + 1234;
+    const expected = Uint8Array.from({ length: total }, (_, i) => (Math.floor(i / KB64) * 37 + i * 13) & 255);
+    const id = await low.put('reuse', expected);
+    const seen: Uint8Array[] = [];
+    let off = 0;
+    for await (const c of (await low.getStream(id)).stream) {
+      expect(toHex(c), `chunk at ${off}`).toBe(toHex(expected.subarray(off, off + c.length))); // valid now
+      off += c.length;
+      seen.push(c);
+    }
+    expect(off).toBe(total);
+    expect(seen.map((c) => c.length)).toEqual([KB64, KB64, KB64, KB64, KB64, 1234]);
+    expect(new Set(seen.map((c) => c.buffer)).size, 'every chunk is the same reused buffer').toBe(1);
+    const got = await low.get(id);
+    expect(toHex(got.data)).toBe(toHex(expected));
+  });
+
+  it('detects truncation, reordering, swapped chunks, trailing bytes and tampering like the default mode', async () => {
+    const { dir, low } = await pair();
+    const a = await low.put('a', bytes(3 * KB64 + 10, 1));
+    const b = await low.put('b', bytes(3 * KB64 + 10, 2));
+    const pa = join(dir, `${a}.ocs`);
+    const orig = readFileSync(pa);
+    const other = readFileSync(join(dir, `${b}.ocs`));
+    const rec = KB64 + 16;
+    const dataStart = orig.length - (3 * rec + 10 + 16);
+    const swapped = Buffer.from(orig);
+    swapped.set(orig.subarray(dataStart + rec, dataStart + 2 * rec), dataStart);
+    swapped.set(orig.subarray(dataStart, dataStart + rec), dataStart + rec);
+    const mixed = Buffer.from(orig);
+    mixed.set(other.subarray(dataStart + rec, dataStart + 2 * rec), dataStart + rec);
+    const flipped = Buffer.from(orig);
+    flipped[dataStart + 5]! ^= 1;
+    const variants: Record<string, Buffer> = {
+      'truncated at boundary': orig.subarray(0, orig.length - (10 + 16)),
+      'truncated inside': orig.subarray(0, orig.length - 5),
+      'tag cut to under 16 bytes': orig.subarray(0, orig.length - 20),
+      reordered: swapped,
+      'chunk from another file': mixed,
+      'one bit flipped': flipped,
+      'one trailing byte': Buffer.concat([orig, Buffer.from([0])]),
+    };
+    for (const [label, content] of Object.entries(variants)) {
+      writeFileSync(pa, content);
+      const viaGet = await low.get(a).catch((x) => x);
+      expect(isCryptoError(viaGet) && viaGet.code, `${label} (get)`).toBe('ERR_STORAGE_CORRUPT');
+      expect(String(viaGet.message), label).toMatch(/^secureStorage: file .* is corrupt or tampered \(/);
+      const viaStream = await (async () => {
+        for await (const _ of (await low.getStream(a)).stream);
+      })().catch((x) => x);
+      expect(isCryptoError(viaStream) && viaStream.code, `${label} (getStream)`).toBe('ERR_STORAGE_CORRUPT');
+    }
+    writeFileSync(pa, orig);
+    expect((await low.get(a)).size).toBe(3 * KB64 + 10);
+  });
+
+  it('falls back to the default path (owned chunks) for XChaCha20-Poly1305 and AES-256-GCM-SIV', async () => {
+    for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm-siv'] as const) {
+      const { normal, low } = await pair(algorithm);
+      const data = bytes(2 * KB64 + 7, 9);
+      for (const [w, r] of [
+        [low, normal],
+        [normal, low],
+      ] as const) {
+        const id = await w.put('x', data);
+        const kept: Uint8Array[] = [];
+        for await (const c of (await r.getStream(id)).stream) kept.push(c);
+        expect(toHex(Buffer.concat(kept)), algorithm).toBe(toHex(data));
+        expect(new Set(kept.map((c) => c.buffer)).size, algorithm).toBe(kept.length);
+      }
+    }
+  });
+
+  it('an aborted lowMemory put leaves nothing; lowMemory must be a boolean', async () => {
+    const { dir, cipher, low } = await pair();
+    const ac = new AbortController();
+    async function* slow() {
+      yield bytes(KB64);
+      ac.abort(new Error('stop'));
+      yield bytes(KB64);
+      yield bytes(KB64);
+    }
+    await expect(low.put('aborted', slow(), {}, { signal: ac.signal })).rejects.toThrow('stop');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(() => secureStorage({ dir, cipher, lowMemory: 'yes' as never })).toThrow(/lowMemory must be a boolean/);
+  });
+});

@@ -1,17 +1,18 @@
 // Streams a generated file of SIZE_MIB through secureStorage (put, then getStream) and reports peak RSS.
-// Run with `node --expose-gc [--import tsx] memory-child.mjs <dir> <sizeMiB> <mainEntry> <nodeEntry>` — the entries are
-// the src/*.ts files under tsx (tests) or the built dist/*.js files (bench/rss-1gib.ts).
+// Run with `node --expose-gc [--import tsx] memory-child.mjs <dir> <sizeMiB> <mainEntry> <nodeEntry> [lowMemory]` — the
+// entries are the src/*.ts files under tsx (tests) or the built dist/*.js files (bench/rss-1gib.ts); a fifth argument
+// `lowMemory` runs secureStorage with `lowMemory: true`.
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
-const [dir, sizeArg, mainEntry, nodeEntry] = process.argv.slice(2);
+const [dir, sizeArg, mainEntry, nodeEntry, mode] = process.argv.slice(2);
 const { createCipher, createKeyring, memoryKeyStore } = await import(pathToFileURL(mainEntry).href);
 const { secureStorage } = await import(pathToFileURL(nodeEntry).href);
 
 const PIECE = 65536;
 const total = Number(sizeArg) * 1024 * 1024;
 const keyring = await createKeyring({ store: memoryKeyStore() });
-const storage = secureStorage({ dir, cipher: createCipher({ keyring }) });
+const storage = secureStorage({ dir, cipher: createCipher({ keyring }), lowMemory: mode === 'lowMemory' });
 
 let peak = 0;
 const sample = () => {
@@ -57,6 +58,7 @@ for await (const chunk of stream) {
   if (i++ % 16 === 0) sample();
 }
 const getMs = performance.now() - t1;
+const mem = process.memoryUsage();
 
 process.stdout.write(
   `${JSON.stringify({
@@ -70,5 +72,9 @@ process.stdout.write(
     maxRSS: process.resourceUsage().maxRSS * 1024,
     putMs,
     getMs,
+    heapUsed: mem.heapUsed,
+    heapTotal: mem.heapTotal,
+    external: mem.external,
+    arrayBuffers: mem.arrayBuffers,
   })}\n`,
 );
