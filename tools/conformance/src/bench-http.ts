@@ -1,7 +1,8 @@
 // bench:http — autocannon against each framework bare, with our full stack and with the rival stack.
 // Every variant runs in its own server child process (same layout for all); the load generator is this process.
 // Printed as requests/s and as a ratio to the same framework's bare server.
-// Options: CYCLES=8 SLICE=1 (seconds of load per variant per cycle) CONNECTIONS=10 ONLY=fastify,hono.
+// Options: CYCLES=8 SLICE=1 (seconds of load per variant per cycle) CONNECTIONS=10 ONLY=fastify,hono WARMUP=3 (s per
+// variant before the first cycle).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ const RIVAL: Record<string, string> = {
 const cycles = Number(process.env.CYCLES ?? 8);
 const slice = Number(process.env.SLICE ?? 1);
 const connections = Number(process.env.CONNECTIONS ?? 10);
+const warmup = Number(process.env.WARMUP ?? 3);
 const serverFile = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
 
 function startServer(framework: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
@@ -82,7 +84,9 @@ async function measureFramework(framework: string): Promise<Record<string, Slice
   try {
     const variants = variantsOf(framework);
     for (const v of variants) servers[v] = await startServer(framework, v);
-    for (const v of variants) await load(servers[v]!.port, 1); // warm-up (JIT, connection setup)
+    // warm-up: JIT (optimising compiles run on a background thread and would otherwise compete for the cores in the
+    // first cycles), connection setup
+    for (const v of variants) await load(servers[v]!.port, warmup);
     const out: Record<string, Slice[]> = {};
     for (let cycle = 0; cycle < cycles; cycle++) {
       const order = variants.map((_, i) => variants[(i + cycle) % variants.length]!);
