@@ -22,6 +22,7 @@ import {
   writeHeader,
 } from './internal/format.js';
 import { rechunk } from './internal/rechunk.js';
+import { writeU64 } from './internal/u64.js';
 import { type Keyring, type KeyringInternal, keyringInternal } from './keyring.js';
 import type { KeyRecord } from './keys.js';
 
@@ -132,18 +133,6 @@ const authFail = (reason: AuthenticationError['reason'], what: string): Authenti
             : 'malformed input'
     })`,
   );
-
-function writeU64(b: Uint8Array, o: number, n: number): void {
-  const hi = Math.floor(n / 2 ** 32);
-  b[o] = hi >>> 24;
-  b[o + 1] = (hi >>> 16) & 255;
-  b[o + 2] = (hi >>> 8) & 255;
-  b[o + 3] = hi & 255;
-  b[o + 4] = n >>> 24;
-  b[o + 5] = (n >>> 16) & 255;
-  b[o + 6] = (n >>> 8) & 255;
-  b[o + 7] = n & 255;
-}
 
 type BufferLike = { allocUnsafeSlow(n: number): Uint8Array };
 const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;

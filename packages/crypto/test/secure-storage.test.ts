@@ -20,6 +20,13 @@ async function setup() {
 
 const bytes = (len: number, seed = 1) => Uint8Array.from({ length: len }, (_, i) => (i * 7 + seed) & 255);
 const KB64 = 65536;
+/** A source that aborts `ac` after its first 64 KiB chunk (and would go on yielding). */
+async function* abortsAfterOneChunk(ac: AbortController) {
+  yield bytes(KB64);
+  ac.abort(new Error('stop'));
+  yield bytes(KB64);
+  yield bytes(KB64);
+}
 
 describe('secureStorage', () => {
   it('put/get/info/list/delete with metadata; names and metadata are not stored in the clear', async () => {
@@ -119,13 +126,7 @@ describe('secureStorage', () => {
     await storage.getStream(id); // never iterated: holds no file handle
     expect(fds()).toBe(before);
     const ac = new AbortController();
-    async function* slow() {
-      yield bytes(KB64);
-      ac.abort(new Error('stop'));
-      yield bytes(KB64);
-      yield bytes(KB64);
-    }
-    await expect(storage.put('aborted', slow(), {}, { signal: ac.signal })).rejects.toThrow('stop');
+    await expect(storage.put('aborted', abortsAfterOneChunk(ac), {}, { signal: ac.signal })).rejects.toThrow('stop');
     expect(readdirSync(dir)).toEqual([`${id}.ocs`]);
   });
 
@@ -339,13 +340,7 @@ describe('secureStorage lowMemory', () => {
   it('an aborted lowMemory put leaves nothing; lowMemory must be a boolean', async () => {
     const { dir, cipher, low } = await pair();
     const ac = new AbortController();
-    async function* slow() {
-      yield bytes(KB64);
-      ac.abort(new Error('stop'));
-      yield bytes(KB64);
-      yield bytes(KB64);
-    }
-    await expect(low.put('aborted', slow(), {}, { signal: ac.signal })).rejects.toThrow('stop');
+    await expect(low.put('aborted', abortsAfterOneChunk(ac), {}, { signal: ac.signal })).rejects.toThrow('stop');
     expect(readdirSync(dir)).toEqual([]);
     expect(() => secureStorage({ dir, cipher, lowMemory: 'yes' as never })).toThrow(/lowMemory must be a boolean/);
   });

@@ -17,6 +17,26 @@ let n = 0;
 const tmp = (): string => join(dir, `f${n++}.log`);
 const read = (f: string): string => readFileSync(f, 'utf8');
 
+/** Reads a non-blocking FIFO until `flushed` settles (up to 5 s), while the sink retries; returns what arrived. */
+async function drainWhileFlushing(fd: number, flushed: Promise<void>): Promise<string> {
+  const buf = Buffer.alloc(65536);
+  let got = '';
+  let done = false;
+  flushed.then(() => (done = true));
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    try {
+      const k = readSync(fd, buf, 0, buf.length, null);
+      got += buf.toString('utf8', 0, k);
+    } catch {
+      if (done) break;
+      await new Promise((r) => setTimeout(r, 3));
+    }
+  }
+  await flushed;
+  return got;
+}
+
 describe('fdSink', () => {
   it('sync with minLength 0 writes every line before the call returns', () => {
     const f = tmp();
@@ -135,22 +155,7 @@ describe('fdSink', () => {
       expect(sink.pending).toBeGreaterThan(0);
       expect(sink.dropped).toBeGreaterThan(0);
       // drain the pipe while the sink retries
-      const buf = Buffer.alloc(65536);
-      let got = '';
-      const deadline = Date.now() + 5000;
-      const flushed = log.flush();
-      let done = false;
-      flushed.then(() => (done = true));
-      while (Date.now() < deadline) {
-        try {
-          const k = readSync(fd, buf, 0, buf.length, null);
-          got += buf.toString('utf8', 0, k);
-        } catch {
-          if (done) break;
-          await new Promise((r) => setTimeout(r, 3));
-        }
-      }
-      await flushed;
+      const got = await drainWhileFlushing(fd, log.flush());
       const lines = got.trim().split('\n');
       expect(lines.length + sink.dropped).toBe(400);
       // what arrived is whole lines, in order
@@ -188,22 +193,7 @@ describe('fdSink', () => {
       const b = createLogger({ sink: other, base: null, timestamp: false });
       for (let i = 0; i < 5; i++) b.info({ j: i }, 'b'.repeat(60_000));
       other.close();
-      const buf = Buffer.alloc(65536);
-      let got = '';
-      const flushed = a.flush();
-      let done = false;
-      flushed.then(() => (done = true));
-      const deadline = Date.now() + 5000;
-      while (Date.now() < deadline) {
-        try {
-          const k = readSync(fd, buf, 0, buf.length, null);
-          got += buf.toString('utf8', 0, k);
-        } catch {
-          if (done) break;
-          await new Promise((r) => setTimeout(r, 3));
-        }
-      }
-      await flushed;
+      const got = await drainWhileFlushing(fd, a.flush());
       expect(stuck.dropped).toBe(0);
       const lines = got.trim().split('\n');
       expect(lines.map((l) => JSON.parse(l).i as number)).toEqual([...Array(126).keys()]);

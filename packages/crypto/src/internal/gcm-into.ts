@@ -18,6 +18,7 @@
 import { GHASH } from '@noble/ciphers/_polyval.js';
 import { unsafe } from '@noble/ciphers/aes.js';
 import { AuthenticationError } from '../errors.js';
+import { writeU64 } from './u64.js';
 
 /** Whether the platform is little-endian (the word views below assume it; big-endian takes the byte-wise path). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -192,8 +193,8 @@ class ReusableGhash extends GHASH {
   /** Absorbs the GCM length block `[bitlen(A)]64 || [bitlen(C)]64` (big-endian). */
   absorbLengths(aadLength: number, dataLength: number): void {
     const l = LENGTHS;
-    writeBitLength(l, 0, aadLength);
-    writeBitLength(l, 8, dataLength);
+    writeU64(l, 0, aadLength * 8); // bit lengths, < 2^53 for any array
+    writeU64(l, 8, dataLength * 8);
     this.absorb(l, 0, 16);
   }
 }
@@ -202,20 +203,6 @@ class ReusableGhash extends GHASH {
 const PAD = new Uint8Array(16);
 const LENGTHS = new Uint8Array(16);
 const DIGEST = new Uint8Array(16);
-
-function writeBitLength(b: Uint8Array, o: number, bytes: number): void {
-  const bits = bytes * 8; // < 2^53 for any array length
-  const hi = Math.floor(bits / 2 ** 32);
-  const lo = bits >>> 0;
-  b[o] = hi >>> 24;
-  b[o + 1] = (hi >>> 16) & 255;
-  b[o + 2] = (hi >>> 8) & 255;
-  b[o + 3] = hi & 255;
-  b[o + 4] = lo >>> 24;
-  b[o + 5] = (lo >>> 16) & 255;
-  b[o + 6] = (lo >>> 8) & 255;
-  b[o + 7] = lo & 255;
-}
 
 const aligned = (b: Uint8Array): boolean => b.byteOffset % 4 === 0;
 
