@@ -167,42 +167,45 @@ describe('fdSink', () => {
     }
   });
 
-  it('a write cut short by a full pipe: the rest goes out first and whole, while another sink writes meanwhile', async () => {
-    const fifo = join(dir, 'fifo2');
-    execFileSync('mkfifo', [fifo]);
-    const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-    try {
-      // flushes of ~25 KB against a 64 KB pipe: the third one is cut short (12 KB taken) and its rest waits in the sink
-      const stuck = fdSink({
-        dest: fd,
-        maxWrite: 25_000,
-        maxLength: 1_000_000,
-        retryTimeoutMs: 3000,
-        flushIntervalMs: 5,
-      });
-      const a = createLogger({ sink: stuck, base: null, timestamp: false, maxStringLength: 100_000 });
-      for (let i = 0; i < 120; i++) a.info({ i }, 'a'.repeat(1000));
-      // while the pipe is full: a line too big for the room left, then small lines that must stay behind it
-      a.info({ i: 120 }, 'a'.repeat(1000).repeat(30));
-      for (let i = 121; i < 126; i++) a.info({ i }, 'a'.repeat(1000));
-      await new Promise((r) => setImmediate(r));
-      expect(stuck.pending).toBeGreaterThan(0);
-      // another sink encodes and writes other text while the first one holds its unwritten rest
-      const f = join(dir, 'other.log');
-      const other = fdSink({ dest: f, sync: true });
-      const b = createLogger({ sink: other, base: null, timestamp: false });
-      for (let i = 0; i < 5; i++) b.info({ j: i }, 'b'.repeat(60_000));
-      other.close();
-      const got = await drainWhileFlushing(fd, a.flush());
-      expect(stuck.dropped).toBe(0);
-      const lines = got.trim().split('\n');
-      expect(lines.map((l) => JSON.parse(l).i as number)).toEqual([...Array(126).keys()]);
-      expect(lines.every((l, i) => JSON.parse(l).msg === 'a'.repeat(1000).repeat(i === 120 ? 30 : 1))).toBe(true);
-      stuck.close();
-    } finally {
-      closeSync(fd);
-    }
-  });
+  // maxWrite 25,000: the third ~25 KB flush is cut short (12 KB taken); 30,000: the third finds the pipe full (EAGAIN)
+  for (const maxWrite of [25_000, 30_000]) {
+    it(`a flush cut short or refused by a full pipe (maxWrite ${maxWrite}): the rest goes out first and whole, while another sink writes meanwhile`, async () => {
+      const fifo = join(dir, `fifo-${maxWrite}`);
+      execFileSync('mkfifo', [fifo]);
+      const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+      try {
+        // the unwritten rest waits in the sink
+        const stuck = fdSink({
+          dest: fd,
+          maxWrite,
+          maxLength: 1_000_000,
+          retryTimeoutMs: 3000,
+          flushIntervalMs: 5,
+        });
+        const a = createLogger({ sink: stuck, base: null, timestamp: false, maxStringLength: 100_000 });
+        for (let i = 0; i < 120; i++) a.info({ i }, 'a'.repeat(1000));
+        // while the pipe is full: a line too big for the room left, then small lines that must stay behind it
+        a.info({ i: 120 }, 'a'.repeat(1000).repeat(30));
+        for (let i = 121; i < 126; i++) a.info({ i }, 'a'.repeat(1000));
+        await new Promise((r) => setImmediate(r));
+        expect(stuck.pending).toBeGreaterThan(0);
+        // another sink encodes and writes other text while the first one holds its unwritten rest
+        const f = join(dir, 'other.log');
+        const other = fdSink({ dest: f, sync: true });
+        const b = createLogger({ sink: other, base: null, timestamp: false });
+        for (let i = 0; i < 5; i++) b.info({ j: i }, 'b'.repeat(60_000));
+        other.close();
+        const got = await drainWhileFlushing(fd, a.flush());
+        expect(stuck.dropped).toBe(0);
+        const lines = got.trim().split('\n');
+        expect(lines.map((l) => JSON.parse(l).i as number)).toEqual([...Array(126).keys()]);
+        expect(lines.every((l, i) => JSON.parse(l).msg === 'a'.repeat(1000).repeat(i === 120 ? 30 : 1))).toBe(true);
+        stuck.close();
+      } finally {
+        closeSync(fd);
+      }
+    });
+  }
 
   it('a write error is reported as ERR_SINK_WRITE, the lines counted as dropped, logging never throws', async () => {
     const f = tmp();

@@ -83,6 +83,22 @@ const sleep = (ms: number): void => {
   Atomics.wait(sleepCell, 0, 0, ms);
 };
 
+/**
+ * One encoding buffer shared by every sink (writes are synchronous, so it is free again when `writeSync` returns): a
+ * flush encodes into it instead of allocating a Buffer per write (measured: ~100–150 ns less per 200-byte log line
+ * with minLength 4096). Sized for `maxWrite` characters at the worst UTF-8 expansion (3 bytes per UTF-16 unit); longer
+ * text gets a Buffer of its own.
+ */
+let SCRATCH: Buffer | null = null;
+const SCRATCH_CHARS = FD_SINK_DEFAULTS.maxWrite;
+
+/** UTF-8 bytes of `s`: a view of the shared scratch buffer when it fits, else a new Buffer. */
+function encode(s: string): Buffer {
+  if (s.length > SCRATCH_CHARS) return Buffer.from(s, 'utf8');
+  SCRATCH ??= Buffer.allocUnsafeSlow(SCRATCH_CHARS * 3);
+  return SCRATCH.subarray(0, SCRATCH.write(s, 0, 'utf8'));
+}
+
 const live = new Set<FdSinkImpl>();
 let hooksInstalled = false;
 
@@ -259,22 +275,25 @@ class FdSinkImpl implements FdSink {
     for (;;) {
       let chunk = this.head;
       let fromBuf = false;
+      let scratch = false;
       if (chunk === null) {
         if (this.buf.length === 0) return true;
-        chunk = Buffer.from(this.buf, 'utf8');
+        chunk = encode(this.buf);
         fromBuf = true;
+        scratch = chunk.buffer === SCRATCH?.buffer;
       }
       try {
         const n = writeSync(this.fd, chunk);
         if (fromBuf) this.buf = '';
-        this.head = n < chunk.length ? chunk.subarray(n) : null;
+        // what the kernel did not take must outlive the shared scratch buffer
+        this.head = n < chunk.length ? (scratch ? Buffer.from(chunk.subarray(n)) : chunk.subarray(n)) : null;
         if (this.head === null && this.buf.length === 0) this.lines = 0;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EBUSY') {
           if (fromBuf) {
             // keep the encoded bytes so the retry does not re-encode
-            this.head = chunk;
+            this.head = scratch ? Buffer.from(chunk) : chunk;
             this.buf = '';
           }
           if (block) {
