@@ -19,8 +19,8 @@ export interface SecureStorageOptions {
    * Low-memory mode (default `false`): for AES-256-GCM files, `put` seals every record into one reused buffer and
    * `getStream` decrypts every record into one reused buffer, with a pure-JS AES-GCM (built on @noble/ciphers) that
    * writes into caller buffers, so streaming allocates nothing per record and RSS stays flat (measured: ~6 MiB of
-   * growth and ~60 MiB peak RSS for a 1 GiB round trip, against ~27–32 MiB and ~82–86 MiB by default) — about 4x
-   * slower to write and 6–9x slower to read than the default native AES-GCM. The file format is unchanged: files written in either mode read in
+   * growth and ~60 MiB peak RSS for a 1 GiB round trip, against ~27–32 MiB and ~82–86 MiB by default) — about 4–5x
+   * slower to write and 6–11x slower to read than the default native AES-GCM. The file format is unchanged: files written in either mode read in
    * the other.
    *
    * **Contract:** each chunk yielded by `getStream` is then a view of one reused buffer, valid only until the
