@@ -16,6 +16,7 @@ import {
   parseIp,
   parseMs,
   problemForError,
+  randomId,
   randomNonce,
   rateLimitHeaderPairs,
   resolveRequestId,
@@ -83,6 +84,26 @@ describe('request id, nonce, sizes', () => {
     expect(resolveRequestId('a-b_c.d:e@f+g/h=', gen)).toBe('a-b_c.d:e@f+g/h=');
     for (const bad of [undefined, '', 'a b', 'x'.repeat(129), 'a\r\nb', ['a']])
       expect(resolveRequestId(bad, gen)).toBe('fresh');
+  });
+  it('makes UUIDv4 request ids: RFC 9562 layout, all distinct across several pool refills, every hex digit used', () => {
+    const n = 5000; // ~20 refills of the 256-id pool
+    const seen = new Set<string>();
+    const digits = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const id = randomId();
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      seen.add(id);
+      // the 30 hex digits that are all random (not version, not variant): each of the 16 values shows up evenly
+      for (const c of id.replace(/-/g, '').slice(0, 12) +
+        id.replace(/-/g, '').slice(13, 16) +
+        id.replace(/-/g, '').slice(17))
+        digits.set(c, (digits.get(c) ?? 0) + 1);
+    }
+    expect(seen.size).toBe(n);
+    expect(resolveRequestId(undefined, randomId)).toMatch(/^[0-9a-f-]{36}$/);
+    // 5000 x 30 digits: 9375 expected per value; a broken byte-to-hex map or a stuck pool would be far off
+    expect(digits.size).toBe(16);
+    for (const count of digits.values()) expect(Math.abs(count - 9375)).toBeLessThan(600);
   });
   it('makes 128-bit base64 nonces that differ', () => {
     const a = randomNonce();
