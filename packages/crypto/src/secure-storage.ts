@@ -214,31 +214,29 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
         if (typeof s === 'number') throw corrupt(id, 'truncated header');
         pos += s.headerLength;
         const rec = new Uint8Array(s.recordLength);
+        // Opens one record (`last`: whether the stream ends after it) into a fresh chunk, or, in low-memory mode,
+        // into one reused plaintext buffer whose views are yielded.
+        let openRecord = (record: Uint8Array, last: boolean): Uint8Array => s.open(record, last);
         const r = s.records;
         if (lowMemory && r.algorithm === 'aes-256-gcm') {
-          // Low-memory mode: decrypt every record into one reused plaintext buffer and yield views of it.
           const gcm = new Gcm256(r.key);
           const plain = new Uint8Array(s.recordLength - TAG_LENGTH);
-          do {
-            const n = Math.min(rec.length, end - pos);
-            await readFully(fh, rec, n, pos, id);
-            pos += n;
-            r.next(n, pos === end);
+          openRecord = (record, last) => {
+            r.next(record.length, last);
             let len: number;
             try {
-              len = gcm.openInto(r.nonce, r.aad, n === rec.length ? rec : rec.subarray(0, n), plain);
+              len = gcm.openInto(r.nonce, r.aad, record, plain);
             } catch (e) {
               throw r.fail(e);
             }
-            yield len === plain.length ? plain : plain.subarray(0, len);
-          } while (pos < end);
-          return;
+            return len === plain.length ? plain : plain.subarray(0, len);
+          };
         }
         do {
           const n = Math.min(rec.length, end - pos);
           await readFully(fh, rec, n, pos, id);
           pos += n;
-          yield s.open(rec.subarray(0, n), pos === end);
+          yield openRecord(n === rec.length ? rec : rec.subarray(0, n), pos === end);
         } while (pos < end);
       } finally {
         await fh.close();
@@ -291,7 +289,7 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
           pos += bytesWritten;
         }
       };
-      // Each record goes out as ciphertext + tag in one writev: no record buffer, no copy.
+      // Writes the parts of one record in one writev, finishing a short write piece by piece.
       const writev = async (parts: Uint8Array[]) => {
         const { bytesWritten } = await fh.writev(parts, pos);
         pos += bytesWritten;
@@ -306,23 +304,24 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
       };
       try {
         await write(concat(pre, metaEnv, sealer.header));
+        // Seals one chunk as ciphertext + tag for one writev (no record buffer, no copy), or, in low-memory mode,
+        // into one reused record buffer (same bytes).
+        let seal = (chunk: Uint8Array, last: boolean): Uint8Array[] => sealer.sealParts(chunk, last);
         const r = sealer.records;
         if (lowMemory && r.algorithm === 'aes-256-gcm') {
-          // Low-memory mode: seal every record into one reused buffer (same bytes as the default path).
           const gcm = new Gcm256(r.key);
           const rec = new Uint8Array(sealer.chunkSize + TAG_LENGTH);
-          for await (const [chunk, last] of rechunk(toSource(data), sealer.chunkSize, 'secureStorage.put')) {
-            signal?.throwIfAborted();
+          const one = [rec];
+          seal = (chunk, last) => {
             r.next(last);
             gcm.sealInto(r.nonce, r.aad, chunk, rec, 0);
-            const n = chunk.length + TAG_LENGTH;
-            await write(n === rec.length ? rec : rec.subarray(0, n));
-          }
-        } else {
-          for await (const [chunk, last] of rechunk(toSource(data), sealer.chunkSize, 'secureStorage.put')) {
-            signal?.throwIfAborted();
-            await writev(sealer.sealParts(chunk, last));
-          }
+            one[0] = chunk.length === sealer.chunkSize ? rec : rec.subarray(0, chunk.length + TAG_LENGTH);
+            return one;
+          };
+        }
+        for await (const [chunk, last] of rechunk(toSource(data), sealer.chunkSize, 'secureStorage.put')) {
+          signal?.throwIfAborted();
+          await writev(seal(chunk, last));
         }
         await fh.sync();
       } catch (e) {
