@@ -227,7 +227,7 @@ function patchedWriteHead(
           givenVary = v;
           continue;
         }
-        if ((st.t0 !== undefined && lk === 'x-response-time') || listed(pairs, lk) || remove.includes(lk)) continue;
+        if (owned(st, lk)) continue;
         kept.push(lk);
         out.push(k, v);
       }
@@ -240,10 +240,8 @@ function patchedWriteHead(
     }
     for (let i = 0; i < pairs.length; i++) out.push(lower(pairs[i]![0]), pairs[i]![1]);
     if (st.t0 !== undefined) out.push('x-response-time', formatResponseTime(performance.now() - st.t0));
-    if (st.vary.length > 0) {
-      const cur = givenVary ?? this.getHeader('vary');
-      out.push('vary', mergeVary(cur === undefined ? undefined : String(cur), st.vary));
-    } else if (givenVary !== undefined) out.push('vary', givenVary);
+    const vary = varyOf(st, givenVary, this.getHeader('vary'));
+    if (vary !== undefined) out.push('vary', vary);
     for (let i = 0; i < remove.length; i++) this.removeHeader(remove[i]!);
     return useB ? st.writeHead.call(this, a, out) : st.writeHead.call(this, a, b, out);
   }
@@ -275,7 +273,7 @@ function writeHeadViaStore(
     for (const k in given) {
       const v = given[k];
       const lk = lower(k);
-      const ours = lk === 'vary' || (timed && lk === 'x-response-time') || listed(pairs, lk) || remove.includes(lk);
+      const ours = lk === 'vary' || owned(st, lk);
       if (lk === 'vary') givenVary = v;
       if (copy === undefined && (ours || v === undefined)) {
         copy = {};
@@ -295,12 +293,28 @@ function writeHeadViaStore(
   else for (let i = 0; i < secure.length; i++) store[lower(secure[i]![0])] = [secure[i]![0], secure[i]![1]];
   for (let i = 0; i < pairs.length; i++) store[lower(pairs[i]![0])] = pairs[i] as [string, string];
   if (timed) store['x-response-time'] = ['x-response-time', formatResponseTime(performance.now() - st.t0!)];
-  if (st.vary.length > 0) {
-    const cur = givenVary ?? store.vary?.[1];
-    store.vary = ['vary', mergeVary(cur === undefined ? undefined : String(cur), st.vary)];
-  } else if (givenVary !== undefined) store.vary = ['vary', givenVary];
+  const vary = varyOf(st, givenVary, store.vary?.[1]);
+  if (vary !== undefined) store.vary = ['vary', vary];
   for (let i = 0; i < remove.length; i++) delete store[remove[i]!];
   return useB ? st.writeHead.call(res, a, pass) : st.writeHead.call(res, a, b, pass);
+}
+
+/**
+ * True when the middleware owns the header `name` (lower-case) on this response, so the route's value is dropped:
+ * X-Response-Time (when timed), the CORS / RateLimit / request-id pairs, and the headers the policy removes.
+ */
+function owned(st: HeadState, name: string): boolean {
+  return (st.t0 !== undefined && name === 'x-response-time') || listed(st.pairs, name) || st.remove.includes(name);
+}
+
+/**
+ * The Vary value to send: the route's Vary (else `current`, the one already set) with the CORS tokens
+ * merged in, or the route's own when CORS adds none; undefined when there is none.
+ */
+function varyOf(st: HeadState, givenVary: unknown, current: unknown): unknown {
+  if (st.vary.length === 0) return givenVary;
+  const cur = givenVary ?? current;
+  return mergeVary(cur === undefined ? undefined : String(cur), st.vary);
 }
 
 /** True when `name` (lower-case) is one of the pairs' names. */
