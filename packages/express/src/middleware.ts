@@ -2,6 +2,7 @@ import {
   bodyTooLarge,
   clientIp,
   compileTrust,
+  DeadlineNode,
   DeadlineQueue,
   type DecisionLike,
   formatResponseTime,
@@ -320,10 +321,7 @@ const kState = Symbol('@org/express.state');
 type ResWithState = Response & { [kState]: ReqState };
 
 /** Per-request state, also the node of the timeout queue. */
-class ReqState {
-  dlAt = 0;
-  dlPrev: ReqState | null = null;
-  dlNext: ReqState | null = null;
+class ReqState extends DeadlineNode {
   vary: readonly string[] | undefined = undefined;
   ac: AbortController | undefined = undefined;
   writeHead: ((...a: unknown[]) => unknown) | undefined = undefined;
@@ -335,7 +333,9 @@ class ReqState {
     readonly id: string | undefined,
     readonly ip: string,
     readonly mw: Shared,
-  ) {}
+  ) {
+    super();
+  }
   onDeadline(): void {
     this.mw.onTimeout(this);
   }

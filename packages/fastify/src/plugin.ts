@@ -1,6 +1,7 @@
 import {
   clientIp,
   compileTrust,
+  DeadlineNode,
   DeadlineQueue,
   type DecisionLike,
   formatResponseTime,
@@ -75,10 +76,7 @@ export function sendProblem(reply: FastifyReply, p: ProblemResponse, close = fal
  * Per-request state: one object per request, also the node of the timeout queue (a decorated symbol field on the
  * request and an own symbol field on the raw response, so both keep one shape).
  */
-class State {
-  dlAt = 0;
-  dlPrev: State | null = null;
-  dlNext: State | null = null;
+class State extends DeadlineNode {
   ac: AbortController | undefined = undefined;
   vary: readonly string[] | undefined = undefined;
   /** Security headers of this response (lower-case names); a value the route set itself wins. */
@@ -91,7 +89,9 @@ class State {
     readonly request: FastifyRequest,
     readonly reply: FastifyReply,
     readonly plugin: PluginShared,
-  ) {}
+  ) {
+    super();
+  }
   onDeadline(): void {
     this.plugin.onTimeout(this);
   }

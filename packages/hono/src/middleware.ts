@@ -2,6 +2,7 @@ import {
   bodyTooLarge,
   clientIp,
   compileTrust,
+  DeadlineNode,
   DeadlineQueue,
   type DecisionLike,
   formatResponseTime,
@@ -55,15 +56,14 @@ export interface HonoHardeningOptions extends CommonOptions<Context> {
 }
 
 /** The request's timeout state, also its node in the timeout queue. */
-class TimeoutState {
-  dlAt = 0;
-  dlPrev: TimeoutState | null = null;
-  dlNext: TimeoutState | null = null;
+class TimeoutState extends DeadlineNode {
   ac: AbortController | undefined = undefined;
   timedOut = false;
   /** Settles the race between the handler and the deadline. */
   settle: ((timedOut: boolean) => void) | undefined = undefined;
-  constructor(readonly ms: number) {}
+  constructor(readonly ms: number) {
+    super();
+  }
   onDeadline(): void {
     this.settle?.(true);
   }

@@ -588,6 +588,20 @@ export interface DeadlineEntry {
 }
 
 /**
+ * Base class of a {@link DeadlineQueue} entry: the intrusive list fields, initialised as the queue expects (`dlAt` 0
+ * means "not queued"). Extend it with the request's own state and implement `onDeadline`.
+ */
+export abstract class DeadlineNode implements DeadlineEntry {
+  /** @internal */
+  dlAt = 0;
+  /** @internal */
+  dlPrev: DeadlineEntry | null = null;
+  /** @internal */
+  dlNext: DeadlineEntry | null = null;
+  abstract onDeadline(): void;
+}
+
+/**
  * Deadlines of one fixed duration (every request of an adapter has the same timeout), kept in arrival order in an
  * intrusive doubly-linked list with ONE timer for the whole queue: adding and cancelling are O(1) and allocate nothing,
  * where a `setTimeout` per request allocates a Timeout object and touches the timer lists twice. The timer is unref'd
