@@ -112,3 +112,66 @@ describe('express specifics on a real server', () => {
     expect((await r.body.json()) as object).toMatchObject({ status: 400, title: 'Bad Request' });
   });
 });
+
+describe('security headers on both writeHead paths', () => {
+  // Rendered path: Node's own writeHead, our lines added to the head it renders. Wrapped path: something wrapped
+  // writeHead before the middleware (as on-headers does), so the headers go through setHeader first.
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    const app = express();
+    app.use('/wrapped', (_req, res, next) => {
+      const orig = res.writeHead;
+      res.writeHead = function (this: typeof res, ...a: Parameters<typeof orig>) {
+        return orig.apply(this, a);
+      } as typeof orig;
+      next();
+    });
+    app.use(
+      hardening({ headers: securityHeaders({ preset: 'helmet' }), cors: cors({ origin: 'https://app.example' }) }),
+    );
+    for (const prefix of ['', '/wrapped']) {
+      app.get(`${prefix}/plain`, (_req, res) => {
+        res.json({ ok: true });
+      });
+      app.get(`${prefix}/own`, (_req, res) => {
+        res.setHeader('X-Frame-Options', 'DENY');
+        res.setHeader('Vary', 'Accept');
+        res.json({ ok: true });
+      });
+      app.get(`${prefix}/explicit`, (_req, res) => {
+        res.writeHead(201, { 'content-type': 'text/plain', 'x-frame-options': 'DENY' });
+        res.end('made');
+      });
+    }
+    server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const get = async (path: string) => {
+    const r = await request(`${base}${path}`, { headers: { origin: 'https://app.example' } });
+    await r.body.text();
+    const h = r.headers as Record<string, string | string[] | undefined>;
+    return { status: r.statusCode, all: (n: string) => [h[n] ?? []].flat() };
+  };
+
+  for (const prefix of ['', '/wrapped']) {
+    it(`${prefix || '/'}: every policy header once; the route's own header wins; Vary merged`, async () => {
+      const policy = securityHeaders({ preset: 'helmet' });
+      const plain = await get(`${prefix}/plain`);
+      for (const [name, value] of policy.entries) expect(plain.all(name.toLowerCase()), name).toEqual([value]);
+      expect(plain.all('vary')).toEqual(['Origin']);
+      expect(plain.all('x-response-time')).toHaveLength(1);
+      const own = await get(`${prefix}/own`);
+      expect(own.all('x-frame-options')).toEqual(['DENY']);
+      expect(own.all('content-security-policy')).toHaveLength(1);
+      expect(own.all('vary')).toEqual(['Accept, Origin']);
+      const explicit = await get(`${prefix}/explicit`);
+      expect(explicit.status).toBe(201);
+      expect(explicit.all('x-frame-options')).toEqual(['DENY']);
+      expect(explicit.all('strict-transport-security')).toHaveLength(1);
+    });
+  }
+});

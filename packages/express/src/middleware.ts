@@ -5,8 +5,12 @@ import {
   DeadlineNode,
   DeadlineQueue,
   type DecisionLike,
+  existingHeaderStore,
   formatResponseTime,
+  HeadLines,
   headerPairs,
+  headLineOk,
+  insertIntoHead,
   ipKey,
   mergeVary,
   nodeHeaderStore,
@@ -15,6 +19,7 @@ import {
   problemForError,
   randomNonce,
   rateLimitHeaderPairs,
+  rendersHead,
   requestTimedOut,
   resolveRequestId,
 } from '@org/adapter-kit/common';
@@ -134,7 +139,7 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
   const removeHeaders = headers?.remove ?? [];
   const onErr = errorHandler(logger ? { logger } : {});
 
-  const lowerStatic = staticHeaders.map(([n, v]) => [n.toLowerCase(), n, v] as const);
+  const staticLines = new HeadLines(staticHeaders);
   const mw: Shared = {
     responseTime,
     logger,
@@ -148,7 +153,7 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
       onErr(err, req, res, st.next);
     },
   };
-  const needHead = responseTime || cors !== undefined || timeoutMs !== undefined;
+  const needHead = headers !== undefined || responseTime || cors !== undefined || timeoutMs !== undefined;
 
   const handler = function orgHardening(req: Request, res: Response, next: NextFunction): void {
     const t0 = performance.now();
@@ -174,20 +179,13 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
     }
     if (logger !== undefined || timeoutMs !== undefined) res.on('close', onResClose);
 
-    // security headers
+    // security headers: added when the head is written (see the writeHead patch); a header the route set wins
     if (headers !== undefined) {
-      let list = staticHeaders;
       if (useNonce) {
         const nonce = randomNonce();
         locals.cspNonce = nonce;
-        list = headers.forRequest!({ nonce });
-      }
-      if (store !== undefined && list === staticHeaders) {
-        for (let i = 0; i < lowerStatic.length; i++) {
-          const e = lowerStatic[i]!;
-          store[e[0]] = [e[1], e[2]];
-        }
-      } else for (let i = 0; i < list.length; i++) res.setHeader(list[i]![0], list[i]![1]);
+        st.secure = new HeadLines(headers.forRequest!({ nonce }));
+      } else st.secure = staticLines;
       for (let i = 0; i < removeHeaders.length; i++) res.removeHeader(removeHeaders[i]!);
     }
 
@@ -323,6 +321,8 @@ type ResWithState = Response & { [kState]: ReqState };
 /** Per-request state, also the node of the timeout queue. */
 class ReqState extends DeadlineNode {
   vary: readonly string[] | undefined = undefined;
+  /** Security headers of this response, rendered once (per request with CSP nonces). */
+  secure: HeadLines | undefined = undefined;
   ac: AbortController | undefined = undefined;
   writeHead: ((...a: unknown[]) => unknown) | undefined = undefined;
   constructor(
@@ -341,19 +341,52 @@ class ReqState extends DeadlineNode {
   }
 }
 
-/** The writeHead shared by every patched response: X-Response-Time, the CORS Vary merge, and the timeout stop. */
+/**
+ * The writeHead shared by every patched response: security headers, X-Response-Time, the CORS Vary merge, and the
+ * timeout stop. On a Node HTTP/1 response (when nothing else wrapped writeHead before us) our lines are added to the
+ * head Node has just rendered, so Node validates and renders only the route's headers; elsewhere they go through
+ * setHeader first.
+ */
 function patchedWriteHead(this: ResWithState, a: unknown, b?: unknown, c?: unknown): unknown {
   const st = this[kState];
   if (st.dlAt !== 0) st.mw.timeouts!.cancel(st);
-  if (!this.headersSent) {
-    if (st.mw.responseTime) {
-      const v = formatResponseTime(performance.now() - st.t0);
-      const store = nodeHeaderStore(this);
-      if (store !== undefined) store['x-response-time'] = ['x-response-time', v];
-      else this.setHeader('x-response-time', v);
+  if (this.headersSent) return st.writeHead!.call(this, a, b, c);
+  const given = typeof b === 'object' && b !== null ? b : typeof c === 'object' && c !== null ? c : undefined;
+  if (given === undefined && rendersHead(this, st.writeHead)) {
+    const store = existingHeaderStore(this);
+    let text = '';
+    const sec = st.secure;
+    if (sec !== undefined) {
+      text = sec.clashes(store) ? sec.without(store!) : sec.text;
+      for (let i = 0; i < sec.rest.length; i++)
+        if (store?.[sec.rest[i]![0]] === undefined) this.setHeader(sec.rest[i]![0], sec.rest[i]![1]);
     }
-    if (st.vary !== undefined) this.setHeader('vary', mergeVary(this.getHeader('vary') as string | undefined, st.vary));
+    if (st.mw.responseTime) {
+      if (store?.['x-response-time'] !== undefined) this.removeHeader('x-response-time');
+      text += `x-response-time: ${formatResponseTime(performance.now() - st.t0)}\r\n`;
+    }
+    if (st.vary !== undefined) {
+      const cur = store?.vary?.[1] as string | undefined;
+      const v = mergeVary(cur, st.vary);
+      if (cur === undefined && headLineOk('vary', v)) text += `vary: ${v}\r\n`;
+      else this.setHeader('vary', v);
+    }
+    const out = st.writeHead!.call(this, a, b, c);
+    if (text !== '') insertIntoHead(this, text);
+    return out;
   }
+  // a writeHead(status, headers) call, or not a plain Node response: through setHeader, before Node renders the head
+  const sec = st.secure;
+  if (sec !== undefined)
+    for (const list of [sec.pairs, sec.rest])
+      for (let i = 0; i < list.length; i++) if (!this.hasHeader(list[i]![0])) this.setHeader(list[i]![0], list[i]![1]);
+  if (st.mw.responseTime) {
+    const v = formatResponseTime(performance.now() - st.t0);
+    const store = nodeHeaderStore(this);
+    if (store !== undefined) store['x-response-time'] = ['x-response-time', v];
+    else this.setHeader('x-response-time', v);
+  }
+  if (st.vary !== undefined) this.setHeader('vary', mergeVary(this.getHeader('vary') as string | undefined, st.vary));
   return st.writeHead!.call(this, a, b, c);
 }
 

@@ -4,8 +4,12 @@ import {
   DeadlineNode,
   DeadlineQueue,
   type DecisionLike,
+  existingHeaderStore,
   formatResponseTime,
+  HeadLines,
   headerPairs,
+  headLineOk,
+  insertIntoHead,
   ipKey,
   mergeVary,
   PROBLEM_JSON,
@@ -13,6 +17,7 @@ import {
   problemForError,
   randomNonce,
   rateLimitHeaderPairs,
+  rendersHead,
   requestTimedOut,
   resolveRequestId,
 } from '@org/adapter-kit/common';
@@ -79,8 +84,8 @@ export function sendProblem(reply: FastifyReply, p: ProblemResponse, close = fal
 class State extends DeadlineNode {
   ac: AbortController | undefined = undefined;
   vary: readonly string[] | undefined = undefined;
-  /** Security headers of this response (lower-case names); a value the route set itself wins. */
-  secure: HeaderList | undefined = undefined;
+  /** Security headers of this response, rendered once; a value the route set itself wins. */
+  secure: HeadLines | undefined = undefined;
   /** RateLimit headers of this response. */
   rate: HeaderList | undefined = undefined;
   /** The raw response's writeHead before it was patched. */
@@ -109,47 +114,127 @@ const kState = Symbol('@org/fastify.state');
 const kHead = Symbol('@org/fastify.head');
 type RawWithState = FastifyReply['raw'] & { [kHead]: State };
 
+/** Names the head below owns, besides the security headers: a value the route set for one of these is replaced. */
+const OWN_DYNAMIC = ['x-response-time'];
+
 /**
- * The one writeHead shared by every patched response (no closure per request): adds the security, RateLimit,
- * X-Response-Time and Vary headers into the header object Fastify passes (Node's fast path: no setHeader round trip),
- * applies the removal list, and stops the request's timeout.
+ * The one writeHead shared by every patched response (no closure per request). On a Node HTTP/1 response, the
+ * security, RateLimit, X-Response-Time and Vary lines are added to the head Node has just rendered (the security lines
+ * were rendered and validated once, when the plugin was registered), so Node validates and renders only the headers
+ * the route set. Elsewhere (HTTP/2) they go into the header object Fastify passes. Also applies the removal list and
+ * stops the request's timeout.
  */
 function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unknown): unknown {
   const st = this[kHead];
   const shared = st.plugin;
   if (st.dlAt !== 0) shared.timeouts!.cancel(st);
-  if (!this.headersSent) {
-    const given = typeof b === 'object' && b !== null ? b : typeof c === 'object' && c !== null ? c : undefined;
-    if (given !== undefined && !Array.isArray(given)) {
-      const obj = given as Record<string, unknown>;
-      const sec = st.secure;
-      if (sec !== undefined)
-        for (let i = 0; i < sec.length; i++) if (obj[sec[i]![0]] === undefined) obj[sec[i]![0]] = sec[i]![1];
-      const rl = st.rate;
-      if (rl !== undefined) for (let i = 0; i < rl.length; i++) obj[rl[i]![0]] = rl[i]![1];
-      if (shared.responseTime) obj['x-response-time'] = formatResponseTime(st.reply.elapsedTime);
-      if (st.vary !== undefined) {
-        const cur = obj.vary ?? this.getHeader('vary');
-        obj.vary = mergeVary(cur === undefined ? undefined : String(cur), st.vary);
-      }
-      const rm = shared.removeLower;
-      for (let i = 0; i < rm.length; i++) {
-        if (obj[rm[i]!] !== undefined) delete obj[rm[i]!];
-        this.removeHeader(rm[i]!);
-      }
-    } else {
-      const sec = st.secure;
-      if (sec !== undefined)
-        for (let i = 0; i < sec.length; i++) if (!this.hasHeader(sec[i]![0])) this.setHeader(sec[i]![0], sec[i]![1]);
-      const rl = st.rate;
-      if (rl !== undefined) for (let i = 0; i < rl.length; i++) this.setHeader(rl[i]![0], rl[i]![1]);
-      if (shared.responseTime) this.setHeader('x-response-time', formatResponseTime(st.reply.elapsedTime));
-      if (st.vary !== undefined)
-        this.setHeader('vary', mergeVary(this.getHeader('vary') as string | undefined, st.vary));
-      for (let i = 0; i < shared.removeLower.length; i++) this.removeHeader(shared.removeLower[i]!);
-    }
+  if (this.headersSent) return st.writeHead!.call(this, a, b, c);
+  const given = typeof b === 'object' && b !== null ? b : typeof c === 'object' && c !== null ? c : undefined;
+  const obj = given !== undefined && !Array.isArray(given) ? (given as Record<string, unknown>) : undefined;
+  if (obj === undefined && given !== undefined) return writeHeadSlow(this, st, a, b, c);
+  if (!rendersHead(this, st.writeHead)) return writeHeadSlow(this, st, a, b, c);
+  // Node renders `obj` merged over its own store (a header set on reply.raw): a name in either is the route's
+  const store = existingHeaderStore(this);
+  let text = '';
+  const sec = st.secure;
+  if (sec !== undefined) {
+    text = sec.clashes(obj) || sec.clashes(store) ? sec.without(merged(obj, store)) : sec.text;
+    const rest = sec.rest;
+    for (let i = 0; i < rest.length; i++)
+      if (!taken(obj, store, rest[i]![0])) setOn(this, obj, rest[i]![0], rest[i]![1]);
   }
-  return st.writeHead!.call(this, a, b, c);
+  const rl = st.rate;
+  if (rl !== undefined)
+    for (let i = 0; i < rl.length; i++) {
+      const [k, v] = rl[i]!;
+      if (taken(obj, store, k)) drop(this, obj, k);
+      if (headLineOk(k, v)) text += `${k}: ${v}\r\n`;
+      else setOn(this, obj, k, v);
+    }
+  if (shared.responseTime) {
+    if (taken(obj, store, OWN_DYNAMIC[0]!)) drop(this, obj, OWN_DYNAMIC[0]!);
+    text += `x-response-time: ${formatResponseTime(st.reply.elapsedTime)}\r\n`;
+  }
+  if (st.vary !== undefined) {
+    const cur = obj?.vary ?? store?.vary?.[1];
+    if (cur === undefined) text += `vary: ${mergeVary(undefined, st.vary)}\r\n`;
+    else setOn(this, obj, 'vary', mergeVary(String(cur), st.vary));
+  }
+  const rm = shared.removeLower;
+  for (let i = 0; i < rm.length; i++) {
+    if (obj !== undefined && obj[rm[i]!] !== undefined) delete obj[rm[i]!];
+    if (store !== null && store[rm[i]!] !== undefined) this.removeHeader(rm[i]!);
+  }
+  const r = st.writeHead!.call(this, a, b, c);
+  if (text !== '') insertIntoHead(this, text);
+  return r;
+}
+
+/** Whether the route set `name` (lower-case) in the header object Fastify passes or on reply.raw. */
+const taken = (
+  obj: Record<string, unknown> | undefined,
+  store: Record<string, unknown> | null,
+  name: string,
+): boolean => (obj !== undefined && obj[name] !== undefined) || (store !== null && store[name] !== undefined);
+
+/** Removes a header the route set for a name the plugin owns. */
+function drop(res: RawWithState, obj: Record<string, unknown> | undefined, name: string): void {
+  if (obj !== undefined) delete obj[name];
+  res.removeHeader(name);
+}
+
+/** Sets a header through Node (validated there): into the object Fastify passes, else on the response. */
+function setOn(res: RawWithState, obj: Record<string, unknown> | undefined, name: string, value: string): void {
+  if (obj !== undefined) obj[name] = value;
+  else res.setHeader(name, value);
+}
+
+/** The names in the passed object and Node's store, as one record (only built when a security header clashes). */
+function merged(
+  obj: Record<string, unknown> | undefined,
+  store: Record<string, unknown> | null,
+): Record<string, unknown> {
+  return { ...(store ?? {}), ...(obj ?? {}) };
+}
+
+/**
+ * writeHead where no rendered head can be added to (HTTP/2 compatibility response, raw header arrays): the headers go
+ * into the header object Fastify passes, or through setHeader.
+ */
+function writeHeadSlow(res: RawWithState, st: State, a: unknown, b?: unknown, c?: unknown): unknown {
+  const shared = st.plugin;
+  const given = typeof b === 'object' && b !== null ? b : typeof c === 'object' && c !== null ? c : undefined;
+  if (given !== undefined && !Array.isArray(given)) {
+    const obj = given as Record<string, unknown>;
+    const sec = st.secure;
+    if (sec !== undefined) {
+      for (const list of [sec.pairs, sec.rest])
+        for (let i = 0; i < list.length; i++) if (obj[list[i]![0]] === undefined) obj[list[i]![0]] = list[i]![1];
+    }
+    const rl = st.rate;
+    if (rl !== undefined) for (let i = 0; i < rl.length; i++) obj[rl[i]![0]] = rl[i]![1];
+    if (shared.responseTime) obj['x-response-time'] = formatResponseTime(st.reply.elapsedTime);
+    if (st.vary !== undefined) {
+      const cur = obj.vary ?? res.getHeader('vary');
+      obj.vary = mergeVary(cur === undefined ? undefined : String(cur), st.vary);
+    }
+    const rm = shared.removeLower;
+    for (let i = 0; i < rm.length; i++) {
+      if (obj[rm[i]!] !== undefined) delete obj[rm[i]!];
+      res.removeHeader(rm[i]!);
+    }
+  } else {
+    const sec = st.secure;
+    if (sec !== undefined)
+      for (const list of [sec.pairs, sec.rest])
+        for (let i = 0; i < list.length; i++) if (!res.hasHeader(list[i]![0])) res.setHeader(list[i]![0], list[i]![1]);
+    const rl = st.rate;
+    if (rl !== undefined) for (let i = 0; i < rl.length; i++) res.setHeader(rl[i]![0], rl[i]![1]);
+    if (shared.responseTime) res.setHeader('x-response-time', formatResponseTime(st.reply.elapsedTime));
+    if (st.vary !== undefined) res.setHeader('vary', mergeVary(res.getHeader('vary') as string | undefined, st.vary));
+    for (let i = 0; i < shared.removeLower.length; i++) res.removeHeader(shared.removeLower[i]!);
+  }
+  return st.writeHead!.call(res, a, b, c);
 }
 
 const pathOf = (url: string): string => {
@@ -195,7 +280,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
   const context = o.context;
   const { responseTime, bodyLimit, timeoutMs } = o;
   const lower = (l: HeaderList): HeaderList => l.map(([k, v]) => [k.toLowerCase(), v] as const);
-  const staticHeaders = lower(headers?.entries ?? []);
+  const staticHeaders = new HeadLines(headers?.entries ?? []);
   const removeHeaders = headers?.remove ?? [];
 
   app.decorateRequest('requestId', '');
@@ -273,7 +358,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
       if (useNonce) {
         const nonce = randomNonce();
         reply.cspNonce = nonce;
-        list = lower(headers.forRequest!({ nonce }));
+        list = new HeadLines(headers.forRequest!({ nonce }));
       }
       st!.secure = list;
     }

@@ -5,8 +5,12 @@ import {
   DeadlineNode,
   DeadlineQueue,
   type DecisionLike,
+  existingHeaderStore,
   formatResponseTime,
+  HeadLines,
   headerPairs,
+  headLineOk,
+  insertIntoHead,
   ipKey,
   mergeVary,
   nodeHeaderStore,
@@ -15,6 +19,7 @@ import {
   problemForError,
   randomNonce,
   rateLimitHeaderPairs,
+  rendersHead,
   requestTimedOut,
   resolveRequestId,
 } from '@org/adapter-kit/common';
@@ -22,7 +27,6 @@ import {
   type CommonOptions,
   type CorsResultLike,
   decide,
-  type HeaderList,
   type LoggerLike,
   resolveOptions,
 } from '@org/adapter-kit/contracts';
@@ -183,9 +187,8 @@ const lower = (name: string): string => {
 
 /** What the shared writeHead adds to a @hono/node-server response (an own symbol field on the Node response). */
 interface HeadState {
-  secure: HeaderList;
-  /** True when `secure` already has lower-case names (the static policy, lower-cased once). */
-  secureLower: boolean;
+  /** The security headers, rendered once (per request with CSP nonces). */
+  secure: HeadLines;
   pairs: ReadonlyArray<readonly [string, string]>;
   vary: readonly string[] | string;
   remove: readonly string[];
@@ -209,6 +212,7 @@ function patchedWriteHead(
     const useB = typeof b !== 'string';
     const given = (useB ? b : c) as Record<string, unknown> | undefined | null;
     if (Array.isArray(given)) return st.writeHead.call(this, a, b, c); // raw header arrays: leave them alone
+    if (rendersHead(this, st.writeHead)) return writeHeadRendered(this, st, a, b, useB, given);
     const store = nodeHeaderStore(this);
     if (store !== undefined) return writeHeadViaStore(this, st, store, a, b, useB, given);
     // Node takes a flat [name, value, ...] list: built with appends, it spares the megamorphic keyed stores of a
@@ -232,12 +236,8 @@ function patchedWriteHead(
         out.push(k, v);
       }
     }
-    const secure = st.secure;
-    const isLower = st.secureLower;
-    for (let i = 0; i < secure.length; i++) {
-      const k = isLower ? secure[i]![0] : lower(secure[i]![0]);
-      if (!kept.includes(k)) out.push(k, secure[i]![1]);
-    }
+    for (const secure of [st.secure.pairs, st.secure.rest])
+      for (let i = 0; i < secure.length; i++) if (!kept.includes(secure[i]![0])) out.push(secure[i]![0], secure[i]![1]);
     for (let i = 0; i < pairs.length; i++) out.push(lower(pairs[i]![0]), pairs[i]![1]);
     if (st.t0 !== undefined) out.push('x-response-time', formatResponseTime(performance.now() - st.t0));
     const vary = varyOf(st, givenVary, this.getHeader('vary'));
@@ -286,17 +286,94 @@ function writeHeadViaStore(
     }
     if (copy !== undefined) pass = copy;
   }
-  const secure = st.secure;
-  // The static policy's entries are shared between responses: safe, because Node renders the head right below and
-  // nothing can append to (and so mutate) an entry before that.
-  if (st.secureLower) for (let i = 0; i < secure.length; i++) store[secure[i]![0]] = secure[i] as [string, string];
-  else for (let i = 0; i < secure.length; i++) store[lower(secure[i]![0])] = [secure[i]![0], secure[i]![1]];
+  // The policy's entries are shared between responses: safe, because Node renders the head right below and nothing
+  // can append to (and so mutate) an entry before that.
+  for (const secure of [st.secure.pairs, st.secure.rest])
+    for (let i = 0; i < secure.length; i++) store[secure[i]![0]] = secure[i] as [string, string];
   for (let i = 0; i < pairs.length; i++) store[lower(pairs[i]![0])] = pairs[i] as [string, string];
   if (timed) store['x-response-time'] = ['x-response-time', formatResponseTime(performance.now() - st.t0!)];
   const vary = varyOf(st, givenVary, store.vary?.[1]);
   if (vary !== undefined) store.vary = ['vary', vary];
   for (let i = 0; i < remove.length; i++) delete store[remove[i]!];
   return useB ? st.writeHead.call(res, a, pass) : st.writeHead.call(res, a, b, pass);
+}
+
+/**
+ * writeHead on a genuine Node HTTP/1 response calling Node's own writeHead: Node renders the head from what Hono
+ * passes, and our lines are added to it after (the security lines were rendered and validated once), so Node
+ * validates and renders only the route's headers. A route's own security header wins; a header we own (CORS,
+ * RateLimit, request id, X-Response-Time, a removed one) is dropped from the route's record, which is copied then and
+ * never modified.
+ */
+function writeHeadRendered(
+  res: NodeResponseLike,
+  st: HeadState,
+  a: unknown,
+  b: unknown,
+  useB: boolean,
+  given: Record<string, unknown> | undefined | null,
+): unknown {
+  const store = existingHeaderStore(res);
+  const sec = st.secure;
+  let pass = given;
+  let givenVary: unknown;
+  let clash: Record<string, true> | undefined; // security headers the route set itself
+  if (given) {
+    let copy: Record<string, unknown> | undefined;
+    for (const k in given) {
+      const v = given[k];
+      const lk = lower(k);
+      const ours = lk === 'vary' || owned(st, lk);
+      if (lk === 'vary') givenVary = v;
+      else if (v !== undefined && sec.has[lk] === true) (clash ??= {})[lk] = true;
+      if (copy === undefined && (ours || v === undefined)) {
+        copy = {};
+        for (const k2 in given) {
+          if (k2 === k) break;
+          copy[k2] = given[k2];
+        }
+      }
+      if (copy !== undefined && !ours && v !== undefined) copy[k] = v;
+    }
+    if (copy !== undefined) pass = copy;
+  }
+  let text: string;
+  if (clash === undefined && !sec.clashes(store)) text = sec.text;
+  else {
+    const taken: Record<string, unknown> = { ...clash };
+    if (store !== null) for (const k in store) taken[k] = true;
+    text = sec.without(taken);
+  }
+  for (let i = 0; i < sec.rest.length; i++) {
+    const [k, v] = sec.rest[i]!;
+    if (clash?.[k] === undefined && store?.[k] === undefined) res.setHeader(k, v);
+  }
+  const pairs = st.pairs;
+  for (let i = 0; i < pairs.length; i++) {
+    const k = lower(pairs[i]![0]);
+    const v = pairs[i]![1];
+    if (store !== null && store[k] !== undefined) res.removeHeader(k);
+    if (headLineOk(k, v)) text += `${k}: ${v}\r\n`;
+    else res.setHeader(k, v);
+  }
+  if (st.t0 !== undefined) {
+    if (store !== null && store['x-response-time'] !== undefined) res.removeHeader('x-response-time');
+    text += `x-response-time: ${formatResponseTime(performance.now() - st.t0)}\r\n`;
+  }
+  const storeVary = store?.vary;
+  const vary = varyOf(st, givenVary, storeVary?.[1]);
+  if (vary !== undefined) {
+    // a Vary that is only our CORS tokens is rendered with ours; one that holds the route's goes through Node
+    if (givenVary === undefined && storeVary === undefined && headLineOk('vary', String(vary)))
+      text += `vary: ${vary}\r\n`;
+    else res.setHeader('vary', String(vary));
+  }
+  const remove = st.remove;
+  for (let i = 0; i < remove.length; i++)
+    if (store !== null && store[remove[i]!] !== undefined) res.removeHeader(remove[i]!);
+  const out = useB ? st.writeHead.call(res, a, pass) : st.writeHead.call(res, a, b, pass);
+  if (text !== '') insertIntoHead(res, text);
+  return out;
 }
 
 /**
@@ -353,7 +430,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
   const context = o.context;
   const { responseTime, bodyLimit, timeoutMs } = o;
   const staticHeaders = headers?.entries ?? [];
-  const staticLower: HeaderList = staticHeaders.map(([n, v]) => [n.toLowerCase(), v] as const);
+  const staticLines = new HeadLines(staticHeaders);
   const removeHeaders = headers?.remove ?? [];
   const removeLower = removeHeaders.map((n) => n.toLowerCase());
   const limitBody =
@@ -482,8 +559,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       // @hono/node-server: add the headers when it writes the head, into the plain object it passes. Touching
       // c.res.headers would turn its lightweight Response into a Fetch Headers object, the costliest step by far.
       const head: HeadState = {
-        secure: list === staticHeaders ? staticLower : list,
-        secureLower: list === staticHeaders,
+        secure: list === staticHeaders ? staticLines : new HeadLines(list),
         pairs: after,
         vary: varyAdd,
         remove: removeLower,

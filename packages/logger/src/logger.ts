@@ -1,6 +1,6 @@
 import { currentContext, slot } from './internal/context.js';
 import { compileRedaction, type RState, stepRedaction } from './internal/redact.js';
-import { isError, keyStr, type SerConfig, str, val } from './internal/serialize.js';
+import { isError, keyStr, num, type SerConfig, str, val } from './internal/serialize.js';
 import { consoleSink } from './sinks.js';
 import type {
   ChildOptions,
@@ -152,7 +152,7 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null): st
     }
     let s: string | undefined;
     if (typeof v === 'string') s = str(v, cfg.maxStringLength);
-    else if (typeof v === 'number' && Number.isFinite(v)) s = `${v}`;
+    else if (typeof v === 'number' && Number.isFinite(v)) s = num(v);
     else s = val(v, 1, child, cfg, (seen ??= [obj]));
     if (s === undefined) continue;
     out += keyPrefix(k) + s;

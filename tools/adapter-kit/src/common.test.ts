@@ -9,6 +9,10 @@ import {
   compileTrust,
   type DeadlineEntry,
   DeadlineQueue,
+  formatResponseTime,
+  HeadLines,
+  headLineOk,
+  insertIntoHead,
   ipKey,
   mergeVary,
   nodeHeaderStore,
@@ -19,6 +23,7 @@ import {
   randomId,
   randomNonce,
   rateLimitHeaderPairs,
+  rendersHead,
   resolveRequestId,
 } from './common.js';
 import { decide } from './contracts.js';
@@ -383,6 +388,87 @@ describe('nodeHeaderStore', () => {
     const sent = new http.ServerResponse(req);
     Object.defineProperty(sent, 'headersSent', { value: true });
     expect(nodeHeaderStore(sent)).toBeUndefined();
+  });
+});
+
+describe('head lines rendered once (HeadLines, rendersHead, insertIntoHead)', () => {
+  it('renders valid pairs once and leaves invalid or framing ones (and duplicates) to the runtime', () => {
+    const l = new HeadLines([
+      ['X-Frame-Options', 'DENY'],
+      ['Content-Security-Policy', "default-src 'self'"],
+      ['Bad Name', 'x'],
+      ['X-Bad-Value', 'a\r\nb'],
+      ['Connection', 'close'],
+      ['x-frame-options', 'SAMEORIGIN'],
+    ]);
+    expect(l.text).toBe("x-frame-options: DENY\r\ncontent-security-policy: default-src 'self'\r\n");
+    expect(l.names).toEqual(['x-frame-options', 'content-security-policy']);
+    expect(l.rest).toEqual([
+      ['bad name', 'x'],
+      ['x-bad-value', 'a\r\nb'],
+      ['connection', 'close'],
+      ['x-frame-options', 'SAMEORIGIN'],
+    ]);
+    expect(l.clashes({ 'content-type': 'x' })).toBe(false);
+    expect(l.clashes({ 'x-frame-options': 'SAMEORIGIN' })).toBe(true);
+    expect(l.clashes({ 'x-frame-options': undefined })).toBe(false);
+    expect(l.without({ 'x-frame-options': 'SAMEORIGIN' })).toBe("content-security-policy: default-src 'self'\r\n");
+    expect(headLineOk('x-ok', 'v\u00e9')).toBe(true);
+    expect(headLineOk('x-ok', 'v\u0100')).toBe(false);
+    expect(headLineOk('content-length', '1')).toBe(false);
+  });
+
+  it('adds lines to the head Node renders on a real response; the client receives them once, with the body', async () => {
+    let renders: boolean[] = [];
+    let inserted: boolean[] = [];
+    const server = http.createServer((_req, res) => {
+      const wh = res.writeHead;
+      renders = [rendersHead(res, wh), rendersHead(res, () => undefined)];
+      res.setHeader('content-type', 'text/plain');
+      wh.call(res, 200);
+      inserted = [insertIntoHead(res, 'x-added: 1\r\nx-other: two\r\n')];
+      res.end('body');
+      inserted.push(insertIntoHead(res, 'x-late: 1\r\n')); // sent: refused
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(res.headers.get('x-added')).toBe('1');
+      expect(res.headers.get('x-other')).toBe('two');
+      expect(res.headers.get('x-late')).toBeNull();
+      expect(res.headers.get('content-type')).toBe('text/plain');
+      expect(await res.text()).toBe('body');
+      expect(renders).toEqual([true, false]);
+      expect(inserted).toEqual([true, false]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('declines test doubles, subclasses that override writeHead, and a head not yet rendered', () => {
+    const req = new http.IncomingMessage(null as never);
+    const res = new http.ServerResponse(req);
+    expect(rendersHead(res, res.writeHead)).toBe(true);
+    expect(insertIntoHead(res, 'x: 1\r\n')).toBe(false); // nothing rendered yet
+    class Sub extends http.ServerResponse {}
+    // a subclass that wraps writeHead on its prototype (as light-my-request's Response does)
+    (Sub.prototype as { writeHead: unknown }).writeHead = function (this: http.ServerResponse, ...a: unknown[]) {
+      return (http.ServerResponse.prototype.writeHead as (...x: unknown[]) => unknown).apply(this, a);
+    };
+    const sub = new Sub(req);
+    expect(rendersHead(sub, sub.writeHead)).toBe(false);
+    expect(rendersHead({ headersSent: false, setHeader: () => undefined }, () => undefined)).toBe(false);
+    expect(rendersHead(res, res.writeHead)).toBe(true); // the cache follows the prototype
+  });
+});
+
+describe('formatResponseTime', () => {
+  it('three decimals, as toFixed(3) prints them, and toFixed for values out of range', () => {
+    for (const ms of [0, 0.0004, 0.0006, 0.5, 1.25, 12.3456, 999.9999, 123456.789]) {
+      expect(formatResponseTime(ms)).toBe(`${(Math.round(ms * 1000) / 1000).toFixed(3)}ms`);
+    }
+    expect(formatResponseTime(-1)).toBe('-1.000ms');
+    expect(formatResponseTime(Number.NaN)).toBe('NaNms');
   });
 });
 

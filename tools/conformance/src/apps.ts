@@ -11,6 +11,9 @@ import fastify from 'fastify';
 import { Hono } from 'hono';
 
 export const FRAMEWORKS = ['express', 'fastify', 'hono'] as const;
+
+/** The Content-Security-Policy the /own route sets itself (it wins over the policy's). */
+export const OWN_CSP = "default-src 'none'";
 export type Framework = (typeof FRAMEWORKS)[number];
 
 /** The options every adapter accepts (same shape everywhere; the key/skip callbacks are not used here). */
@@ -66,6 +69,10 @@ function expressApp(stack: StackOptions, deps: AppDeps): express.Express {
     res.setHeader('vary', 'Accept-Encoding');
     res.json({ ok: true });
   });
+  app.get('/own', (_req, res) => {
+    res.setHeader('content-security-policy', OWN_CSP);
+    res.json({ ok: true });
+  });
   app.get('/id', (_req, res) => {
     res.json({ requestId: res.locals.requestId });
   });
@@ -111,6 +118,10 @@ async function fastifyApp(stack: StackOptions, deps: AppDeps) {
     reply.header('vary', 'Accept-Encoding');
     return { ok: true };
   });
+  app.get('/own', async (_req, reply) => {
+    reply.header('content-security-policy', OWN_CSP);
+    return { ok: true };
+  });
   app.get('/id', async (req) => ({ requestId: req.requestId }));
   app.get('/nonce', async (_req, reply) => ({ nonce: reply.cspNonce }));
   app.get('/ip', async (req) => ({ ip: req.clientIp }));
@@ -141,6 +152,10 @@ function honoApp(stack: StackOptions, deps: AppDeps): Hono<orgHono.HardeningEnv>
   app.get('/hello', (c) => c.json({ hello: 'world' }));
   app.get('/vary', (c) => {
     c.header('vary', 'Accept-Encoding');
+    return c.json({ ok: true });
+  });
+  app.get('/own', (c) => {
+    c.header('content-security-policy', OWN_CSP);
     return c.json({ ok: true });
   });
   app.get('/id', (c) => c.json({ requestId: c.get('requestId') }));

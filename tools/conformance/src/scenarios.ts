@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
 import { expect } from 'vitest';
-import { type Framework, SECRET_MESSAGE } from './apps.js';
+import { type Framework, OWN_CSP, SECRET_MESSAGE } from './apps.js';
 import { ALLOWED_ORIGIN, BODY_LIMIT, RATE_LIMIT, type Stack, TIMEOUT_MS } from './stack.js';
 
 export interface Ctx {
@@ -87,6 +87,21 @@ export const scenarios: Scenario[] = [
       // also on error responses
       const e = await t.req('/boom');
       for (const [name] of expected) expect(e.headers[name.toLowerCase()], name).toBeDefined();
+    },
+  },
+  {
+    name: "security headers: a route's own value wins and every header is sent once",
+    async run(t) {
+      const r = await t.req('/own');
+      expect(r.status).toBe(200);
+      // send() joins repeated headers with ', ': an exact value means the header came once
+      expect(r.headers['content-security-policy']).toBe(OWN_CSP);
+      const expected = t.stack.options.headers!.forRequest!({ nonce: 'AAAAAAAAAAAAAAAAAAAAAA==' });
+      for (const [name, value] of expected)
+        if (name.toLowerCase() !== 'content-security-policy') expect(r.headers[name.toLowerCase()], name).toBe(value);
+      expect(r.headers['x-request-id']).toMatch(UUID);
+      expect(r.headers['x-response-time']).toMatch(/^\d+\.\d{3}ms$/);
+      expect(r.headers['ratelimit-policy']).toBe(`"api";q=${RATE_LIMIT};w=60`);
     },
   },
   {
