@@ -114,9 +114,6 @@ const kState = Symbol('@org/fastify.state');
 const kHead = Symbol('@org/fastify.head');
 type RawWithState = FastifyReply['raw'] & { [kHead]: State };
 
-/** Names the head below owns, besides the security headers: a value the route set for one of these is replaced. */
-const OWN_DYNAMIC = ['x-response-time'];
-
 /**
  * The one writeHead shared by every patched response (no closure per request). On a Node HTTP/1 response, the
  * security, RateLimit, X-Response-Time and Vary lines are added to the head Node has just rendered (the security lines
@@ -152,13 +149,16 @@ function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unkno
       else setOn(this, obj, k, v);
     }
   if (shared.responseTime) {
-    if (taken(obj, store, OWN_DYNAMIC[0]!)) drop(this, obj, OWN_DYNAMIC[0]!);
+    // ours replaces a value the route set
+    if (taken(obj, store, 'x-response-time')) drop(this, obj, 'x-response-time');
     text += `x-response-time: ${formatResponseTime(st.reply.elapsedTime)}\r\n`;
   }
   if (st.vary !== undefined) {
     const cur = obj?.vary ?? store?.vary?.[1];
-    if (cur === undefined) text += `vary: ${mergeVary(undefined, st.vary)}\r\n`;
-    else setOn(this, obj, 'vary', mergeVary(String(cur), st.vary));
+    const v = mergeVary(cur === undefined ? undefined : String(cur), st.vary);
+    // a Vary that is only our CORS tokens is rendered with our lines; one that holds the route's goes through Node
+    if (cur === undefined && headLineOk('vary', v)) text += `vary: ${v}\r\n`;
+    else setOn(this, obj, 'vary', v);
   }
   const rm = shared.removeLower;
   for (let i = 0; i < rm.length; i++) {
