@@ -266,26 +266,9 @@ function writeHeadViaStore(
   const pairs = st.pairs;
   const remove = st.remove;
   const timed = st.t0 !== undefined;
-  let pass = given;
-  let givenVary: unknown;
-  if (given) {
-    let copy: Record<string, unknown> | undefined;
-    for (const k in given) {
-      const v = given[k];
-      const lk = lower(k);
-      const ours = lk === 'vary' || owned(st, lk);
-      if (lk === 'vary') givenVary = v;
-      if (copy === undefined && (ours || v === undefined)) {
-        copy = {};
-        for (const k2 in given) {
-          if (k2 === k) break;
-          copy[k2] = given[k2];
-        }
-      }
-      if (copy !== undefined && !ours && v !== undefined) copy[k] = v;
-    }
-    if (copy !== undefined) pass = copy;
-  }
+  const route = routeRecord(st, given);
+  const pass = route.pass;
+  const givenVary = route.vary;
   // The policy's entries are shared between responses: safe, because Node renders the head right below and nothing
   // can append to (and so mutate) an entry before that.
   for (const secure of [st.secure.pairs, st.secure.rest])
@@ -315,28 +298,10 @@ function writeHeadRendered(
 ): unknown {
   const store = existingHeaderStore(res);
   const sec = st.secure;
-  let pass = given;
-  let givenVary: unknown;
-  let clash: Record<string, true> | undefined; // security headers the route set itself
-  if (given) {
-    let copy: Record<string, unknown> | undefined;
-    for (const k in given) {
-      const v = given[k];
-      const lk = lower(k);
-      const ours = lk === 'vary' || owned(st, lk);
-      if (lk === 'vary') givenVary = v;
-      else if (v !== undefined && sec.has[lk] === true) (clash ??= {})[lk] = true;
-      if (copy === undefined && (ours || v === undefined)) {
-        copy = {};
-        for (const k2 in given) {
-          if (k2 === k) break;
-          copy[k2] = given[k2];
-        }
-      }
-      if (copy !== undefined && !ours && v !== undefined) copy[k] = v;
-    }
-    if (copy !== undefined) pass = copy;
-  }
+  const route = routeRecord(st, given);
+  const pass = route.pass;
+  const givenVary = route.vary;
+  const clash = route.clash;
   let text: string;
   if (clash === undefined && !sec.clashes(store)) text = sec.text;
   else {
@@ -373,6 +338,41 @@ function writeHeadRendered(
     if (store !== null && store[remove[i]!] !== undefined) res.removeHeader(remove[i]!);
   const out = useB ? st.writeHead.call(res, a, pass) : st.writeHead.call(res, a, b, pass);
   if (text !== '') insertIntoHead(res, text);
+  return out;
+}
+
+/** The route's record as writeHead passes it on, with what it held that concerns us. */
+interface RouteRecord {
+  /** The record itself, or a copy without the headers we own (and undefined values) when it had any. */
+  pass: Record<string, unknown> | undefined | null;
+  /** The route's Vary value (never passed on: the merged value is set by us). */
+  vary: unknown;
+  /** Lower-case names of security headers the route set itself (they win over the policy's). */
+  clash: Record<string, true> | undefined;
+}
+
+/** Splits the record Hono passes to writeHead; the record itself is never modified (it may be frozen or shared). */
+function routeRecord(st: HeadState, given: Record<string, unknown> | undefined | null): RouteRecord {
+  const out: RouteRecord = { pass: given, vary: undefined, clash: undefined };
+  if (!given) return out;
+  const has = st.secure.has;
+  let copy: Record<string, unknown> | undefined;
+  for (const k in given) {
+    const v = given[k];
+    const lk = lower(k);
+    const ours = lk === 'vary' || owned(st, lk);
+    if (lk === 'vary') out.vary = v;
+    else if (v !== undefined && has[lk] === true) (out.clash ??= {})[lk] = true;
+    if (copy === undefined && (ours || v === undefined)) {
+      copy = {};
+      for (const k2 in given) {
+        if (k2 === k) break;
+        copy[k2] = given[k2];
+      }
+    }
+    if (copy !== undefined && !ours && v !== undefined) copy[k] = v;
+  }
+  if (copy !== undefined) out.pass = copy;
   return out;
 }
 

@@ -14,8 +14,23 @@ let close: () => Promise<void>;
 
 beforeAll(async () => {
   const app = new Hono<HardeningEnv>();
-  for (const nonce of [false, true]) {
+  for (const [prefix, nonce, wrap] of [
+    ['/static', false, false],
+    ['/nonce', true, false],
+    ['/wrapped', false, true],
+  ] as const) {
     const sub = new Hono<HardeningEnv>();
+    // '/wrapped': something wrapped Node's writeHead before the middleware ran, so the head is not rendered by Node's
+    // own writeHead right after ours: the headers go into Node's header store instead of being added as lines
+    if (wrap)
+      sub.use(async (c, next) => {
+        const out = (c.env as { outgoing: { writeHead: (...a: unknown[]) => unknown } }).outgoing;
+        const orig = out.writeHead;
+        out.writeHead = function (this: unknown, ...a: unknown[]) {
+          return orig.apply(this, a);
+        };
+        await next();
+      });
     sub.use(
       hardening({
         headers: securityHeaders({ preset: 'helmet', contentSecurityPolicy: { nonce } }),
@@ -34,7 +49,7 @@ beforeAll(async () => {
       c.header('X-Custom', 'kept');
       return c.text('own');
     });
-    app.route(nonce ? '/nonce' : '/static', sub);
+    app.route(prefix, sub);
   }
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   if (!server.listening) await new Promise((r) => server.once('listening', r));
@@ -53,7 +68,7 @@ async function raw(path: string): Promise<{ status: number; names: string[]; get
 }
 
 describe('@org/hono on @hono/node-server', () => {
-  for (const prefix of ['/static', '/nonce']) {
+  for (const prefix of ['/static', '/nonce', '/wrapped']) {
     it(`${prefix}: sends every header once, with the policy, CORS, RateLimit, id and timing`, async () => {
       const r = await raw(`${prefix}/plain`);
       expect(r.status).toBe(200);
