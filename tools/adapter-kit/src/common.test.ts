@@ -459,6 +459,9 @@ describe('head lines rendered once (HeadLines, rendersHead, insertIntoHead)', ()
     expect(rendersHead(sub, sub.writeHead)).toBe(false);
     expect(rendersHead({ headersSent: false, setHeader: () => undefined }, () => undefined)).toBe(false);
     expect(rendersHead(res, res.writeHead)).toBe(true); // the cache follows the prototype
+    const noHead = new http.ServerResponse(req);
+    (noHead as unknown as { _header: unknown })._header = undefined; // a runtime that does not keep Node's `_header`
+    expect(rendersHead(noHead, noHead.writeHead)).toBe(false);
   });
 });
 

@@ -901,6 +901,8 @@ let lastHeadOk = false;
  * at the headers between the two.
  */
 export function rendersHead(res: NodeOutgoingLike, writeHead: unknown): boolean {
+  // Node keeps the rendered head in `_header`: null until writeHead renders it
+  if ((res as { _header?: unknown })._header !== null) return false;
   const proto = Object.getPrototypeOf(res) as object | null;
   if (proto === lastHeadProto && writeHead === lastHeadWrite) return lastHeadOk && outHeadersSymbol(res) !== null;
   // Node's ServerResponse.prototype is the one that owns assignSocket/detachSocket/writeContinue
