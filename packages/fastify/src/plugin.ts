@@ -17,16 +17,19 @@ import {
   problemForError,
   randomNonce,
   rateLimitHeaderPairs,
+  rateLimitHeadLines,
   rendersHead,
   requestTimedOut,
   resolveRequestId,
 } from '@org/adapter-kit/common';
 import {
   type CommonOptions,
+  type ContextRunner,
   type CorsResultLike,
   decide,
   type HeaderList,
   type LoggerLike,
+  type Resolved,
   resolveOptions,
 } from '@org/adapter-kit/contracts';
 import type {
@@ -79,17 +82,22 @@ export function sendProblem(reply: FastifyReply, p: ProblemResponse, close = fal
 
 /**
  * Per-request state: one object per request, also the node of the timeout queue (a decorated symbol field on the
- * request and an own symbol field on the raw response, so both keep one shape).
+ * request and an own symbol field on the raw response, so both keep one shape). The steps of the onRequest hook after
+ * CORS are its methods, so a request allocates no closures for them.
  */
 class State extends DeadlineNode {
   ac: AbortController | undefined = undefined;
   vary: readonly string[] | undefined = undefined;
   /** Security headers of this response, rendered once; a value the route set itself wins. */
   secure: HeadLines | undefined = undefined;
-  /** RateLimit headers of this response. */
-  rate: HeaderList | undefined = undefined;
+  /** The rate-limit decision of this request (its headers are made when the head is written). */
+  decision: DecisionLike | undefined = undefined;
   /** The raw response's writeHead before it was patched. */
   writeHead: ((...a: unknown[]) => unknown) | undefined = undefined;
+  /** The client address (after trusted-proxy handling). */
+  ip = '';
+  /** The onRequest hook's callback. */
+  done: HookDone = noDone;
   constructor(
     readonly request: FastifyRequest,
     readonly reply: FastifyReply,
@@ -100,13 +108,82 @@ class State extends DeadlineNode {
   onDeadline(): void {
     this.plugin.onTimeout(this);
   }
+
+  /** RateLimit headers of this response as pairs (lower-case names); none without a decision. */
+  ratePairs(): HeaderList {
+    const d = this.decision;
+    if (d === undefined) return NO_PAIRS;
+    const rate = this.plugin.rate!;
+    return rate.formatHeaders ? lowerPairs(headerPairs(rate.formatHeaders(d))) : rateLimitHeaderPairs(d, rate.headers);
+  }
+
+  /** RateLimit headers as ready head lines when they can be made directly (see rateLimitHeadLines). */
+  rateLines(): string | undefined {
+    const d = this.decision;
+    const rate = this.plugin.rate;
+    if (d === undefined || rate === undefined || rate.formatHeaders !== undefined) return undefined;
+    return rateLimitHeadLines(d, rate.headers);
+  }
+
+  /** After CORS: start the timeout, decide the rate limit, continue. */
+  afterCors(): void {
+    const sh = this.plugin;
+    if (sh.timeouts !== undefined) sh.timeouts.add(this);
+    const rate = sh.rate;
+    const request = this.request;
+    if (rate !== undefined && !sh.isHealthRoute(request) && !(rate.skip?.(request) ?? false)) {
+      const key = rate.key ? rate.key(request, this.ip) : ipKey(this.ip, rate.ipv6Prefix);
+      const cost = rate.cost?.(request);
+      let p: ReturnType<typeof decide>;
+      try {
+        p = decide(rate.limiter, key, cost === undefined ? undefined : { cost });
+      } catch (e) {
+        this.done(e as Error);
+        return;
+      }
+      // a memory store decides synchronously: no promise, no microtask
+      if (typeof (p as Promise<DecisionLike>).then === 'function')
+        (p as Promise<DecisionLike>).then((d) => this.onDecision(d), this.done);
+      else this.onDecision(p as DecisionLike);
+      return;
+    }
+    this.proceed();
+  }
+
+  /** Keeps the decision for the head; continues when allowed, else answers 429 (the chain stops). */
+  onDecision(d: DecisionLike): void {
+    this.decision = d;
+    if (d.allowed) this.proceed();
+    else
+      sendProblem(
+        this.reply,
+        problemForError({ code: 'ERR_RATE_LIMITED', retryAfterMs: d.retryAfterMs }, problemCtx(this.request)),
+      );
+  }
+
+  /** Continues the request, in the logger's async context when one is configured. */
+  proceed(): void {
+    const context = this.plugin.context;
+    const id = this.request.requestId;
+    if (context !== undefined && id !== '') context({ requestId: id }, this.done);
+    else this.done();
+  }
 }
 
-/** What the shared writeHead needs from the plugin instance that patched the response. */
+type HookDone = (err?: Error) => void;
+const NO_PAIRS: HeaderList = [];
+const noDone: HookDone = () => {};
+const lowerPairs = (l: HeaderList): HeaderList => l.map(([k, v]) => [k.toLowerCase(), v] as const);
+
+/** What the per-request state and the shared writeHead need from the plugin instance. */
 interface PluginShared {
   responseTime: boolean;
   removeLower: readonly string[];
   timeouts: DeadlineQueue | undefined;
+  /** Rate limiting settings, when on. */
+  rate: Resolved<FastifyRequest>['rate'] | undefined;
+  context: ContextRunner | undefined;
+  isHealthRoute(request: FastifyRequest): boolean;
   onTimeout(st: State): void;
 }
 
@@ -140,14 +217,23 @@ function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unkno
     for (let i = 0; i < rest.length; i++)
       if (!taken(obj, store, rest[i]![0])) setOn(this, obj, rest[i]![0], rest[i]![1]);
   }
-  const rl = st.rate;
-  if (rl !== undefined)
-    for (let i = 0; i < rl.length; i++) {
-      const [k, v] = rl[i]!;
-      if (taken(obj, store, k)) drop(this, obj, k);
-      if (headLineOk(k, v)) text += `${k}: ${v}\r\n`;
-      else setOn(this, obj, k, v);
+  if (st.decision !== undefined) {
+    // ours replace values the route set
+    const lines = st.rateLines();
+    if (lines !== undefined) {
+      if (taken(obj, store, 'ratelimit-policy')) drop(this, obj, 'ratelimit-policy');
+      if (taken(obj, store, 'ratelimit')) drop(this, obj, 'ratelimit');
+      text += lines;
+    } else {
+      const rl = st.ratePairs();
+      for (let i = 0; i < rl.length; i++) {
+        const [k, v] = rl[i]!;
+        if (taken(obj, store, k)) drop(this, obj, k);
+        if (headLineOk(k, v)) text += `${k}: ${v}\r\n`;
+        else setOn(this, obj, k, v);
+      }
     }
+  }
   if (shared.responseTime) {
     // ours replaces a value the route set
     if (taken(obj, store, 'x-response-time')) drop(this, obj, 'x-response-time');
@@ -211,8 +297,8 @@ function writeHeadSlow(res: RawWithState, st: State, a: unknown, b?: unknown, c?
       for (const list of [sec.pairs, sec.rest])
         for (let i = 0; i < list.length; i++) if (obj[list[i]![0]] === undefined) obj[list[i]![0]] = list[i]![1];
     }
-    const rl = st.rate;
-    if (rl !== undefined) for (let i = 0; i < rl.length; i++) obj[rl[i]![0]] = rl[i]![1];
+    const rl = st.ratePairs();
+    for (let i = 0; i < rl.length; i++) obj[rl[i]![0]] = rl[i]![1];
     if (shared.responseTime) obj['x-response-time'] = formatResponseTime(st.reply.elapsedTime);
     if (st.vary !== undefined) {
       const cur = obj.vary ?? res.getHeader('vary');
@@ -228,8 +314,8 @@ function writeHeadSlow(res: RawWithState, st: State, a: unknown, b?: unknown, c?
     if (sec !== undefined)
       for (const list of [sec.pairs, sec.rest])
         for (let i = 0; i < list.length; i++) if (!res.hasHeader(list[i]![0])) res.setHeader(list[i]![0], list[i]![1]);
-    const rl = st.rate;
-    if (rl !== undefined) for (let i = 0; i < rl.length; i++) res.setHeader(rl[i]![0], rl[i]![1]);
+    const rl = st.ratePairs();
+    for (let i = 0; i < rl.length; i++) res.setHeader(rl[i]![0], rl[i]![1]);
     if (shared.responseTime) res.setHeader('x-response-time', formatResponseTime(st.reply.elapsedTime));
     if (st.vary !== undefined) res.setHeader('vary', mergeVary(res.getHeader('vary') as string | undefined, st.vary));
     for (let i = 0; i < shared.removeLower.length; i++) res.removeHeader(shared.removeLower[i]!);
@@ -279,7 +365,6 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
   const { headers, useNonce, cors, rate, hasRate, logger, health, healthPaths, idHeader, generateId } = o;
   const context = o.context;
   const { responseTime, bodyLimit, timeoutMs } = o;
-  const lower = (l: HeaderList): HeaderList => l.map(([k, v]) => [k.toLowerCase(), v] as const);
   const staticHeaders = new HeadLines(headers?.entries ?? []);
   const removeHeaders = headers?.remove ?? [];
 
@@ -320,6 +405,9 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     responseTime,
     removeLower: removeHeaders.map((n) => n.toLowerCase()),
     timeouts: timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs),
+    rate: hasRate ? rate : undefined,
+    context,
+    isHealthRoute: (request) => healthPaths.size > 0 && healthPaths.has(request.routeOptions.url ?? ''),
     onTimeout(st: State): void {
       const { request, reply } = st;
       if (reply.sent || reply.raw.headersSent || request.raw.destroyed) return;
@@ -333,25 +421,28 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
   // queue without answering (the timeout callback checks request.raw.destroyed), as a timer per request did. No
   // onRequestAbort hook for it: Fastify would add a 'close' listener to every request.
 
-  const isHealthRoute = (request: FastifyRequest): boolean => healthPaths.has(request.routeOptions.url ?? '');
-
   const onRequest: onRequestHookHandler = function orgOnRequest(request, reply, done) {
-    let st: State | undefined;
-    if (needHead) {
-      st = new State(request, reply, shared);
-      (request as unknown as Record<symbol, State>)[kState] = st;
-      const raw = reply.raw as RawWithState;
-      st.writeHead = raw.writeHead as (...a: unknown[]) => unknown;
-      raw[kHead] = st;
-      raw.writeHead = patchedWriteHead as typeof raw.writeHead;
-    }
+    const ip = clientIp(request.raw.socket.remoteAddress, request.headers['x-forwarded-for'], trust);
+    request.clientIp = ip;
     if (idHeader !== undefined) {
       const id = resolveRequestId(request.headers[idHeader], generateId!);
       request.requestId = id;
       reply.header(idHeader, id);
     }
-    const ip = clientIp(request.raw.socket.remoteAddress, request.headers['x-forwarded-for'], trust);
-    request.clientIp = ip;
+    if (!needHead) {
+      // nothing of ours in the head: no per-request state at all
+      if (context !== undefined && request.requestId !== '') context({ requestId: request.requestId }, done);
+      else done();
+      return;
+    }
+    const st = new State(request, reply, shared);
+    st.ip = ip;
+    st.done = done;
+    (request as unknown as Record<symbol, State>)[kState] = st;
+    const raw = reply.raw as RawWithState;
+    st.writeHead = raw.writeHead as (...a: unknown[]) => unknown;
+    raw[kHead] = st;
+    raw.writeHead = patchedWriteHead as typeof raw.writeHead;
 
     if (headers !== undefined) {
       let list = staticHeaders;
@@ -360,7 +451,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
         reply.cspNonce = nonce;
         list = new HeadLines(headers.forRequest!({ nonce }));
       }
-      st!.secure = list;
+      st.secure = list;
     }
 
     if (cors !== undefined) {
@@ -373,52 +464,15 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
       });
       if (typeof (r as Promise<CorsResultLike>).then === 'function') {
         (r as Promise<CorsResultLike>).then((v) => {
-          if (v.vary.length > 0) st!.vary = v.vary;
-          if (applyCors(reply, v)) afterCors(); // else: answered here, the chain stops
+          if (v.vary.length > 0) st.vary = v.vary;
+          if (applyCors(reply, v)) st.afterCors(); // else: answered here, the chain stops
         }, done);
         return;
       }
-      if ((r as CorsResultLike).vary.length > 0) st!.vary = (r as CorsResultLike).vary;
+      if ((r as CorsResultLike).vary.length > 0) st.vary = (r as CorsResultLike).vary;
       if (!applyCors(reply, r as CorsResultLike)) return; // preflight answered here, the chain stops
     }
-    afterCors();
-
-    function afterCors(): void {
-      if (timeoutMs !== undefined) shared.timeouts!.add(st!);
-      if (hasRate && !(healthPaths.size > 0 && isHealthRoute(request)) && !(rate.skip?.(request) ?? false)) {
-        const key = rate.key ? rate.key(request, ip) : ipKey(ip, rate.ipv6Prefix);
-        const cost = rate.cost?.(request);
-        let p: ReturnType<typeof decide>;
-        try {
-          p = decide(rate.limiter, key, cost === undefined ? undefined : { cost });
-        } catch (e) {
-          done(e as Error);
-          return;
-        }
-        const onDecision = (d: DecisionLike): void => {
-          const pairs = rate.formatHeaders ? headerPairs(rate.formatHeaders(d)) : rateLimitHeaderPairs(d, rate.headers);
-          st!.rate = rate.formatHeaders ? lower(pairs) : pairs;
-          if (d.allowed) proceed();
-          else {
-            sendProblem(
-              reply,
-              problemForError({ code: 'ERR_RATE_LIMITED', retryAfterMs: d.retryAfterMs }, problemCtx(request)),
-            ); // answered here, the chain stops
-          }
-        };
-        // a memory store decides synchronously: no promise, no microtask
-        if (typeof (p as Promise<DecisionLike>).then === 'function')
-          (p as Promise<DecisionLike>).then(onDecision, done);
-        else onDecision(p as DecisionLike);
-        return;
-      }
-      proceed();
-    }
-
-    function proceed(): void {
-      if (context !== undefined && request.requestId !== '') context({ requestId: request.requestId }, done);
-      else done();
-    }
+    st.afterCors();
   };
   app.addHook('onRequest', onRequest);
 

@@ -23,6 +23,7 @@ import {
   randomId,
   randomNonce,
   rateLimitHeaderPairs,
+  rateLimitHeadLines,
   rendersHead,
   resolveRequestId,
 } from './common.js';
@@ -220,6 +221,38 @@ describe('rateLimitHeaderPairs', () => {
         expect(Object.fromEntries(rateLimitHeaderPairs(d, 'draft-10'))).toEqual(theirs);
       }
     }
+  });
+});
+
+describe('rateLimitHeadLines', () => {
+  it('renders exactly the draft-10 pairs as head lines for an allowed one-policy decision, as policies alternate', async () => {
+    const a = rateLimiter({ name: 'a', limit: 5, windowMs: 10_000, store: memoryStore() });
+    const b = rateLimiter({ name: 'b-2', limit: 7, windowMs: 2_000, store: memoryStore() });
+    for (let i = 0; i < 3; i++) {
+      for (const d of [await a.consume('k'), await b.consume('k'), await a.consume('j')]) {
+        const pairs = rateLimitHeaderPairs(d, 'draft-10');
+        expect(rateLimitHeadLines(d, 'draft-10')).toBe(pairs.map(([k, v]) => `${k}: ${v}\r\n`).join(''));
+      }
+    }
+  });
+
+  it('declines what it does not render: denied decisions, other formats, groups, names unsafe in a header', async () => {
+    const a = rateLimiter({ name: 'a', limit: 1, windowMs: 10_000, store: memoryStore() });
+    const ok = await a.consume('k');
+    const denied = await a.consume('k');
+    expect(rateLimitHeadLines(ok, 'draft-10')).toBeDefined();
+    expect(rateLimitHeadLines(denied, 'draft-10')).toBeUndefined();
+    for (const f of ['draft-7', 'draft-6', 'legacy', 'none'] as const)
+      expect(rateLimitHeadLines(ok, f)).toBeUndefined();
+    const group = rateLimiters([
+      { name: 'burst', limit: 3, windowMs: 1_000 },
+      { name: 'hour', limit: 100, windowMs: 3_600_000 },
+    ]);
+    expect(rateLimitHeadLines(await group.consume('k'), 'draft-10')).toBeUndefined();
+    expect(rateLimitHeadLines({ ...ok, name: 'bad\nname' }, 'draft-10')).toBeUndefined();
+    expect(rateLimitHeadLines(ok, 'draft-10')).toMatch(
+      /^ratelimit-policy: "a";q=1;w=10\r\nratelimit: "a";r=0;t=\d+\r\n$/,
+    );
   });
 });
 

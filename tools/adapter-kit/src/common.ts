@@ -510,28 +510,52 @@ export type RateLimitHeaderFormat = 'draft-10' | 'draft-7' | 'draft-6' | 'legacy
 const sec = (ms: number | undefined): number => (ms === undefined || ms <= 0 ? 0 : Math.ceil(ms / 1000));
 
 /** The last policy seen, with its RateLimit-Policy value and RateLimit prefix: one policy per app is the rule. */
-let lastPolicy: { name: string; limit: number; windowMs: number | undefined; policy: string; prefix: string } = {
-  name: '',
-  limit: -1,
-  windowMs: undefined,
-  policy: '',
-  prefix: '',
-};
+interface PolicyStrings {
+  name: string;
+  limit: number;
+  windowMs: number | undefined;
+  policy: string;
+  prefix: string;
+  /** `ratelimit-policy: …\r\nratelimit: "name";r=` when both are header-safe, else undefined. */
+  head: string | undefined;
+}
+
+let lastPolicy: PolicyStrings = { name: '', limit: -1, windowMs: undefined, policy: '', prefix: '', head: undefined };
 
 /** `RateLimit-Policy` value and the `"name";r=` prefix of `RateLimit` for one policy (cached for the last policy). */
-function policyStrings(p: DecisionLike): { policy: string; prefix: string } {
+function policyStrings(p: DecisionLike): PolicyStrings {
   const name = p.name ?? 'default';
   const c = lastPolicy;
   if (c.name === name && c.limit === p.limit && c.windowMs === p.windowMs) return c;
-  const next = {
+  const policy = `"${name}";q=${p.limit}${p.windowMs !== undefined ? `;w=${sec(p.windowMs)}` : ''}`;
+  const prefix = `"${name}";r=`;
+  const next: PolicyStrings = {
     name,
     limit: p.limit,
     windowMs: p.windowMs,
-    policy: `"${name}";q=${p.limit}${p.windowMs !== undefined ? `;w=${sec(p.windowMs)}` : ''}`,
-    prefix: `"${name}";r=`,
+    policy,
+    prefix,
+    head:
+      headLineOk('ratelimit-policy', policy) && headLineOk('ratelimit', prefix)
+        ? `ratelimit-policy: ${policy}\r\nratelimit: ${prefix}`
+        : undefined,
   };
   lastPolicy = next;
   return next;
+}
+
+/**
+ * The RateLimit headers of an allowed decision as head lines (`name: value\r\n`, for {@link insertIntoHead}) in the
+ * case every default setup uses: format `draft-10`, one policy, a header-safe policy name. The policy line is built
+ * once per policy. Undefined otherwise: use {@link rateLimitHeaderPairs}.
+ */
+export function rateLimitHeadLines(d: DecisionLike, format: RateLimitHeaderFormat): string | undefined {
+  if (format !== 'draft-10' || !d.allowed) return undefined;
+  const ps = d.policies;
+  if (ps !== undefined && ps.length !== 1) return undefined;
+  const p = ps === undefined ? d : ps[0]!;
+  const head = policyStrings(p).head;
+  return head === undefined ? undefined : `${head}${p.remaining};t=${sec(p.resetMs)}\r\n`;
 }
 
 /** RateLimit headers for a decision (lower-case names), plus Retry-After (whole seconds, at least 1) when denied. */

@@ -2,7 +2,7 @@
 // Every variant runs in its own server child process (same layout for all); the load generator is this process.
 // Printed as requests/s and as a ratio to the same framework's bare server.
 // Options: CYCLES=8 SLICE=1 (seconds of load per variant per cycle) CONNECTIONS=10 ONLY=fastify,hono WARMUP=3 (s per
-// variant before the first cycle).
+// variant before the first cycle) FREEZE=1 (stop the servers not under load; FREEZE=0 leaves them running).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,18 @@ const slice = Number(process.env.SLICE ?? 1);
 const connections = Number(process.env.CONNECTIONS ?? 10);
 const warmup = Number(process.env.WARMUP ?? 3);
 const serverFile = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
+// An idle server process still runs work of its own on the shared cores while another is measured: V8's memory
+// reducer starts a full GC a few seconds after the load stops, concurrent sweeping, timers. That lands on whichever
+// variant is loaded at the time, and the heavier allocators (the rival stacks) leave the most of it. So each server is
+// stopped (SIGSTOP) while it is not under load and continued (SIGCONT) for its own slices: what it left pending runs
+// then, counted in its own time. Not on Windows (no such signals).
+const freeze = process.env.FREEZE !== '0' && process.platform !== 'win32';
+const pause = (c: ChildProcess): void => {
+  if (freeze) c.kill('SIGSTOP');
+};
+const resume = (c: ChildProcess): void => {
+  if (freeze) c.kill('SIGCONT');
+};
 
 function startServer(framework: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
@@ -83,19 +95,28 @@ async function measureFramework(framework: string): Promise<Record<string, Slice
   const servers: Record<string, { child: ChildProcess; port: number }> = {};
   try {
     const variants = variantsOf(framework);
-    for (const v of variants) servers[v] = await startServer(framework, v);
+    for (const v of variants) {
+      servers[v] = await startServer(framework, v);
+      pause(servers[v]!.child);
+    }
     // warm-up: JIT (optimising compiles run on a background thread and would otherwise compete for the cores in the
     // first cycles), connection setup
-    for (const v of variants) await load(servers[v]!.port, warmup);
+    for (const v of variants) {
+      resume(servers[v]!.child);
+      await load(servers[v]!.port, warmup);
+      pause(servers[v]!.child);
+    }
     const out: Record<string, Slice[]> = {};
     for (let cycle = 0; cycle < cycles; cycle++) {
       const order = variants.map((_, i) => variants[(i + cycle) % variants.length]!);
       if (cycle % 2 === 1) order.reverse();
       for (const v of order) {
         const { child, port } = servers[v]!;
+        resume(child);
         const cpu0 = cpuMicros(child.pid!);
         const r = await load(port, slice);
         const cpu1 = cpuMicros(child.pid!);
+        pause(child);
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`${framework}/${v}: ${r.non2xx} non-2xx, ${r.errors} errors`);
         // Server CPU per request does not depend on how much CPU the load generator got.
         (out[v] ??= []).push({ rps: r.total / r.seconds, cpuPerReq: (cpu1 - cpu0) / r.total });
@@ -108,7 +129,7 @@ async function measureFramework(framework: string): Promise<Record<string, Slice
   } finally {
     for (const s of Object.values(servers)) {
       s.child.removeAllListeners('exit');
-      s.child.kill('SIGKILL');
+      s.child.kill('SIGKILL'); // also ends a stopped process
     }
   }
 }
@@ -126,7 +147,7 @@ const results: Record<string, Record<string, Slice[]>> = {};
 for (const f of FRAMEWORKS) results[f] = await measureFramework(f);
 
 console.log(
-  `\nbench:http — autocannon ${connections} connections, GET / → JSON; ${cycles} cycles of ${slice} s per variant, variants interleaved`,
+  `\nbench:http — autocannon ${connections} connections, GET / → JSON; ${cycles} cycles of ${slice} s per variant, variants interleaved${freeze ? ', idle servers stopped (FREEZE=1)' : ''}`,
 );
 console.log('ratio = median over cycles of (variant req/s / bare req/s in the same cycle)');
 console.log('framework  bare req/s   ours req/s (ratio)    rival req/s (ratio)   rival stack');
