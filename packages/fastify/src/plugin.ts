@@ -323,6 +323,25 @@ function writeHeadSlow(res: RawWithState, st: State, a: unknown, b?: unknown, c?
   return st.writeHead!.call(res, a, b, c);
 }
 
+/**
+ * Whether `url` starts with one of the (lower-case) health paths, ignoring ASCII case: the router can only have matched
+ * a health route for such a URL (with case-insensitive routing or a trailing slash too).
+ */
+function mayBeHealth(url: string, paths: readonly string[]): boolean {
+  for (let k = 0; k < paths.length; k++) {
+    const p = paths[k]!;
+    if (url.length < p.length) continue;
+    let i = 0;
+    for (; i < p.length; i++) {
+      let c = url.charCodeAt(i);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== p.charCodeAt(i)) break;
+    }
+    if (i === p.length) return true;
+  }
+  return false;
+}
+
 const pathOf = (url: string): string => {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
@@ -401,13 +420,16 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     removeHeaders.length > 0 ||
     cors !== undefined ||
     timeoutMs !== undefined;
+  const healthLower = [...healthPaths].map((p) => p.toLowerCase());
   const shared: PluginShared = {
     responseTime,
     removeLower: removeHeaders.map((n) => n.toLowerCase()),
     timeouts: timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs),
     rate: hasRate ? rate : undefined,
     context,
-    isHealthRoute: (request) => healthPaths.size > 0 && healthPaths.has(request.routeOptions.url ?? ''),
+    // request.routeOptions builds a fresh object on every read: only read it for a URL that can be a health route
+    isHealthRoute: (request) =>
+      healthPaths.size > 0 && mayBeHealth(request.url, healthLower) && healthPaths.has(request.routeOptions.url ?? ''),
     onTimeout(st: State): void {
       const { request, reply } = st;
       if (reply.sent || reply.raw.headersSent || request.raw.destroyed) return;
