@@ -357,7 +357,7 @@ function patchedWriteHead(this: ResWithState, a: unknown, b?: unknown, c?: unkno
     let text = '';
     const sec = st.secure;
     if (sec !== undefined) {
-      text = sec.clashes(store) ? sec.without(store!) : sec.text;
+      text = sec.clashes(store) ? sec.without(store) : sec.text;
       for (let i = 0; i < sec.rest.length; i++)
         if (store?.[sec.rest[i]![0]] === undefined) this.setHeader(sec.rest[i]![0], sec.rest[i]![1]);
     }
@@ -376,10 +376,8 @@ function patchedWriteHead(this: ResWithState, a: unknown, b?: unknown, c?: unkno
     return out;
   }
   // a writeHead(status, headers) call, or not a plain Node response: through setHeader, before Node renders the head
-  const sec = st.secure;
-  if (sec !== undefined)
-    for (const list of [sec.pairs, sec.rest])
-      for (let i = 0; i < list.length; i++) if (!this.hasHeader(list[i]![0])) this.setHeader(list[i]![0], list[i]![1]);
+  const all = st.secure?.all ?? [];
+  for (let i = 0; i < all.length; i++) if (!this.hasHeader(all[i]![0])) this.setHeader(all[i]![0], all[i]![1]);
   if (st.mw.responseTime) {
     const v = formatResponseTime(performance.now() - st.t0);
     const store = nodeHeaderStore(this);

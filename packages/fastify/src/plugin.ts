@@ -205,14 +205,14 @@ function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unkno
   if (this.headersSent) return st.writeHead!.call(this, a, b, c);
   const given = typeof b === 'object' && b !== null ? b : typeof c === 'object' && c !== null ? c : undefined;
   const obj = given !== undefined && !Array.isArray(given) ? (given as Record<string, unknown>) : undefined;
-  if (obj === undefined && given !== undefined) return writeHeadSlow(this, st, a, b, c);
-  if (!rendersHead(this, st.writeHead)) return writeHeadSlow(this, st, a, b, c);
+  if ((obj === undefined && given !== undefined) || !rendersHead(this, st.writeHead))
+    return writeHeadSlow(this, st, obj, a, b, c);
   // Node renders `obj` merged over its own store (a header set on reply.raw): a name in either is the route's
   const store = existingHeaderStore(this);
   let text = '';
   const sec = st.secure;
   if (sec !== undefined) {
-    text = sec.clashes(obj) || sec.clashes(store) ? sec.without(merged(obj, store)) : sec.text;
+    text = sec.clashes(obj, store) ? sec.without(obj, store) : sec.text;
     const rest = sec.rest;
     for (let i = 0; i < rest.length; i++)
       if (!taken(obj, store, rest[i]![0])) setOn(this, obj, rest[i]![0], rest[i]![1]);
@@ -275,28 +275,22 @@ function setOn(res: RawWithState, obj: Record<string, unknown> | undefined, name
   else res.setHeader(name, value);
 }
 
-/** The names in the passed object and Node's store, as one record (only built when a security header clashes). */
-function merged(
-  obj: Record<string, unknown> | undefined,
-  store: Record<string, unknown> | null,
-): Record<string, unknown> {
-  return { ...(store ?? {}), ...(obj ?? {}) };
-}
-
 /**
  * writeHead where no rendered head can be added to (HTTP/2 compatibility response, raw header arrays): the headers go
  * into the header object Fastify passes, or through setHeader.
  */
-function writeHeadSlow(res: RawWithState, st: State, a: unknown, b?: unknown, c?: unknown): unknown {
+function writeHeadSlow(
+  res: RawWithState,
+  st: State,
+  obj: Record<string, unknown> | undefined,
+  a: unknown,
+  b?: unknown,
+  c?: unknown,
+): unknown {
   const shared = st.plugin;
-  const given = typeof b === 'object' && b !== null ? b : typeof c === 'object' && c !== null ? c : undefined;
-  if (given !== undefined && !Array.isArray(given)) {
-    const obj = given as Record<string, unknown>;
-    const sec = st.secure;
-    if (sec !== undefined) {
-      for (const list of [sec.pairs, sec.rest])
-        for (let i = 0; i < list.length; i++) if (obj[list[i]![0]] === undefined) obj[list[i]![0]] = list[i]![1];
-    }
+  if (obj !== undefined) {
+    const all = st.secure?.all ?? NO_PAIRS;
+    for (let i = 0; i < all.length; i++) if (obj[all[i]![0]] === undefined) obj[all[i]![0]] = all[i]![1];
     const rl = st.ratePairs();
     for (let i = 0; i < rl.length; i++) obj[rl[i]![0]] = rl[i]![1];
     if (shared.responseTime) obj['x-response-time'] = formatResponseTime(st.reply.elapsedTime);
@@ -310,10 +304,8 @@ function writeHeadSlow(res: RawWithState, st: State, a: unknown, b?: unknown, c?
       res.removeHeader(rm[i]!);
     }
   } else {
-    const sec = st.secure;
-    if (sec !== undefined)
-      for (const list of [sec.pairs, sec.rest])
-        for (let i = 0; i < list.length; i++) if (!res.hasHeader(list[i]![0])) res.setHeader(list[i]![0], list[i]![1]);
+    const all = st.secure?.all ?? NO_PAIRS;
+    for (let i = 0; i < all.length; i++) if (!res.hasHeader(all[i]![0])) res.setHeader(all[i]![0], all[i]![1]);
     const rl = st.ratePairs();
     for (let i = 0; i < rl.length; i++) res.setHeader(rl[i]![0], rl[i]![1]);
     if (shared.responseTime) res.setHeader('x-response-time', formatResponseTime(st.reply.elapsedTime));

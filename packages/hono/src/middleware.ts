@@ -220,24 +220,12 @@ function patchedWriteHead(
     const out: unknown[] = [];
     const pairs = st.pairs;
     const remove = st.remove;
-    const kept: string[] = []; // lower-case names the route set (its security headers win)
-    let givenVary: unknown;
-    if (given) {
-      for (const k in given) {
-        const v = given[k];
-        if (v === undefined) continue;
-        const lk = lower(k);
-        if (lk === 'vary') {
-          givenVary = v;
-          continue;
-        }
-        if (owned(st, lk)) continue;
-        kept.push(lk);
-        out.push(k, v);
-      }
-    }
-    for (const secure of [st.secure.pairs, st.secure.rest])
-      for (let i = 0; i < secure.length; i++) if (!kept.includes(secure[i]![0])) out.push(secure[i]![0], secure[i]![1]);
+    const route = routeRecord(st, given);
+    const givenVary = route.vary;
+    const pass = route.pass;
+    if (pass) for (const k in pass) out.push(k, pass[k]);
+    const all = st.secure.all;
+    for (let i = 0; i < all.length; i++) if (route.clash?.[all[i]![0]] === undefined) out.push(all[i]![0], all[i]![1]);
     for (let i = 0; i < pairs.length; i++) out.push(lower(pairs[i]![0]), pairs[i]![1]);
     if (st.t0 !== undefined) out.push('x-response-time', formatResponseTime(performance.now() - st.t0));
     const vary = varyOf(st, givenVary, this.getHeader('vary'));
@@ -271,8 +259,8 @@ function writeHeadViaStore(
   const givenVary = route.vary;
   // The policy's entries are shared between responses: safe, because Node renders the head right below and nothing
   // can append to (and so mutate) an entry before that.
-  for (const secure of [st.secure.pairs, st.secure.rest])
-    for (let i = 0; i < secure.length; i++) store[secure[i]![0]] = secure[i] as [string, string];
+  const all = st.secure.all;
+  for (let i = 0; i < all.length; i++) store[all[i]![0]] = all[i] as [string, string];
   for (let i = 0; i < pairs.length; i++) store[lower(pairs[i]![0])] = pairs[i] as [string, string];
   if (timed) store['x-response-time'] = ['x-response-time', formatResponseTime(performance.now() - st.t0!)];
   const vary = varyOf(st, givenVary, store.vary?.[1]);
@@ -302,13 +290,7 @@ function writeHeadRendered(
   const pass = route.pass;
   const givenVary = route.vary;
   const clash = route.clash;
-  let text: string;
-  if (clash === undefined && !sec.clashes(store)) text = sec.text;
-  else {
-    const taken: Record<string, unknown> = { ...clash };
-    if (store !== null) for (const k in store) taken[k] = true;
-    text = sec.without(taken);
-  }
+  let text = clash === undefined && !sec.clashes(store) ? sec.text : sec.without(clash, store);
   for (let i = 0; i < sec.rest.length; i++) {
     const [k, v] = sec.rest[i]!;
     if (clash?.[k] === undefined && store?.[k] === undefined) res.setHeader(k, v);

@@ -17,18 +17,22 @@ beforeAll(async () => {
   for (const [prefix, nonce, wrap] of [
     ['/static', false, false],
     ['/nonce', true, false],
-    ['/wrapped', false, true],
+    ['/wrapped', false, 'writeHead'],
+    ['/flat', false, 'setHeader'],
   ] as const) {
     const sub = new Hono<HardeningEnv>();
     // '/wrapped': something wrapped Node's writeHead before the middleware ran, so the head is not rendered by Node's
-    // own writeHead right after ours: the headers go into Node's header store instead of being added as lines
+    // own writeHead right after ours: the headers go into Node's header store instead of being added as lines.
+    // '/flat': setHeader is wrapped too, so Node's store is not used either: the headers go to writeHead as a flat list.
     if (wrap)
       sub.use(async (c, next) => {
-        const out = (c.env as { outgoing: { writeHead: (...a: unknown[]) => unknown } }).outgoing;
-        const orig = out.writeHead;
-        out.writeHead = function (this: unknown, ...a: unknown[]) {
-          return orig.apply(this, a);
-        };
+        const out = (c.env as { outgoing: Record<string, (...a: unknown[]) => unknown> }).outgoing;
+        for (const m of wrap === 'setHeader' ? ['writeHead', 'setHeader'] : ['writeHead']) {
+          const orig = out[m]!;
+          out[m] = function (this: unknown, ...a: unknown[]) {
+            return orig.apply(this, a);
+          };
+        }
         await next();
       });
     sub.use(
@@ -68,7 +72,7 @@ async function raw(path: string): Promise<{ status: number; names: string[]; get
 }
 
 describe('@org/hono on @hono/node-server', () => {
-  for (const prefix of ['/static', '/nonce', '/wrapped']) {
+  for (const prefix of ['/static', '/nonce', '/wrapped', '/flat']) {
     it(`${prefix}: sends every header once, with the policy, CORS, RateLimit, id and timing`, async () => {
       const r = await raw(`${prefix}/plain`);
       expect(r.status).toBe(200);

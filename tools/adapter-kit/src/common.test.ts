@@ -435,7 +435,11 @@ describe('head lines rendered once (HeadLines, rendersHead, insertIntoHead)', ()
       ['x-frame-options', 'SAMEORIGIN'],
     ]);
     expect(l.text).toBe("x-frame-options: DENY\r\ncontent-security-policy: default-src 'self'\r\n");
-    expect(l.names).toEqual(['x-frame-options', 'content-security-policy']);
+    expect(l.pairs).toEqual([
+      ['x-frame-options', 'DENY'],
+      ['content-security-policy', "default-src 'self'"],
+    ]);
+    expect(l.all).toEqual([...l.pairs, ...l.rest]);
     expect(l.rest).toEqual([
       ['bad name', 'x'],
       ['x-bad-value', 'a\r\nb'],
@@ -446,6 +450,17 @@ describe('head lines rendered once (HeadLines, rendersHead, insertIntoHead)', ()
     expect(l.clashes({ 'x-frame-options': 'SAMEORIGIN' })).toBe(true);
     expect(l.clashes({ 'x-frame-options': undefined })).toBe(false);
     expect(l.without({ 'x-frame-options': 'SAMEORIGIN' })).toBe("content-security-policy: default-src 'self'\r\n");
+    // two records (the route's and Node's store): a name in either is taken
+    expect(l.clashes({ 'content-type': 'x' }, { 'content-security-policy': ['Content-Security-Policy', 'x'] })).toBe(
+      true,
+    );
+    expect(l.clashes(null, undefined)).toBe(false);
+    expect(l.without({ 'x-frame-options': 'DENY' }, { 'content-security-policy': ['x', 'y'] })).toBe('');
+    expect(l.without(null, { 'x-frame-options': ['X-Frame-Options', 'DENY'] })).toBe(
+      "content-security-policy: default-src 'self'\r\n",
+    );
+    // the names left to the runtime count as ours too
+    expect(l.clashes({ connection: 'keep-alive' })).toBe(true);
     expect(headLineOk('x-ok', 'v\u00e9')).toBe(true);
     expect(headLineOk('x-ok', 'v\u0100')).toBe(false);
     expect(headLineOk('content-length', '1')).toBe(false);

@@ -821,9 +821,7 @@ export function headLineOk(name: string, value: string): boolean {
  * set through the runtime as usual.
  */
 export class HeadLines {
-  /** Lower-case names of the rendered lines, in order. */
-  readonly names: readonly string[];
-  /** One `name: value\r\n` line per name. */
+  /** One `name: value\r\n` line per rendered pair. */
   readonly lines: readonly string[];
   /** All lines, joined. */
   readonly text: string;
@@ -831,43 +829,56 @@ export class HeadLines {
   readonly pairs: ReadonlyArray<readonly [string, string]>;
   /** Pairs left to the runtime (lower-case names). */
   readonly rest: ReadonlyArray<readonly [string, string]>;
-  /** Lower-case name → true, for one-lookup "is this one of ours" checks. */
+  /** `pairs` then `rest`: every header of the list, for runtimes that set them one by one. */
+  readonly all: ReadonlyArray<readonly [string, string]>;
+  /** Lower-case name → true for every header of the list, for one-lookup "is this one of ours" checks. */
   readonly has: Readonly<Record<string, true>>;
 
   constructor(list: ReadonlyArray<readonly [string, string]>) {
-    const names: string[] = [];
     const lines: string[] = [];
     const pairs: Array<readonly [string, string]> = [];
     const rest: Array<readonly [string, string]> = [];
     const has: Record<string, true> = Object.create(null) as Record<string, true>;
     for (const [n, v] of list) {
       const name = n.toLowerCase();
-      if (!headLineOk(name, v) || has[name] === true) {
-        rest.push([name, v]);
-        continue;
+      if (!headLineOk(name, v) || has[name] === true) rest.push([name, v]);
+      else {
+        lines.push(`${name}: ${v}\r\n`);
+        pairs.push([name, v]);
       }
-      names.push(name);
-      lines.push(`${name}: ${v}\r\n`);
-      pairs.push([name, v]);
       has[name] = true;
     }
-    this.names = names;
     this.lines = lines;
     this.text = lines.join('');
     this.pairs = pairs;
     this.rest = rest;
+    this.all = [...pairs, ...rest];
     this.has = has;
   }
 
-  /** The lines whose names `taken` (a header record keyed by lower-case name) does not hold. */
-  without(taken: Readonly<Record<string, unknown>>): string {
+  /** The lines whose names neither `a` nor `b` (header records keyed by lower-case name) holds. */
+  without(
+    a: Readonly<Record<string, unknown>> | null | undefined,
+    b?: Readonly<Record<string, unknown>> | null,
+  ): string {
     let out = '';
-    for (let i = 0; i < this.names.length; i++) if (taken[this.names[i]!] === undefined) out += this.lines[i]!;
+    const pairs = this.pairs;
+    for (let i = 0; i < pairs.length; i++) {
+      const n = pairs[i]![0];
+      if (a?.[n] === undefined && b?.[n] === undefined) out += this.lines[i]!;
+    }
     return out;
   }
 
-  /** Whether `taken` (keyed by lower-case name) holds one of these names. */
-  clashes(taken: Readonly<Record<string, unknown>> | null | undefined): boolean {
+  /** Whether `a` or `b` (keyed by lower-case name) holds one of these names. */
+  clashes(
+    a: Readonly<Record<string, unknown>> | null | undefined,
+    b?: Readonly<Record<string, unknown>> | null,
+  ): boolean {
+    return this.holds(a) || this.holds(b);
+  }
+
+  private holds(taken: Readonly<Record<string, unknown>> | null | undefined): boolean {
     if (taken === null || taken === undefined) return false;
     const has = this.has;
     for (const k in taken) if (has[k] === true && taken[k] !== undefined) return true;
