@@ -10,7 +10,6 @@ import {
   HeadLines,
   headerPairs,
   headLineOk,
-  insertIntoHead,
   ipKey,
   mergeVary,
   nodeHeaderStore,
@@ -22,6 +21,7 @@ import {
   rendersHead,
   requestTimedOut,
   resolveRequestId,
+  writeHeadWithLines,
 } from '@org/adapter-kit/common';
 import {
   type CommonOptions,
@@ -371,9 +371,7 @@ function patchedWriteHead(this: ResWithState, a: unknown, b?: unknown, c?: unkno
       if (cur === undefined && headLineOk('vary', v)) text += `vary: ${v}\r\n`;
       else this.setHeader('vary', v);
     }
-    const out = st.writeHead!.call(this, a, b, c);
-    if (text !== '') insertIntoHead(this, text);
-    return out;
+    return writeHeadWithLines(this, st.writeHead!, text, a, b, c);
   }
   // a writeHead(status, headers) call, or not a plain Node response: through setHeader, before Node renders the head
   const all = st.secure?.all ?? [];

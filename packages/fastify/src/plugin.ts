@@ -9,7 +9,6 @@ import {
   HeadLines,
   headerPairs,
   headLineOk,
-  insertIntoHead,
   ipKey,
   mergeVary,
   PROBLEM_JSON,
@@ -21,6 +20,7 @@ import {
   rendersHead,
   requestTimedOut,
   resolveRequestId,
+  writeHeadWithLines,
 } from '@org/adapter-kit/common';
 import {
   type CommonOptions,
@@ -251,9 +251,7 @@ function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unkno
     if (obj !== undefined && obj[rm[i]!] !== undefined) delete obj[rm[i]!];
     if (store !== null && store[rm[i]!] !== undefined) this.removeHeader(rm[i]!);
   }
-  const r = st.writeHead!.call(this, a, b, c);
-  if (text !== '') insertIntoHead(this, text);
-  return r;
+  return writeHeadWithLines(this, st.writeHead!, text, a, b, c);
 }
 
 /** Whether the route set `name` (lower-case) in the header object Fastify passes or on reply.raw. */

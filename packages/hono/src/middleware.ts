@@ -10,7 +10,6 @@ import {
   HeadLines,
   headerPairs,
   headLineOk,
-  insertIntoHead,
   ipKey,
   mergeVary,
   nodeHeaderStore,
@@ -22,6 +21,7 @@ import {
   rendersHead,
   requestTimedOut,
   resolveRequestId,
+  writeHeadWithLines,
 } from '@org/adapter-kit/common';
 import {
   type CommonOptions,
@@ -318,9 +318,9 @@ function writeHeadRendered(
   const remove = st.remove;
   for (let i = 0; i < remove.length; i++)
     if (store !== null && store[remove[i]!] !== undefined) res.removeHeader(remove[i]!);
-  const out = useB ? st.writeHead.call(res, a, pass) : st.writeHead.call(res, a, b, pass);
-  if (text !== '') insertIntoHead(res, text);
-  return out;
+  return useB
+    ? writeHeadWithLines(res, st.writeHead, text, a, pass)
+    : writeHeadWithLines(res, st.writeHead, text, a, b, pass);
 }
 
 /** The route's record as writeHead passes it on, with what it held that concerns us. */

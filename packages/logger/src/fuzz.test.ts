@@ -135,3 +135,38 @@ describe('property: no configured secret ever appears', () => {
     );
   });
 });
+
+describe('records of repeating shapes (the per-logger key cache)', () => {
+  // Keys from a small set, so shapes repeat and a key moves between positions; reserved keys, a serialized key, a
+  // redacted key and a binding's key among them. Each line must equal what a fresh logger (empty cache) writes.
+  const names = ['a', 'b', 'path', 'status', 'msg', 'time', 'pid2', 'secret', 'ser', 'bound'];
+  const rec = fc.array(fc.tuple(fc.constantFrom(...names), leaf), { maxLength: 7 }).map((es) => {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of es) o[k] = v;
+    return o;
+  });
+  const opts = {
+    base: { bound: 1 },
+    timestamp: false as const,
+    serializers: { ser: (v: unknown) => ({ wrapped: v }) },
+    redact: ['secret'],
+  };
+  it('writes the same text as a logger that never saw a record before', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(rec, fc.boolean()), { minLength: 1, maxLength: 12 }), (calls) => {
+        const sink = memorySink();
+        const log = createLogger({ ...opts, sink });
+        const child = log.child({ c: 2 });
+        for (const [fields, useChild] of calls) {
+          const l = useChild ? child : log;
+          l.info(fields, 'm');
+          const freshSink = memorySink();
+          const fresh = createLogger({ ...opts, sink: freshSink });
+          (useChild ? fresh.child({ c: 2 }) : fresh).info(fields, 'm');
+          expect(sink.lines.at(-1)).toBe(freshSink.lines[0]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

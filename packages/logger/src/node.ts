@@ -267,10 +267,8 @@ class FdSinkImpl implements FdSink {
    * data buffered and retry on a timer. Returns true when nothing is left.
    */
   private flushNow(block: boolean): boolean {
-    if (this.timer !== null && this.buf.length + (this.head?.length ?? 0) > 0) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    // An armed flush timer is left to fire (it finds little or nothing to write): clearing it here and arming a new one
+    // for the next line cost a timer per write batch, about 400 instructions per request line in a server (callgrind).
     let deadline = 0;
     for (;;) {
       let chunk = this.head;

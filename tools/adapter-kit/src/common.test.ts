@@ -26,6 +26,7 @@ import {
   rateLimitHeadLines,
   rendersHead,
   resolveRequestId,
+  writeHeadWithLines,
 } from './common.js';
 import { decide } from './contracts.js';
 
@@ -464,6 +465,34 @@ describe('head lines rendered once (HeadLines, rendersHead, insertIntoHead)', ()
     expect(headLineOk('x-ok', 'v\u00e9')).toBe(true);
     expect(headLineOk('x-ok', 'v\u0100')).toBe(false);
     expect(headLineOk('content-length', '1')).toBe(false);
+    expect(headLineOk('Content-Length', '1')).toBe(false);
+  });
+
+  it('headLineOk accepts exactly what Node accepts in a name and a value, minus the framing names', () => {
+    const nodeOk = (name: string, value: string): boolean => {
+      try {
+        http.validateHeaderName(name);
+        http.validateHeaderValue(name, value);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const framing = new Set(['connection', 'content-length', 'transfer-encoding', 'date', 'expect', 'trailer']);
+    // every char from NUL to U+02FF, alone and inside otherwise valid text, in a name and in a value
+    for (let c = 0; c < 0x300; c++) {
+      const ch = String.fromCharCode(c);
+      for (const name of [ch, `x-${ch}`, `${ch}-x`])
+        expect([name, headLineOk(name, 'v')]).toEqual([name, nodeOk(name, 'v')]);
+      for (const value of [ch, `a${ch}b`, `${ch}${ch}`])
+        expect([c, headLineOk('x-v', value)]).toEqual([c, nodeOk('x-v', value)]);
+    }
+    for (const name of ['', 'X-Upper', 'CONNECTION', 'Keep-Alive', 'date', 'x\u00e9'])
+      expect([name, headLineOk(name, 'v')]).toEqual([
+        name,
+        nodeOk(name, 'v') && !framing.has(name.toLowerCase()) && name.toLowerCase() !== 'keep-alive',
+      ]);
+    expect(headLineOk('x-empty', '')).toBe(true);
   });
 
   it('adds lines to the head Node renders on a real response; the client receives them once, with the body', async () => {
@@ -491,6 +520,68 @@ describe('head lines rendered once (HeadLines, rendersHead, insertIntoHead)', ()
     } finally {
       server.close();
     }
+  });
+
+  it('writeHeadWithLines renders the lines in the head Node builds, once, and leaves no lines for another response', async () => {
+    const heads: string[] = [];
+    const server = http.createServer((req, res) => {
+      const wh = res.writeHead as (...a: unknown[]) => unknown;
+      res.setHeader('content-type', 'text/plain');
+      if (req.url === '/throws') {
+        // the route's own header is invalid: Node throws before rendering, and the lines are not kept for later
+        expect(() => writeHeadWithLines(res, wh, 'x-lost: 1\r\n', 200, { 'x-bad': 'a\nb' })).toThrow(
+          /Invalid character/,
+        );
+        res.removeHeader('x-bad');
+        wh.call(res, 500);
+      } else if (req.url === '/empty') writeHeadWithLines(res, wh, '', 204);
+      else writeHeadWithLines(res, wh, 'x-added: 1\r\nx-other: two\r\n', 200, 'Fine', { 'x-route': 'r' });
+      heads.push(String((res as unknown as { _header: string })._header));
+      res.end(req.url === '/empty' ? undefined : 'body');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const res = await fetch(`${base}/`);
+      expect(res.status).toBe(200);
+      expect(res.statusText).toBe('Fine');
+      expect(res.headers.get('x-added')).toBe('1');
+      expect(res.headers.get('x-other')).toBe('two');
+      expect(res.headers.get('x-route')).toBe('r');
+      expect(res.headers.get('content-type')).toBe('text/plain');
+      expect(await res.text()).toBe('body');
+      expect(heads[0]!.match(/x-added/g)).toHaveLength(1);
+      expect(heads[0]!.startsWith('HTTP/1.1 200 Fine\r\nx-added: 1\r\nx-other: two\r\n')).toBe(true);
+      expect(heads[0]!.endsWith('\r\n\r\n')).toBe(true);
+      const bad = await fetch(`${base}/throws`);
+      expect(bad.status).toBe(500);
+      expect(bad.headers.get('x-lost')).toBeNull();
+      await bad.text();
+      const empty = await fetch(`${base}/empty`);
+      expect(empty.status).toBe(204);
+      // later responses get only their own lines
+      const again = await fetch(`${base}/`);
+      expect(again.headers.get('x-lost')).toBeNull();
+      expect(again.headers.get('x-added')).toBe('1');
+      await again.text();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('writeHeadWithLines adds the lines after the head when the response renders through another _storeHeader', () => {
+    const req = new http.IncomingMessage(null as never);
+    const res = new http.ServerResponse(req);
+    const node = (res as unknown as { _storeHeader: (...a: unknown[]) => unknown })._storeHeader;
+    const seen: string[] = [];
+    (res as unknown as { _storeHeader: unknown })._storeHeader = function (this: unknown, line: string, h: unknown) {
+      seen.push(line);
+      return node.call(this, line, h);
+    };
+    writeHeadWithLines(res, res.writeHead as (...a: unknown[]) => unknown, 'x-late: 1\r\n', 200);
+    expect(seen).toEqual(['HTTP/1.1 200 OK\r\n']);
+    const head = String((res as unknown as { _header: string })._header);
+    expect(head.endsWith('x-late: 1\r\n\r\n')).toBe(true);
   });
 
   it('declines test doubles, subclasses that override writeHead, and a head not yet rendered', () => {

@@ -101,6 +101,12 @@ async function main(): Promise<number> {
   }
   const app = new Hono();
   if (variant === 'ours') app.use(orgHono.hardening(ours()));
+  // The floor for any Hono middleware: one that only awaits next(). With no middleware Hono calls the handler
+  // directly; with one it composes a promise chain, which every stack (ours, the rival's) pays.
+  if (variant === 'floor')
+    app.use(async (_c, next) => {
+      await next();
+    });
   // Hono's defaults are helmet's set minus CSP: give it helmet's default CSP too, so both sides send the same
   // security headers (the comparison is of the middleware, not of the payload).
   if (variant === 'rival')

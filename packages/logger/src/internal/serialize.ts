@@ -30,8 +30,16 @@ export function str(s: string, max: number): string {
     if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
     return JSON.stringify(`${cut}…[truncated ${s.length - cut.length} chars]`);
   }
-  if (s.length < 64 ? plainShort(s) : s.length < 256 && !NEEDS_ESCAPE.test(s)) return `"${s}"`;
+  if (plainText(s)) return `"${s}"`;
   return JSON.stringify(s);
+}
+
+/**
+ * True when `s` needs no escaping in a JSON string (false also for long text, which JSON.stringify handles best). A
+ * char loop for short text, a RegExp from 12 chars on: measured 11 vs 15 ns for 3-10 chars, 95 vs 45 ns for a UUID.
+ */
+export function plainText(s: string): boolean {
+  return s.length < 12 ? plainShort(s) : s.length < 256 && !NEEDS_ESCAPE.test(s);
 }
 
 const FRACTION_PAD = ['000', '00', '0', ''];
@@ -68,7 +76,7 @@ function plainShort(s: string): boolean {
 
 /** JSON string literal of a key (keys are never truncated). */
 export function keyStr(k: string): string {
-  if (k.length < 64 ? plainShort(k) : k.length < 256 && !NEEDS_ESCAPE.test(k)) return `"${k}"`;
+  if (plainText(k)) return `"${k}"`;
   return JSON.stringify(k);
 }
 
