@@ -16,8 +16,10 @@ import {
   PROBLEM_JSON,
   type ProblemResponse,
   problemForError,
+  randomId,
   randomNonce,
   rateLimitHeaderPairs,
+  rateLimitHeadLines,
   rendersHead,
   requestTimedOut,
   resolveRequestId,
@@ -190,6 +192,16 @@ interface HeadState {
   /** The security headers, rendered once (per request with CSP nonces). */
   secure: HeadLines;
   pairs: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Header lines made safe where they were made, so not checked again: the request id (ours or an accepted incoming
+   * one) and the RateLimit lines of an allowed decision in the default format (see rateLimitHeadLines).
+   */
+  lines: string;
+  /** The request id of `lines` and its lower-case header name, or undefined. */
+  id: string | undefined;
+  idName: string;
+  /** The decision whose RateLimit headers are in `lines` (draft-10), or undefined. */
+  rate: DecisionLike | undefined;
   vary: readonly string[] | string;
   remove: readonly string[];
   t0: number | undefined;
@@ -227,6 +239,8 @@ function patchedWriteHead(
     const all = st.secure.all;
     for (let i = 0; i < all.length; i++) if (route.clash?.[all[i]![0]] === undefined) out.push(all[i]![0], all[i]![1]);
     for (let i = 0; i < pairs.length; i++) out.push(lower(pairs[i]![0]), pairs[i]![1]);
+    const own = linePairs(st);
+    for (let i = 0; i < own.length; i++) out.push(own[i]![0], own[i]![1]);
     if (st.t0 !== undefined) out.push('x-response-time', formatResponseTime(performance.now() - st.t0));
     const vary = varyOf(st, givenVary, this.getHeader('vary'));
     if (vary !== undefined) out.push('vary', vary);
@@ -262,6 +276,8 @@ function writeHeadViaStore(
   const all = st.secure.all;
   for (let i = 0; i < all.length; i++) store[all[i]![0]] = all[i] as [string, string];
   for (let i = 0; i < pairs.length; i++) store[lower(pairs[i]![0])] = pairs[i] as [string, string];
+  const own = linePairs(st);
+  for (let i = 0; i < own.length; i++) store[own[i]![0]] = own[i] as [string, string];
   if (timed) store['x-response-time'] = ['x-response-time', formatResponseTime(performance.now() - st.t0!)];
   const vary = varyOf(st, givenVary, store.vary?.[1]);
   if (vary !== undefined) store.vary = ['vary', vary];
@@ -302,6 +318,15 @@ function writeHeadRendered(
     if (store !== null && store[k] !== undefined) res.removeHeader(k);
     if (headLineOk(k, v)) text += `${k}: ${v}\r\n`;
     else res.setHeader(k, v);
+  }
+  if (st.lines !== '') {
+    // ours replace values the route set on the response
+    if (store !== null) {
+      if (st.id !== undefined && store[st.idName] !== undefined) res.removeHeader(st.idName);
+      if (st.rate !== undefined && store.ratelimit !== undefined) res.removeHeader('ratelimit');
+      if (st.rate !== undefined && store['ratelimit-policy'] !== undefined) res.removeHeader('ratelimit-policy');
+    }
+    text += st.lines;
   }
   if (st.t0 !== undefined) {
     if (store !== null && store['x-response-time'] !== undefined) res.removeHeader('x-response-time');
@@ -363,8 +388,23 @@ function routeRecord(st: HeadState, given: Record<string, unknown> | undefined |
  * X-Response-Time (when timed), the CORS / RateLimit / request-id pairs, and the headers the policy removes.
  */
 function owned(st: HeadState, name: string): boolean {
-  return (st.t0 !== undefined && name === 'x-response-time') || listed(st.pairs, name) || st.remove.includes(name);
+  return (
+    (st.t0 !== undefined && name === 'x-response-time') ||
+    listed(st.pairs, name) ||
+    (st.id !== undefined && name === st.idName) ||
+    (st.rate !== undefined && (name === 'ratelimit' || name === 'ratelimit-policy')) ||
+    st.remove.includes(name)
+  );
 }
+
+/** The headers of `lines` as pairs (lower-case names), for the paths that set headers one by one. */
+function linePairs(st: HeadState): ReadonlyArray<readonly [string, string]> {
+  if (st.lines === '') return NO_PAIRS;
+  const out: Array<readonly [string, string]> = st.id === undefined ? [] : [[st.idName, st.id]];
+  if (st.rate !== undefined) out.push(...rateLimitHeaderPairs(st.rate, 'draft-10'));
+  return out;
+}
+const NO_PAIRS: ReadonlyArray<readonly [string, string]> = [];
 
 /**
  * The Vary value to send: the route's Vary (else `current`, the one already set) with the CORS tokens
@@ -415,6 +455,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
   const staticLines = new HeadLines(staticHeaders);
   const removeHeaders = headers?.remove ?? [];
   const removeLower = removeHeaders.map((n) => n.toLowerCase());
+  const idLower = idHeader === undefined ? '' : idHeader.toLowerCase();
   const limitBody =
     bodyLimit === undefined
       ? undefined
@@ -447,6 +488,8 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     const after: Array<readonly [string, string]> = [];
     let varyAdd: readonly string[] | string = '';
     let res: Response | undefined;
+    let rateText: string | undefined;
+    let rateDecision: DecisionLike | undefined;
 
     if (cors !== undefined) {
       let r = cors.handle({
@@ -479,8 +522,13 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       let d = decide(rate.limiter, key, cost === undefined ? undefined : { cost });
       if (typeof (d as Promise<DecisionLike>).then === 'function') d = await d;
       d = d as DecisionLike;
-      const pairs = rate.formatHeaders ? headerPairs(rate.formatHeaders(d)) : rateLimitHeaderPairs(d, rate.headers);
-      for (let i = 0; i < pairs.length; i++) after.push(pairs[i]!);
+      // the default case (draft-10, one policy, allowed) as ready lines, the policy line cached; else as pairs
+      rateText = rate.formatHeaders === undefined ? rateLimitHeadLines(d, rate.headers) : undefined;
+      if (rateText !== undefined) rateDecision = d;
+      else {
+        const pairs = rate.formatHeaders ? headerPairs(rate.formatHeaders(d)) : rateLimitHeaderPairs(d, rate.headers);
+        for (let i = 0; i < pairs.length; i++) after.push(pairs[i]!);
+      }
       if (!d.allowed) {
         res = problemResponse(
           problemForError({ code: 'ERR_RATE_LIMITED', retryAfterMs: d.retryAfterMs }, ctxOf(c as unknown as Context)),
@@ -529,7 +577,6 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       }
     }
 
-    if (id !== undefined) after.push([idHeader!, id]);
     const outgoing = (c.env as { outgoing?: NodeResponseLike } | undefined)?.outgoing;
     if (
       outgoing !== undefined &&
@@ -540,9 +587,17 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     ) {
       // @hono/node-server: add the headers when it writes the head, into the plain object it passes. Touching
       // c.res.headers would turn its lightweight Response into a Fetch Headers object, the costliest step by far.
+      // an id is header-safe when it is ours or an accepted incoming one (REQUEST_ID_PATTERN); a custom generator's
+      // ids are checked with the other pairs
+      const idLine = id !== undefined && generateId === randomId;
+      if (id !== undefined && !idLine) after.push([idHeader!, id]);
       const head: HeadState = {
         secure: list === staticHeaders ? staticLines : new HeadLines(list),
         pairs: after,
+        lines: (idLine ? `${idLower}: ${id}\r\n` : '') + (rateText ?? ''),
+        id: idLine ? id : undefined,
+        idName: idLower,
+        rate: rateDecision,
         vary: varyAdd,
         remove: removeLower,
         t0: responseTime ? t0 : undefined,
@@ -551,6 +606,8 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       (outgoing as NodeResponseLike & { [kHead]: HeadState })[kHead] = head;
       outgoing.writeHead = patchedWriteHead as NodeResponseLike['writeHead'];
     } else {
+      if (id !== undefined) after.push([idHeader!, id]);
+      if (rateDecision !== undefined) after.push(...rateLimitHeaderPairs(rateDecision, 'draft-10'));
       for (let i = 0; i < list.length; i++) after.push(list[i]!);
       if (responseTime) after.push(['x-response-time', formatResponseTime(performance.now() - t0)]);
       setAll(c as unknown as Context, after);

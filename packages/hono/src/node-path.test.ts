@@ -37,6 +37,8 @@ beforeAll(async () => {
       });
     sub.use(
       hardening({
+        // '/nonce' also uses a custom id generator: its ids go through the checked pairs, the others as ready lines
+        ...(nonce ? { requestId: { generate: () => 'custom-id-1' } } : {}),
         headers: securityHeaders({ preset: 'helmet', contentSecurityPolicy: { nonce } }),
         cors: cors({ origin: 'https://app.example' }),
         rateLimit: rateLimiter({ name: 'api', limit: 100, windowMs: 60_000, store: memoryStore() }),
@@ -48,7 +50,11 @@ beforeAll(async () => {
       c.header('Content-Security-Policy', "default-src 'none'");
       c.header('Vary', 'Accept');
       c.header('X-Powered-By', 'leaky');
-      c.header('X-Request-Id', 'from-route');
+      c.header('RateLimit', 'from-route');
+      // set on the Node response itself (its header store), not in Hono's record
+      const out = (c.env as { outgoing: { setHeader(n: string, v: string): void } }).outgoing;
+      out.setHeader('X-Request-Id', 'from-route');
+      out.setHeader('RateLimit-Policy', 'from-route');
       c.header('X-Response-Time', '999ms');
       c.header('X-Custom', 'kept');
       return c.text('own');
@@ -61,6 +67,23 @@ beforeAll(async () => {
   close = () => new Promise((r) => server.close(() => r()));
 });
 afterAll(() => close());
+
+describe('request ids on @hono/node-server', () => {
+  for (const [prefix, want] of [
+    ['/static', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/],
+    ['/nonce', /^custom-id-1$/],
+    ['/wrapped', /^[0-9a-f-]{36}$/],
+    ['/flat', /^[0-9a-f-]{36}$/],
+  ] as const) {
+    it(`${prefix}: an id is generated once when none (or an invalid one) comes in`, async () => {
+      const r = await request(`${base}${prefix}/plain`, { headers: { 'x-request-id': 'bad id\twith tab' } });
+      await r.body.text();
+      const got = [r.headers['x-request-id'] ?? []].flat();
+      expect(got).toHaveLength(1);
+      expect(got[0]).toMatch(want);
+    });
+  }
+});
 
 /** Raw header lines of a response, names lower-cased, in wire order. */
 async function raw(path: string): Promise<{ status: number; names: string[]; get: (n: string) => string[] }> {
@@ -85,7 +108,7 @@ describe('@org/hono on @hono/node-server', () => {
       if (prefix === '/nonce') expect(r.get('content-security-policy')[0]).toMatch(/'nonce-[A-Za-z0-9+/]{22}=*'/);
       expect(r.get('access-control-allow-origin')).toEqual(['https://app.example']);
       expect(r.get('vary')).toEqual(['Origin']);
-      expect(r.get('ratelimit')[0]).toMatch(/^"api";r=99;t=\d+$/);
+      expect(r.get('ratelimit')[0]).toMatch(/^"api";r=98;t=\d+$/);
       expect(r.get('ratelimit-policy')).toEqual(['"api";q=100;w=60']);
       expect(r.get('x-request-id')).toEqual(['req-1']);
       expect(r.get('x-response-time')[0]).toMatch(/^\d+\.\d{3}ms$/);
@@ -102,6 +125,9 @@ describe('@org/hono on @hono/node-server', () => {
       expect(r.get('x-request-id')).toEqual(['req-1']);
       expect(r.get('x-response-time')).toHaveLength(1);
       expect(r.get('x-response-time')[0]).not.toBe('999ms');
+      expect(r.get('ratelimit')).toHaveLength(1);
+      expect(r.get('ratelimit')[0]).toMatch(/^"api";r=\d+;t=\d+$/);
+      expect(r.get('ratelimit-policy')).toEqual(['"api";q=100;w=60']);
       expect(r.get('x-custom')).toEqual(['kept']);
       expect(r.get('content-type')[0]).toMatch(/^text\/plain/);
     });
