@@ -1,5 +1,6 @@
 import { cors, securityHeaders } from '@org/headers';
 import fastify from 'fastify';
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hardening } from './index.js';
 
@@ -97,5 +98,39 @@ describe('@org/fastify plugin', () => {
     const r = await a.inject('/slow');
     expect(r.statusCode).toBe(503);
     expect((seen as AbortSignal | null)?.aborted).toBe(true);
+  });
+
+  it('sends the request id once on a real server: incoming, generated, custom, or the route own value', async () => {
+    for (const generate of [undefined, () => 'custom-7']) {
+      const a = app();
+      await a.register(hardening, {
+        headers: securityHeaders({ preset: 'api' }),
+        ...(generate ? { requestId: { generate } } : {}),
+      });
+      a.get('/', async (req) => ({ id: req.requestId }));
+      a.get('/own', async (_req, reply) => {
+        reply.header('x-request-id', 'from-route');
+        return {};
+      });
+      const base = await a.listen({ port: 0, host: '127.0.0.1' });
+      const ids = async (path: string, headers: Record<string, string> = {}) => {
+        const r = await request(`${base}${path}`, { headers });
+        const body = await r.body.text();
+        return { got: [r.headers['x-request-id'] ?? []].flat(), body };
+      };
+      const incoming = await ids('/', { 'x-request-id': 'req-42' });
+      expect(incoming.got).toEqual(['req-42']);
+      const made = await ids('/', { 'x-request-id': 'bad id\twith tab' });
+      expect(made.got).toHaveLength(1);
+      expect(made.got[0]).toMatch(
+        generate ? /^custom-7$/ : /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+      expect(JSON.parse(made.body).id).toBe(made.got[0]);
+      expect((await ids('/own', { 'x-request-id': 'req-43' })).got).toEqual(['from-route']);
+      // inject() (no rendered head): the same rules through the header object
+      const inj = await a.inject({ url: '/', headers: { 'x-request-id': 'req-44' } });
+      expect(inj.headers['x-request-id']).toBe('req-44');
+      expect((await a.inject({ url: '/own' })).headers['x-request-id']).toBe('from-route');
+    }
   });
 });

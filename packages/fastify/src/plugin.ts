@@ -14,6 +14,7 @@ import {
   PROBLEM_JSON,
   type ProblemResponse,
   problemForError,
+  randomId,
   randomNonce,
   rateLimitHeaderPairs,
   rateLimitHeadLines,
@@ -96,6 +97,8 @@ class State extends DeadlineNode {
   writeHead: ((...a: unknown[]) => unknown) | undefined = undefined;
   /** The client address (after trusted-proxy handling). */
   ip = '';
+  /** The request id, when it is sent as a ready head line (ours or an accepted incoming one); else ''. */
+  id = '';
   /** The onRequest hook's callback. */
   done: HookDone = noDone;
   constructor(
@@ -178,6 +181,8 @@ const lowerPairs = (l: HeaderList): HeaderList => l.map(([k, v]) => [k.toLowerCa
 /** What the per-request state and the shared writeHead need from the plugin instance. */
 interface PluginShared {
   responseTime: boolean;
+  /** Lower-case request id header name ('' when ids are off). */
+  idName: string;
   removeLower: readonly string[];
   timeouts: DeadlineQueue | undefined;
   /** Rate limiting settings, when on. */
@@ -234,6 +239,8 @@ function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unkno
       }
     }
   }
+  // the request id: a value the route set wins (as when it was set with reply.header before the route ran)
+  if (st.id !== '' && !taken(obj, store, shared.idName)) text += `${shared.idName}: ${st.id}\r\n`;
   if (shared.responseTime) {
     // ours replaces a value the route set
     if (taken(obj, store, 'x-response-time')) drop(this, obj, 'x-response-time');
@@ -291,6 +298,7 @@ function writeHeadSlow(
     for (let i = 0; i < all.length; i++) if (obj[all[i]![0]] === undefined) obj[all[i]![0]] = all[i]![1];
     const rl = st.ratePairs();
     for (let i = 0; i < rl.length; i++) obj[rl[i]![0]] = rl[i]![1];
+    if (st.id !== '' && obj[shared.idName] === undefined && !res.hasHeader(shared.idName)) obj[shared.idName] = st.id;
     if (shared.responseTime) obj['x-response-time'] = formatResponseTime(st.reply.elapsedTime);
     if (st.vary !== undefined) {
       const cur = obj.vary ?? res.getHeader('vary');
@@ -306,6 +314,7 @@ function writeHeadSlow(
     for (let i = 0; i < all.length; i++) if (!res.hasHeader(all[i]![0])) res.setHeader(all[i]![0], all[i]![1]);
     const rl = st.ratePairs();
     for (let i = 0; i < rl.length; i++) res.setHeader(rl[i]![0], rl[i]![1]);
+    if (st.id !== '' && !res.hasHeader(shared.idName)) res.setHeader(shared.idName, st.id);
     if (shared.responseTime) res.setHeader('x-response-time', formatResponseTime(st.reply.elapsedTime));
     if (st.vary !== undefined) res.setHeader('vary', mergeVary(res.getHeader('vary') as string | undefined, st.vary));
     for (let i = 0; i < shared.removeLower.length; i++) res.removeHeader(shared.removeLower[i]!);
@@ -413,6 +422,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
   const healthLower = [...healthPaths].map((p) => p.toLowerCase());
   const shared: PluginShared = {
     responseTime,
+    idName: idHeader === undefined ? '' : idHeader.toLowerCase(),
     removeLower: removeHeaders.map((n) => n.toLowerCase()),
     timeouts: timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs),
     rate: hasRate ? rate : undefined,
@@ -436,10 +446,16 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
   const onRequest: onRequestHookHandler = function orgOnRequest(request, reply, done) {
     const ip = clientIp(request.raw.socket.remoteAddress, request.headers['x-forwarded-for'], trust);
     request.clientIp = ip;
+    let id = '';
     if (idHeader !== undefined) {
-      const id = resolveRequestId(request.headers[idHeader], generateId!);
+      id = resolveRequestId(request.headers[idHeader], generateId!);
       request.requestId = id;
-      reply.header(idHeader, id);
+      // ours and accepted incoming ids are header-safe: sent as a ready head line when the head is patched below;
+      // a custom generator's ids go through reply.header (Node checks them)
+      if (!needHead || generateId !== randomId) {
+        reply.header(idHeader, id);
+        id = '';
+      }
     }
     if (!needHead) {
       // nothing of ours in the head: no per-request state at all
@@ -449,6 +465,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     }
     const st = new State(request, reply, shared);
     st.ip = ip;
+    st.id = id;
     st.done = done;
     (request as unknown as Record<symbol, State>)[kState] = st;
     const raw = reply.raw as RawWithState;
