@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Instructions per request of one bench:http server under load, counted by callgrind (deterministic, unlike req/s on a
+# shared machine). Needs valgrind. Usage, from tools/conformance:
+#   scripts/instructions.sh <express|fastify|hono> <bare|ours|rival|floor> [ENV=value ...]
+# N requests are counted after WARM uncounted ones (JIT warm-up); the count covers every thread, GC included, so
+# compare runs of the same kind. Prints instructions per request and leaves callgrind.out.* in $OUT for
+# callgrind_annotate.
+set -euo pipefail
+fw=$1 variant=$2
+shift 2
+N=${N:-2000} WARM=${WARM:-8000} OUT=${OUT:-$(mktemp -d)}
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+env NODE_ENV=production "$@" valgrind --tool=callgrind --smc-check=all --instr-atstart=no \
+  --callgrind-out-file="$OUT/callgrind.out.%p" node --import tsx src/bench-server.ts "$fw" "$variant" >"$OUT/port.txt" 2>"$OUT/valgrind.log" &
+pid=$!
+for _ in $(seq 1 600); do grep -q PORT "$OUT/port.txt" 2>/dev/null && break; sleep 0.5; done
+port=$(sed -n 's/^PORT //p' "$OUT/port.txt")
+load() { node -e "require('autocannon')({url:'http://127.0.0.1:$port/',connections:10,amount:$1},(e,r)=>{if(e||r.non2xx)process.exit(1)})"; }
+load "$WARM"
+callgrind_control -i on "$pid" >/dev/null
+load "$N"
+callgrind_control -i off "$pid" >/dev/null
+callgrind_control -d "$pid" >/dev/null
+kill -INT "$pid"
+wait "$pid" 2>/dev/null || true
+total=$(grep -h '^summary:\|^totals:' "$OUT"/callgrind.out.* | awk '{s+=$2} END {print s}')
+echo "$fw/$variant: $((total / N)) instructions per request ($N requests after $WARM; files in $OUT)"
