@@ -135,11 +135,15 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
   // plus obj[k] makes a megamorphic keyed load per key (measured in a server: the costliest part of a request line)
   for (const k in obj) {
     if (!hasOwn.call(obj, k)) continue;
+    const known = cache !== null && i < KEY_SLOTS && cache.keys[i] === k;
+    if (reserved !== null && !known) {
+      // a short list compared by identity-fast string equality beats a keyed lookup here
+      for (let j = 0; j < reserved.length; j++) if (reserved[j] === k) return null;
+    }
     if (n >= cfg.maxKeys) {
       out += `,"…":"more keys omitted"`;
       break;
     }
-    const known = cache !== null && i < KEY_SLOTS && cache.keys[i] === k;
     if (known && cache.plain[i] === true) {
       // the common case: a key seen at this position before, a string or a number
       let v: unknown;
@@ -164,10 +168,6 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
       }
       i++;
       continue;
-    }
-    if (reserved !== null && !known) {
-      // a short list compared by identity-fast string equality beats a keyed lookup here
-      for (let j = 0; j < reserved.length; j++) if (reserved[j] === k) return null;
     }
     let v: unknown;
     try {
@@ -220,7 +220,7 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
   return out;
 }
 
-/** Key positions remembered per logger tree (see serTop). */
+/** Key positions a logger remembers (see KeyCache). */
 const KEY_SLOTS = 16;
 
 /** `,"key":` for a top-level key; field names repeat from line to line, so the JSON text is built once per name. */
