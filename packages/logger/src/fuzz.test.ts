@@ -136,7 +136,7 @@ describe('property: no configured secret ever appears', () => {
   });
 });
 
-describe('records of repeating shapes (the per-logger key cache)', () => {
+describe('records of repeating shapes and messages (the per-logger key cache, the last message)', () => {
   // Keys from a small set, so shapes repeat and a key moves between positions; reserved keys, a serialized key, a
   // redacted key and a binding's key among them. Each line must equal what a fresh logger (empty cache) writes.
   const names = ['a', 'b', 'path', 'status', 'msg', 'time', 'pid2', 'secret', 'ser', 'bound'];
@@ -145,6 +145,8 @@ describe('records of repeating shapes (the per-logger key cache)', () => {
     for (const [k, v] of es) o[k] = v;
     return o;
   });
+  // messages repeat too (the last message's text is kept): plain, escaped, empty, and none
+  const msgs = fc.constantFrom<string | undefined>('m', 'request completed', 'a "quoted"\nmessage', '', undefined);
   const opts = {
     base: { bound: 1 },
     timestamp: false as const,
@@ -153,16 +155,16 @@ describe('records of repeating shapes (the per-logger key cache)', () => {
   };
   it('writes the same text as a logger that never saw a record before', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(rec, fc.boolean()), { minLength: 1, maxLength: 12 }), (calls) => {
+      fc.property(fc.array(fc.tuple(rec, fc.boolean(), msgs), { minLength: 1, maxLength: 12 }), (calls) => {
         const sink = memorySink();
         const log = createLogger({ ...opts, sink });
         const child = log.child({ c: 2 });
-        for (const [fields, useChild] of calls) {
+        for (const [fields, useChild, msg] of calls) {
           const l = useChild ? child : log;
-          l.info(fields, 'm');
+          l.info(fields, msg);
           const freshSink = memorySink();
           const fresh = createLogger({ ...opts, sink: freshSink });
-          (useChild ? fresh.child({ c: 2 }) : fresh).info(fields, 'm');
+          (useChild ? fresh.child({ c: 2 }) : fresh).info(fields, msg);
           expect(sink.lines.at(-1)).toBe(freshSink.lines[0]);
         }
       }),

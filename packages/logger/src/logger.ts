@@ -67,6 +67,9 @@ interface Shared {
   timerClock: () => number;
   msgKey: string;
   msgKeyJson: string;
+  /** The last string message and its `,"msg":"…"}\n` text. */
+  lastMsg: string | undefined;
+  lastMsgTail: string;
   errorKey: string;
   cfg: SerConfig;
   redact: RState | null;
@@ -337,10 +340,15 @@ function emit(l: LoggerImpl, lvl: number, a: unknown, b: unknown): void {
     line += body;
   }
   if (msg !== undefined) {
-    line += sh.msgKeyJson;
-    line += typeof msg === 'string' ? str(msg, sh.cfg.maxStringLength) : (val(msg, 1, null, sh.cfg, []) ?? 'null');
-  }
-  line += '}\n';
+    if (typeof msg === 'string') {
+      // messages are mostly constants: the last one's `,"msg":"…"}` text is kept
+      if (msg !== sh.lastMsg) {
+        sh.lastMsg = msg;
+        sh.lastMsgTail = `${sh.msgKeyJson}${str(msg, sh.cfg.maxStringLength)}}\n`;
+      }
+      line += sh.lastMsgTail;
+    } else line += `${sh.msgKeyJson}${val(msg, 1, null, sh.cfg, []) ?? 'null'}}\n`;
+  } else line += '}\n';
   sh.sink.write(line, lvl);
   if (lvl >= 60 && sh.sink.flushSync !== undefined) sh.sink.flushSync();
 }
@@ -630,6 +638,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     timerClock,
     msgKey: messageKey,
     msgKeyJson: `,${keyStr(messageKey)}:`,
+    lastMsg: undefined,
+    lastMsgTail: '',
     errorKey,
     cfg,
     redact: redact ? compileRedaction(redact.paths, ci) : null,

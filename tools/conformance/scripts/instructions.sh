@@ -9,6 +9,7 @@ set -euo pipefail
 fw=$1 variant=$2
 shift 2
 N=${N:-2000} WARM=${WARM:-8000} OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 env NODE_ENV=production "$@" valgrind --tool=callgrind --smc-check=all --instr-atstart=no \
