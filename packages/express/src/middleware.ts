@@ -178,11 +178,11 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
     const st = new ReqState(req, res, next, t0, id, ip, mw);
     if (needHead) {
       st.writeHead = res.writeHead as (...a: unknown[]) => unknown;
-      res.writeHead = function writeHead(this: Response, a: unknown, b?: unknown, c?: unknown) {
-        return patchedWriteHead(this, st, a, b, c);
+      res.writeHead = function writeHead(a: unknown, b?: unknown, c?: unknown) {
+        return patchedWriteHead(st, a, b, c);
       } as Response['writeHead'];
     }
-    if (logger !== undefined || timeoutMs !== undefined) res.on('close', () => onResClose(res, st));
+    if (logger !== undefined || timeoutMs !== undefined) res.on('close', () => onResClose(st));
 
     // security headers: added when the head is written (see the writeHead patch); a header the route set wins
     if (headers !== undefined) {
@@ -350,7 +350,8 @@ class ReqState extends DeadlineNode {
  * head Node has just rendered, so Node validates and renders only the route's headers; elsewhere they go through
  * setHeader first.
  */
-function patchedWriteHead(res: Response, st: ReqState, a: unknown, b?: unknown, c?: unknown): unknown {
+function patchedWriteHead(st: ReqState, a: unknown, b?: unknown, c?: unknown): unknown {
+  const res = st.res;
   if (st.dlAt !== 0) st.mw.timeouts!.cancel(st);
   if (res.headersSent) return st.writeHead!.call(res, a, b, c);
   const given = typeof b === 'object' && b !== null ? b : typeof c === 'object' && c !== null ? c : undefined;
@@ -394,7 +395,8 @@ function patchedWriteHead(res: Response, st: ReqState, a: unknown, b?: unknown, 
 }
 
 /** The shared 'close' listener: one structured log line per request, timeout stop, abort of the request's signal. */
-function onResClose(res: Response, st: ReqState): void {
+function onResClose(st: ReqState): void {
+  const res = st.res;
   if (st.dlAt !== 0) st.mw.timeouts!.cancel(st);
   if (st.ac !== undefined && !res.writableFinished && !st.ac.signal.aborted)
     st.ac.abort(new Error('client closed the connection'));

@@ -488,7 +488,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     const after: Array<readonly [string, string]> = [];
     let varyAdd: readonly string[] | string = '';
     let res: Response | undefined;
-    let rateText: string | undefined;
+    /** A decision whose headers are made in our default format once the write path is known (lines or pairs). */
     let rateDecision: DecisionLike | undefined;
 
     if (cors !== undefined) {
@@ -522,11 +522,9 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       let d = decide(rate.limiter, key, cost === undefined ? undefined : { cost });
       if (typeof (d as Promise<DecisionLike>).then === 'function') d = await d;
       d = d as DecisionLike;
-      // the default case (draft-10, one policy, allowed) as ready lines, the policy line cached; else as pairs
-      rateText = rate.formatHeaders === undefined ? rateLimitHeadLines(d, rate.headers) : undefined;
-      if (rateText !== undefined) rateDecision = d;
+      if (rate.formatHeaders === undefined) rateDecision = d;
       else {
-        const pairs = rate.formatHeaders ? headerPairs(rate.formatHeaders(d)) : rateLimitHeaderPairs(d, rate.headers);
+        const pairs = headerPairs(rate.formatHeaders(d));
         for (let i = 0; i < pairs.length; i++) after.push(pairs[i]!);
       }
       if (!d.allowed) {
@@ -587,6 +585,10 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     ) {
       // @hono/node-server: add the headers when it writes the head, into the plain object it passes. Touching
       // c.res.headers would turn its lightweight Response into a Fetch Headers object, the costliest step by far.
+      // the default case (draft-10, one policy, allowed) as ready lines, the policy line cached; else as pairs
+      const rateText = rateDecision === undefined ? undefined : rateLimitHeadLines(rateDecision, rate.headers);
+      if (rateDecision !== undefined && rateText === undefined)
+        after.push(...rateLimitHeaderPairs(rateDecision, rate.headers));
       // an id is header-safe when it is ours or an accepted incoming one (REQUEST_ID_PATTERN); a custom generator's
       // ids are checked with the other pairs
       const idLine = id !== undefined && generateId === randomId;
@@ -597,7 +599,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
         lines: (idLine ? `${idLower}: ${id}\r\n` : '') + (rateText ?? ''),
         id: idLine ? id : undefined,
         idName: idLower,
-        rate: rateDecision,
+        rate: rateText === undefined ? undefined : rateDecision,
         vary: varyAdd,
         remove: removeLower,
         t0: responseTime ? t0 : undefined,
@@ -606,8 +608,8 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       (outgoing as NodeResponseLike & { [kHead]: HeadState })[kHead] = head;
       outgoing.writeHead = patchedWriteHead as NodeResponseLike['writeHead'];
     } else {
+      if (rateDecision !== undefined) after.push(...rateLimitHeaderPairs(rateDecision, rate.headers));
       if (id !== undefined) after.push([idHeader!, id]);
-      if (rateDecision !== undefined) after.push(...rateLimitHeaderPairs(rateDecision, 'draft-10'));
       for (let i = 0; i < list.length; i++) after.push(list[i]!);
       if (responseTime) after.push(['x-response-time', formatResponseTime(performance.now() - t0)]);
       setAll(c as unknown as Context, after);
