@@ -1,4 +1,5 @@
 import { cors, securityHeaders } from '@org/headers';
+import { createLogger, memorySink } from '@org/logger';
 import fastify from 'fastify';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,4 +134,58 @@ describe('@org/fastify plugin', () => {
       expect((await a.inject({ url: '/own' })).headers['x-request-id']).toBe('from-route');
     }
   });
+
+  it('times X-Response-Time and the log line itself, with or without a logger (Fastify keeps no start time then)', async () => {
+    for (const withLogger of [false, true]) {
+      const logs = memorySink();
+      const a = app();
+      await a.register(hardening, withLogger ? { logger: createLogger({ sink: logs }) } : {});
+      a.get('/wait', async () => {
+        await new Promise((r) => setTimeout(r, 40));
+        return { ok: true };
+      });
+      const base = await a.listen({ port: 0, host: '127.0.0.1' });
+      const r = await request(`${base}/wait`);
+      await r.body.text();
+      // a lower bound only: the handler waited 40 ms (timers never fire early by more than a rounding)
+      expect(Number.parseFloat(String(r.headers['x-response-time']))).toBeGreaterThanOrEqual(35);
+      if (withLogger) {
+        await until(() => logs.records().length > 0);
+        const [rec] = logs.records();
+        expect(rec).toMatchObject({ msg: 'request completed', status: 200, path: '/wait', ip: '127.0.0.1' });
+        expect(rec!.durationMs as number).toBeGreaterThanOrEqual(35);
+        expect(rec!.aborted).toBeUndefined();
+      }
+    }
+  });
+
+  it('logs a request whose client went away before the response, marked aborted', async () => {
+    const logs = memorySink();
+    const a = app();
+    await a.register(hardening, { logger: createLogger({ sink: logs }) });
+    let reached!: () => void;
+    const inRoute = new Promise<void>((r) => {
+      reached = r;
+    });
+    a.get('/hang', async () => {
+      reached();
+      await new Promise((r) => setTimeout(r, 300));
+      return { late: true };
+    });
+    const base = await a.listen({ port: 0, host: '127.0.0.1' });
+    const ac = new AbortController();
+    const pending = request(`${base}/hang`, { headers: { 'x-request-id': 'gone-1' }, signal: ac.signal });
+    await inRoute;
+    ac.abort();
+    await expect(pending).rejects.toThrow();
+    await until(() => logs.records().length > 0);
+    expect(logs.records()).toHaveLength(1);
+    expect(logs.records()[0]).toMatchObject({ requestId: 'gone-1', path: '/hang', aborted: true });
+  });
 });
+
+/** Polls `ok` every 5 ms, for up to 2 s. */
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(ok()).toBe(true);
+}

@@ -101,6 +101,8 @@ class State extends DeadlineNode {
   id = '';
   /** The onRequest hook's callback. */
   done: HookDone = noDone;
+  /** performance.now() when the onRequest hook started (X-Response-Time and the log line's durationMs). */
+  t0 = 0;
   constructor(
     readonly request: FastifyRequest,
     readonly reply: FastifyReply,
@@ -188,6 +190,8 @@ interface PluginShared {
   /** Rate limiting settings, when on. */
   rate: Resolved<FastifyRequest>['rate'] | undefined;
   context: ContextRunner | undefined;
+  /** The request log's logger, when on. */
+  logger: LoggerLike | undefined;
   isHealthRoute(request: FastifyRequest): boolean;
   onTimeout(st: State): void;
 }
@@ -244,7 +248,7 @@ function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unkno
   if (shared.responseTime) {
     // ours replaces a value the route set
     if (taken(obj, store, 'x-response-time')) drop(this, obj, 'x-response-time');
-    text += `x-response-time: ${formatResponseTime(st.reply.elapsedTime)}\r\n`;
+    text += `x-response-time: ${formatResponseTime(performance.now() - st.t0)}\r\n`;
   }
   if (st.vary !== undefined) {
     const cur = obj?.vary ?? store?.vary?.[1];
@@ -259,6 +263,29 @@ function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unkno
     if (store !== null && store[rm[i]!] !== undefined) this.removeHeader(rm[i]!);
   }
   return writeHeadWithLines(this, st.writeHead!, text, a, b, c);
+}
+
+/**
+ * The raw response's 'close' listener (shared, no closure per request): writes the request's log line, with
+ * `aborted: true` when the response did not finish (the client went away first).
+ */
+function onRawClose(this: RawWithState): void {
+  const st = this[kHead];
+  const logger = st.plugin.logger!;
+  const { request, reply } = st;
+  const status = reply.statusCode;
+  const fields: Record<string, unknown> = {
+    requestId: request.requestId || undefined,
+    method: request.method,
+    path: pathOf(request.url),
+    status,
+    durationMs: Math.round((performance.now() - st.t0) * 1000) / 1000,
+    ip: st.ip,
+  };
+  if (!this.writableFinished) fields.aborted = true;
+  if (status >= 500) logger.error(fields, 'request completed');
+  else if (status >= 400) logger.warn(fields, 'request completed');
+  else logger.info(fields, 'request completed');
 }
 
 /** Whether the route set `name` (lower-case) in the header object Fastify passes or on reply.raw. */
@@ -299,7 +326,7 @@ function writeHeadSlow(
     const rl = st.ratePairs();
     for (let i = 0; i < rl.length; i++) obj[rl[i]![0]] = rl[i]![1];
     if (st.id !== '' && obj[shared.idName] === undefined && !res.hasHeader(shared.idName)) obj[shared.idName] = st.id;
-    if (shared.responseTime) obj['x-response-time'] = formatResponseTime(st.reply.elapsedTime);
+    if (shared.responseTime) obj['x-response-time'] = formatResponseTime(performance.now() - st.t0);
     if (st.vary !== undefined) {
       const cur = obj.vary ?? res.getHeader('vary');
       obj.vary = mergeVary(cur === undefined ? undefined : String(cur), st.vary);
@@ -315,7 +342,7 @@ function writeHeadSlow(
     const rl = st.ratePairs();
     for (let i = 0; i < rl.length; i++) res.setHeader(rl[i]![0], rl[i]![1]);
     if (st.id !== '' && !res.hasHeader(shared.idName)) res.setHeader(shared.idName, st.id);
-    if (shared.responseTime) res.setHeader('x-response-time', formatResponseTime(st.reply.elapsedTime));
+    if (shared.responseTime) res.setHeader('x-response-time', formatResponseTime(performance.now() - st.t0));
     if (st.vary !== undefined) res.setHeader('vary', mergeVary(res.getHeader('vary') as string | undefined, st.vary));
     for (let i = 0; i < shared.removeLower.length; i++) res.removeHeader(shared.removeLower[i]!);
   }
@@ -419,6 +446,8 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     removeHeaders.length > 0 ||
     cors !== undefined ||
     timeoutMs !== undefined;
+  // per-request state: for the head, and for the log line's duration
+  const needState = needHead || logger !== undefined;
   const healthLower = [...healthPaths].map((p) => p.toLowerCase());
   const shared: PluginShared = {
     responseTime,
@@ -427,6 +456,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     timeouts: timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs),
     rate: hasRate ? rate : undefined,
     context,
+    logger,
     // request.routeOptions builds a fresh object on every read: only read it for a URL that can be a health route
     isHealthRoute: (request) =>
       healthPaths.size > 0 && mayBeHealth(request.url, healthLower) && healthPaths.has(request.routeOptions.url ?? ''),
@@ -444,6 +474,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
   // onRequestAbort hook for it: Fastify would add a 'close' listener to every request.
 
   const onRequest: onRequestHookHandler = function orgOnRequest(request, reply, done) {
+    const t0 = performance.now();
     const ip = clientIp(request.raw.socket.remoteAddress, request.headers['x-forwarded-for'], trust);
     request.clientIp = ip;
     let id = '';
@@ -457,8 +488,8 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
         id = '';
       }
     }
-    if (!needHead) {
-      // nothing of ours in the head: no per-request state at all
+    if (!needState) {
+      // nothing of ours in the head and no log line: no per-request state at all
       if (context !== undefined && request.requestId !== '') context({ requestId: request.requestId }, done);
       else done();
       return;
@@ -467,11 +498,17 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     st.ip = ip;
     st.id = id;
     st.done = done;
+    st.t0 = t0;
     (request as unknown as Record<symbol, State>)[kState] = st;
     const raw = reply.raw as RawWithState;
-    st.writeHead = raw.writeHead as (...a: unknown[]) => unknown;
     raw[kHead] = st;
-    raw.writeHead = patchedWriteHead as typeof raw.writeHead;
+    if (needHead) {
+      st.writeHead = raw.writeHead as (...a: unknown[]) => unknown;
+      raw.writeHead = patchedWriteHead as typeof raw.writeHead;
+    }
+    // the log line is written when the response closes (finished, or the client went away): one listener of a
+    // shared function (Fastify's onResponse hook would add two listeners and a closure per request)
+    if (logger !== undefined) raw.on('close', onRawClose);
 
     if (headers !== undefined) {
       let list = staticHeaders;
@@ -504,24 +541,6 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     st.afterCors();
   };
   app.addHook('onRequest', onRequest);
-
-  if (logger !== undefined) {
-    app.addHook('onResponse', (request, reply, done) => {
-      const status = reply.statusCode;
-      const fields = {
-        requestId: request.requestId || undefined,
-        method: request.method,
-        path: pathOf(request.url),
-        status,
-        durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
-        ip: request.clientIp,
-      };
-      if (status >= 500) logger.error(fields, 'request completed');
-      else if (status >= 400) logger.warn(fields, 'request completed');
-      else logger.info(fields, 'request completed');
-      done();
-    });
-  }
 
   if (health !== undefined) {
     const header = (request: FastifyRequest) => (name: string) => {

@@ -2,9 +2,10 @@
 # Instructions per request of one bench:http server under load, counted by callgrind (deterministic, unlike req/s on a
 # shared machine). Needs valgrind. Usage, from tools/conformance:
 #   scripts/instructions.sh <express|fastify|hono> <bare|ours|rival|floor> [ENV=value ...]
-# N requests are counted after WARM uncounted ones (JIT warm-up); the count covers every thread, GC included, so
-# compare runs of the same kind. Prints instructions per request and leaves callgrind.out.* in $OUT for
-# callgrind_annotate.
+# N requests are counted after WARM uncounted ones (JIT warm-up). Prints instructions per request on the main thread
+# (where the request is handled) and on all threads (GC helper threads included: they vary with heap state, so compare
+# main-thread counts for A/B), and leaves callgrind.out.* in $OUT (one file per thread) for callgrind_annotate.
+# PERF_MAP=1 also writes V8's perf map (/tmp/perf-<pid>.map) for naming JIT code.
 set -euo pipefail
 fw=$1 variant=$2
 shift 2
@@ -12,8 +13,8 @@ N=${N:-2000} WARM=${WARM:-8000} OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-env NODE_ENV=production "$@" valgrind --tool=callgrind --smc-check=all --instr-atstart=no \
-  --callgrind-out-file="$OUT/callgrind.out.%p" node --import tsx src/bench-server.ts "$fw" "$variant" >"$OUT/port.txt" 2>"$OUT/valgrind.log" &
+env NODE_ENV=production "$@" valgrind --tool=callgrind --smc-check=all --instr-atstart=no --separate-threads=yes \
+  --callgrind-out-file="$OUT/callgrind.out.%p" node ${PERF_MAP:+--perf-basic-prof} --import tsx src/bench-server.ts "$fw" "$variant" >"$OUT/port.txt" 2>"$OUT/valgrind.log" &
 pid=$!
 for _ in $(seq 1 600); do grep -q PORT "$OUT/port.txt" 2>/dev/null && break; sleep 0.5; done
 port=$(sed -n 's/^PORT //p' "$OUT/port.txt")
@@ -25,5 +26,7 @@ callgrind_control -i off "$pid" >/dev/null
 callgrind_control -d "$pid" >/dev/null
 kill -INT "$pid"
 wait "$pid" 2>/dev/null || true
-total=$(grep -h '^summary:\|^totals:' "$OUT"/callgrind.out.* | awk '{s+=$2} END {print s}')
-echo "$fw/$variant: $((total / N)) instructions per request ($N requests after $WARM; files in $OUT)"
+sum() { cat "$@" | grep -h '^totals:' | awk '{s+=$2} END {print s+0}'; }
+main=$(sum "$OUT"/callgrind.out.*-01)
+total=$(sum "$OUT"/callgrind.out.*)
+echo "$fw/$variant: $((main / N)) instructions per request on the main thread, $((total / N)) on all threads ($N requests after $WARM; files in $OUT)"
