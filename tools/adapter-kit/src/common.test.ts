@@ -93,7 +93,7 @@ describe('request id, nonce, sizes', () => {
       expect(resolveRequestId(bad, gen)).toBe('fresh');
   });
   it('makes UUIDv4 request ids: RFC 9562 layout, all distinct across several pool refills, every hex digit used', () => {
-    const n = 5000; // ~20 refills of the 256-id pool
+    const n = 5000; // 20 text refills (256 ids each) and 2 random-pool refills (4096 ids each)
     const seen = new Set<string>();
     const digits = new Map<string, number>();
     for (let i = 0; i < n; i++) {
@@ -112,10 +112,24 @@ describe('request id, nonce, sizes', () => {
     expect(digits.size).toBe(16);
     for (const count of digits.values()) expect(Math.abs(count - 9375)).toBeLessThan(600);
   });
-  it('makes 128-bit base64 nonces that differ', () => {
+  it('makes 128-bit base64 nonces that differ, sharing the random pool with ids without reusing a byte', () => {
     const a = randomNonce();
     expect(a).toMatch(/^[A-Za-z0-9+/]{22}==$/);
     expect(randomNonce()).not.toBe(a);
+    // 6000 nonces and 6000 ids (3 refills of the 64 KiB pool): every 16-byte draw distinct, bytes evenly spread
+    const nonces = new Set<string>();
+    const ids = new Set<string>();
+    const counts = new Array<number>(256).fill(0);
+    for (let i = 0; i < 6000; i++) {
+      const n = randomNonce();
+      nonces.add(n);
+      for (const byte of Buffer.from(n, 'base64')) counts[byte]!++;
+      ids.add(randomId().replace(/-/g, ''));
+    }
+    expect(nonces.size).toBe(6000);
+    expect(ids.size).toBe(6000);
+    // 96000 bytes: 375 expected per value; a stuck or reused pool would be far off
+    for (const c of counts) expect(Math.abs(c - 375)).toBeLessThan(120);
   });
   it('parses byte sizes and durations, naming the option on errors', () => {
     expect(parseBytes('1mb', 'x')).toBe(1048576);
