@@ -1,15 +1,6 @@
 import { type AeadInternal, type Algorithm, type Backend, type BackendOption, makeAead } from './aead.js';
 import { AuthenticationError, CryptoError, isAuthenticationError } from './errors.js';
-import {
-  concat,
-  describe,
-  fromBase64url,
-  fromUtf8,
-  isBytes,
-  randomBytes,
-  toBase64url,
-  utf8,
-} from './internal/bytes.js';
+import { concat, describe, fromBase64url, fromUtf8, isBytes, toBase64url, utf8 } from './internal/bytes.js';
 import {
   ALGORITHMS,
   deriveKey,
@@ -21,6 +12,7 @@ import {
   TAG_LENGTH,
   writeHeader,
 } from './internal/format.js';
+import { randomBytes, randomInto } from './internal/random.js';
 import { rechunk } from './internal/rechunk.js';
 import { writeU64 } from './internal/u64.js';
 import { type Keyring, type KeyringInternal, keyringInternal } from './keyring.js';
@@ -218,7 +210,7 @@ export function createCipher(opts: CipherOptions): Cipher {
     const out = allocUninitialized(hl + n + plaintext.length + TAG_LENGTH);
     for (let i = 0; i < hl; i++) out[i] = head[i]!;
     const nonce = n === 12 ? NONCE_12 : NONCE_24;
-    globalThis.crypto.getRandomValues(nonce);
+    randomInto(nonce, 0, n); // pooled: one getRandomValues call per 64 KiB of nonces, not one per message
     for (let i = 0; i < n; i++) out[hl + i] = nonce[i]!;
     aead.sealInto(nonce, plaintext, aad ? concat(head, aad) : head, out, hl + n);
     return out;

@@ -1,5 +1,6 @@
 import { CryptoError } from './errors.js';
-import { equalBytes, randomBytes } from './internal/bytes.js';
+import { equalBytes } from './internal/bytes.js';
+import { randomBytes } from './internal/random.js';
 import { generateKeyRecord, KEY_STATES, type KeyInfo, type KeyRecord, type KeyState } from './keys.js';
 import type { KeyStore } from './stores.js';
 

@@ -1,7 +1,8 @@
 import { makeAead } from './aead.js';
 import { CryptoError } from './errors.js';
-import { describe, fromBase64url, fromUtf8, isBytes, randomBytes, toBase64url, utf8 } from './internal/bytes.js';
+import { describe, fromBase64url, fromUtf8, isBytes, toBase64url, utf8 } from './internal/bytes.js';
 import { deriveKey, KEY_ID_RE } from './internal/format.js';
+import { randomBytes } from './internal/random.js';
 
 /**
  * Lifecycle state of a key.

@@ -16,6 +16,7 @@ import {
   nodeHeaderStore,
   PROBLEM_JSON,
   type ProblemResponse,
+  peerAddress,
   problemForError,
   randomNonce,
   rateLimitHeaderPairs,
@@ -170,7 +171,7 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
       if (store !== undefined) store[idHeader] = [idHeader, id];
       else res.setHeader(idHeader, id);
     }
-    const ip = clientIp(req.socket.remoteAddress, reqHeaders['x-forwarded-for'], trust);
+    const ip = clientIp(peerAddress(req.socket), reqHeaders['x-forwarded-for'], trust);
     locals.clientIp = ip;
     // One state object per request: the timeout queue's node, handed to writeHead and the 'close' listener by two
     // small closures. Not a field on `res`: Express swaps the response's prototype on every request, and a property

@@ -13,6 +13,7 @@ import {
   mergeVary,
   PROBLEM_JSON,
   type ProblemResponse,
+  peerAddress,
   problemForError,
   randomId,
   randomNonce,
@@ -475,7 +476,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
 
   const onRequest: onRequestHookHandler = function orgOnRequest(request, reply, done) {
     const t0 = performance.now();
-    const ip = clientIp(request.raw.socket.remoteAddress, request.headers['x-forwarded-for'], trust);
+    const ip = clientIp(peerAddress(request.raw.socket), request.headers['x-forwarded-for'], trust);
     request.clientIp = ip;
     let id = '';
     if (idHeader !== undefined) {

@@ -15,6 +15,7 @@ import {
   nodeHeaderStore,
   PROBLEM_JSON,
   type ProblemResponse,
+  peerAddress,
   problemForError,
   randomId,
   randomNonce,
@@ -108,7 +109,7 @@ export function problemResponse(p: ProblemResponse, close = false, head = false)
 const defaultRemote = (c: Context): string | undefined => {
   const env = c.env as Record<string, any> | undefined;
   if (env === undefined || env === null) return undefined;
-  const fromNode = env.incoming?.socket?.remoteAddress;
+  const fromNode = peerAddress(env.incoming?.socket);
   if (typeof fromNode === 'string') return fromNode;
   if (typeof env.requestIP === 'function') {
     const a = env.requestIP(c.req.raw)?.address;

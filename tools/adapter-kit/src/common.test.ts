@@ -19,6 +19,7 @@ import {
   parseBytes,
   parseIp,
   parseMs,
+  peerAddress,
   problemForError,
   randomId,
   randomNonce,
@@ -73,6 +74,46 @@ describe('clientIp', () => {
     expect(clientIp('127.0.0.1', 'not-an-ip', loop)).toBe('127.0.0.1');
     expect(clientIp('127.0.0.1', ['1.1.1.1', '2.2.2.2'], compileTrust(true))).toBe('1.1.1.1');
     expect(clientIp('127.0.0.1', '1.1.1.1', compileTrust(false))).toBe('127.0.0.1');
+  });
+});
+
+describe('peerAddress', () => {
+  it("reads a real socket's peer once per connection, and never keeps a missing one", async () => {
+    const seen: Array<string | undefined> = [];
+    const server = http.createServer((req, res) => {
+      seen.push(peerAddress(req.socket), peerAddress(req.socket));
+      // the kept value is the one Node reports
+      seen.push(req.socket.remoteAddress);
+      res.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as AddressInfo).port;
+    const agent = new http.Agent({ keepAlive: true });
+    for (let i = 0; i < 2; i++)
+      await new Promise<void>((done) =>
+        http.get({ port, host: '127.0.0.1', agent }, (r) => r.resume().on('end', done)),
+      );
+    agent.destroy();
+    await new Promise((r) => server.close(r));
+    expect(seen).toEqual(Array(6).fill('127.0.0.1'));
+
+    let reads = 0;
+    let addr: string | undefined;
+    const sock = {
+      get remoteAddress() {
+        reads++;
+        return addr;
+      },
+    };
+    expect(peerAddress(sock)).toBeUndefined(); // a closed socket reports none: not kept
+    addr = '192.0.2.7';
+    expect(peerAddress(sock)).toBe('192.0.2.7');
+    addr = '192.0.2.8';
+    expect(peerAddress(sock)).toBe('192.0.2.7'); // the connection's peer, read once
+    expect(reads).toBe(2);
+    expect(peerAddress(undefined)).toBeUndefined();
+    expect(peerAddress(null)).toBeUndefined();
   });
 });
 

@@ -3,6 +3,8 @@
 // Printed as requests/s and as a ratio to the same framework's bare server.
 // Options: CYCLES=8 SLICE=1 (seconds of load per variant per cycle) CONNECTIONS=10 ONLY=fastify,hono WARMUP=3 (s per
 // variant before the first cycle) FREEZE=1 (stop the servers not under load; FREEZE=0 leaves them running).
+// EXTRA='nolog:BENCH_DROP=log;noop:BENCH_SINK=noop' adds variants of `ours` run with those environment settings (see
+// bench-server.ts), measured in the same cycles and printed as ratios too: for finding what a part costs.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +15,28 @@ const FRAMEWORKS = process.env.ONLY ? ALL.filter((f) => process.env.ONLY!.split(
 const VARIANTS = ['bare', 'ours', 'rival'] as const;
 // Fastify also runs `floor`: bare + the same response headers as ours, as constants (what the headers alone cost).
 // Hono's `floor` is bare + one middleware that only awaits next() (what any middleware costs there).
-const variantsOf = (framework: string): readonly string[] =>
-  framework === 'express' ? VARIANTS : [...VARIANTS, 'floor'];
+const EXTRA: ReadonlyMap<string, Record<string, string>> = new Map(
+  (process.env.EXTRA ?? '')
+    .split(';')
+    .filter((x) => x !== '')
+    .map((x) => {
+      const [name, ...env] = x.split(':');
+      return [
+        name!,
+        Object.fromEntries(
+          env
+            .join(':')
+            .split(',')
+            .map((kv) => kv.split('=') as [string, string]),
+        ),
+      ];
+    }),
+);
+const variantsOf = (framework: string): readonly string[] => [
+  ...VARIANTS,
+  ...(framework === 'express' ? [] : ['floor']),
+  ...EXTRA.keys(),
+];
 const RIVAL: Record<string, string> = {
   express: 'helmet + express-rate-limit',
   fastify: '@fastify/helmet + @fastify/rate-limit',
@@ -40,9 +62,10 @@ const resume = (c: ChildProcess): void => {
 
 function startServer(framework: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', serverFile, framework, variant], {
+    const extra = EXTRA.get(variant);
+    const child = spawn(process.execPath, ['--import', 'tsx', serverFile, framework, extra ? 'ours' : variant], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: { ...process.env, ...extra, NODE_ENV: 'production' },
     });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${framework}/${variant}: server did not start`)), 20_000);
@@ -170,6 +193,14 @@ for (const f of FRAMEWORKS) {
   if (s.floor !== undefined)
     console.log(
       `           floor (${f === 'hono' ? 'bare + one middleware that only awaits next()' : 'bare + the same response headers as ours, constant, no logic'}): ${rps('floor').toFixed(0)} req/s (${cycleRatio(s, 'floor', (x) => x.rps).toFixed(2)})`,
+    );
+  for (const [name, env] of EXTRA)
+    console.log(
+      `           ${name} (ours with ${Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(
+          ' ',
+        )}): ${rps(name).toFixed(0)} req/s (${cycleRatio(s, name, (x) => x.rps).toFixed(2)}), CPU ratio ${(1 / cycleRatio(s, name, (x) => x.cpuPerReq)).toFixed(2)}`,
     );
 }
 console.log(

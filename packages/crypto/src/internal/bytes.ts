@@ -26,12 +26,6 @@ export function view(b: Uint8Array, start: number, end: number): Uint8Array {
   return start === 0 && end === b.length ? b : new Uint8Array(b.buffer, b.byteOffset + start, end - start);
 }
 
-export function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let o = 0; o < n; o += 65536) globalThis.crypto.getRandomValues(out.subarray(o, Math.min(n, o + 65536)));
-  return out;
-}
-
 export function isBytes(x: unknown): x is Uint8Array {
   return x instanceof Uint8Array || (ArrayBuffer.isView(x) && x.constructor.name === 'Uint8Array');
 }
