@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { cors, securityHeaders } from '@org/headers';
@@ -174,4 +174,76 @@ describe('security headers on both writeHead paths', () => {
       expect(explicit.all('strict-transport-security')).toHaveLength(1);
     });
   }
+});
+
+describe('writeHead patched once on the app response prototype', () => {
+  const nodeWriteHead = http.ServerResponse.prototype.writeHead;
+  const policy = securityHeaders({ preset: 'helmet' });
+  const servers: Server[] = [];
+  afterAll(() => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))));
+  const listen = async (handler: http.RequestListener) => {
+    const server = http.createServer(handler).listen(0, '127.0.0.1');
+    servers.push(server);
+    await once(server, 'listening');
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const get = async (url: string) => {
+    const r = await request(url);
+    await r.body.text();
+    const h = r.headers as Record<string, string | string[] | undefined>;
+    return (n: string) => [h[n] ?? []].flat();
+  };
+
+  it('serves apps, mounted sub-apps (with and without their own instance) and early routes, each head once', async () => {
+    const app = express();
+    app.get('/early', (_req, res) => {
+      res.json({ early: true });
+    });
+    app.use(hardening({ headers: policy }));
+    const sub = express();
+    sub.get('/x', (_req, res) => {
+      res.json({ sub: true });
+    });
+    const own = express();
+    own.use(hardening({ headers: policy, responseTime: false }));
+    own.get('/y', (_req, res) => {
+      res.json({ own: true });
+    });
+    app.use('/sub', sub);
+    app.use('/own', own);
+    app.get('/top', (_req, res) => {
+      res.json({ top: true });
+    });
+    const base = await listen(app);
+    for (let round = 0; round < 3; round++) {
+      for (const path of ['/top', '/sub/x', '/own/y']) {
+        const all = await get(`${base}${path}`);
+        for (const [name, value] of policy.entries) expect(all(name.toLowerCase()), `${path} ${name}`).toEqual([value]);
+        expect(all('x-response-time'), path).toHaveLength(1);
+      }
+      // mounted before the middleware: nothing of ours (as documented: mount it first)
+      const early = await get(`${base}/early`);
+      expect(early('x-frame-options')).toEqual([]);
+      expect(early('x-response-time')).toEqual([]);
+    }
+    // Node's own prototype is never touched
+    expect(http.ServerResponse.prototype.writeHead).toBe(nodeWriteHead);
+    expect(Object.hasOwn(express.response, 'writeHead')).toBe(false);
+  });
+
+  it('patches the response itself where it is not an Express app response (a host giving only res.locals)', async () => {
+    const h = hardening({ headers: policy });
+    const base = await listen((req, res) => {
+      (res as unknown as { locals: object }).locals = {};
+      h(req as never, res as never, () => {
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      });
+    });
+    for (let i = 0; i < 2; i++) {
+      const all = await get(`${base}/`);
+      for (const [name, value] of policy.entries) expect(all(name.toLowerCase()), name).toEqual([value]);
+    }
+    expect(http.ServerResponse.prototype.writeHead).toBe(nodeWriteHead);
+  });
 });

@@ -173,15 +173,19 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
     }
     const ip = clientIp(peerAddress(req.socket), reqHeaders['x-forwarded-for'], trust);
     locals.clientIp = ip;
-    // One state object per request: the timeout queue's node, handed to writeHead and the 'close' listener by two
-    // small closures. Not a field on `res`: Express swaps the response's prototype on every request, and a property
-    // added to such an object costs ~16,000 instructions (callgrind), far more than a closure.
+    // One state object per request: the timeout queue's node, found by writeHead and the 'close' listener. Not a
+    // field on `res`: Express swaps the response's prototype on every request, and a property added to such an object
+    // (an own `writeHead` too) costs ~16,000 instructions (callgrind). So writeHead is patched once on the app's
+    // response prototype, and finds this state in a WeakMap; elsewhere (a response that is not an Express app's, or a
+    // second instance on the same request) a per-response closure does it.
     const st = new ReqState(req, res, next, t0, id, ip, mw);
     if (needHead) {
-      st.writeHead = res.writeHead as (...a: unknown[]) => unknown;
-      res.writeHead = function writeHead(a: unknown, b?: unknown, c?: unknown) {
-        return patchedWriteHead(st, a, b, c);
-      } as Response['writeHead'];
+      if (!viaPrototype(req, res, st)) {
+        st.writeHead = res.writeHead as (...a: unknown[]) => unknown;
+        res.writeHead = function writeHead(a: unknown, b?: unknown, c?: unknown) {
+          return patchedWriteHead(st, a, b, c);
+        } as Response['writeHead'];
+      }
     }
     if (logger !== undefined || timeoutMs !== undefined) res.on('close', () => onResClose(st));
 
@@ -343,6 +347,45 @@ class ReqState extends DeadlineNode {
   onDeadline(): void {
     this.mw.onTimeout(this);
   }
+}
+
+/** States of requests whose writeHead is the app prototype's patch (see viaPrototype); taken when the head is written. */
+const headStates = new WeakMap<object, ReqState>();
+const kProtoPatched = Symbol('@org/express.writeHead');
+
+/**
+ * Routes this request's head through a writeHead patched once on its Express app's response prototype
+ * (`req.app.response`, never Node's `ServerResponse.prototype`): the state goes into a WeakMap keyed by the response.
+ * Returns false (the caller patches the response itself) when the response's prototype is not its app's, or when
+ * another instance already holds this response.
+ */
+function viaPrototype(req: Request, res: Response, st: ReqState): boolean {
+  const proto = Object.getPrototypeOf(res) as Record<PropertyKey, unknown> | null;
+  if (proto === null) return false;
+  if (proto[kProtoPatched] !== proto) {
+    if (proto !== (req.app as { response?: unknown } | undefined)?.response) return false;
+    const orig = proto.writeHead as (...a: unknown[]) => unknown;
+    if (typeof orig !== 'function') return false;
+    Object.defineProperty(proto, 'writeHead', {
+      configurable: true,
+      enumerable: false,
+      writable: true,
+      value: function writeHead(this: Response, a: unknown, b?: unknown, c?: unknown): unknown {
+        const own = headStates.get(this);
+        if (own === undefined) return orig.call(this, a, b, c);
+        // taken once: an app mounted in another app (its prototype chained to the parent's) may run two patches
+        headStates.delete(this);
+        own.writeHead = orig;
+        return patchedWriteHead(own, a, b, c);
+      },
+    });
+    // the marker is the prototype itself: an app's response prototype inherits its parent app's marker, which then
+    // does not match
+    Object.defineProperty(proto, kProtoPatched, { configurable: true, enumerable: false, value: proto });
+  }
+  if (headStates.has(res)) return false;
+  headStates.set(res, st);
+  return true;
 }
 
 /**

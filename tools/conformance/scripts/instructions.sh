@@ -6,6 +6,7 @@
 # (where the request is handled) and on all threads (GC helper threads included: they vary with heap state, so compare
 # main-thread counts for A/B), and leaves callgrind.out.* in $OUT (one file per thread) for callgrind_annotate.
 # PERF_MAP=1 also writes V8's perf map (/tmp/perf-<pid>.map) for naming JIT code.
+# VG_ARGS adds callgrind options, e.g. VG_ARGS=--cache-sim=yes (simulated cache misses, in the output files).
 set -euo pipefail
 fw=$1 variant=$2
 shift 2
@@ -13,7 +14,7 @@ N=${N:-2000} WARM=${WARM:-8000} OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-env NODE_ENV=production "$@" valgrind --tool=callgrind --smc-check=all --instr-atstart=no --separate-threads=yes \
+env NODE_ENV=production "$@" valgrind --tool=callgrind --smc-check=all --instr-atstart=no --separate-threads=yes ${VG_ARGS:-} \
   --callgrind-out-file="$OUT/callgrind.out.%p" node ${PERF_MAP:+--perf-basic-prof} --import tsx src/bench-server.ts "$fw" "$variant" >"$OUT/port.txt" 2>"$OUT/valgrind.log" &
 pid=$!
 for _ in $(seq 1 600); do grep -q PORT "$OUT/port.txt" 2>/dev/null && break; sleep 0.5; done
