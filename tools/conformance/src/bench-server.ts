@@ -72,7 +72,11 @@ async function main(): Promise<number> {
   }
   if (framework === 'fastify') {
     const app = fastify({ logger: false });
-    if (variant === 'ours') await app.register(orgFastify.hardening, ours());
+    // BENCH_FASTIFY_DIST=<path of another build of @org/fastify's dist/index.js>: A/B of two code versions in one run
+    const plugin = process.env.BENCH_FASTIFY_DIST
+      ? ((await import(process.env.BENCH_FASTIFY_DIST)) as typeof orgFastify)
+      : orgFastify;
+    if (variant === 'ours') await app.register(plugin.hardening, ours());
     if (variant === 'floor') {
       // The floor for "ours": bare Fastify sending the same response headers as our full stack, as constants (no
       // logic, no log line). Shows how much of the gap to bare is the headers themselves.
