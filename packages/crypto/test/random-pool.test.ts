@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type Algorithm,
@@ -13,6 +12,7 @@ import {
   serializeKeys,
 } from '../src/index.js';
 import { randomBytes, randomInto } from '../src/internal/random.js';
+import { bundleChildren } from './children/spawn.js';
 import { toHex } from './helpers.js';
 
 const POOL = 65536;
@@ -218,24 +218,11 @@ describe('pooled random source in a V8 startup snapshot', () => {
   it('is emptied before the snapshot is written: processes started from one snapshot draw different bytes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'org-crypto-snapshot-'));
     try {
-      const { build } = await import('tsup');
-      await build({
-        entry: { 'snapshot-pool': fileURLToPath(new URL('./children/snapshot-pool.ts', import.meta.url)) },
-        outDir: dir,
-        format: ['cjs'], // --build-snapshot runs one CommonJS script
-        platform: 'node',
-        target: 'node20',
-        noExternal: [/./],
-        dts: false,
-        silent: true,
-        config: false,
-        splitting: false,
-        sourcemap: false,
-        outExtension: () => ({ js: '.cjs' }),
-      });
+      // --build-snapshot runs one CommonJS script
+      const { 'snapshot-pool': script } = await bundleChildren(dir, ['snapshot-pool'], 'cjs');
       const blob = join(dir, 'pool.blob');
       const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8' }).trim();
-      const built = node(['--snapshot-blob', blob, '--build-snapshot', join(dir, 'snapshot-pool.cjs')]);
+      const built = node(['--snapshot-blob', blob, '--build-snapshot', script!]);
       expect(built).toMatch(/^build [0-9a-f]{24}$/);
       const runs = [1, 2, 3].map(() => node(['--snapshot-blob', blob]));
       for (const r of runs) expect(r).toMatch(/^run [0-9a-f]{24}$/);

@@ -29,6 +29,7 @@ import {
   type CorsResultLike,
   decide,
   type LoggerLike,
+  logCompleted,
   resolveOptions,
 } from '@org/adapter-kit/contracts';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
@@ -456,9 +457,7 @@ function onResClose(st: ReqState): void {
     ip: st.ip,
   };
   if (!res.writableFinished) fields.aborted = true;
-  if (status >= 500) logger.error(fields, 'request completed');
-  else if (status >= 400) logger.warn(fields, 'request completed');
-  else logger.info(fields, 'request completed');
+  logCompleted(logger, status, fields);
 }
 
 /**

@@ -31,6 +31,7 @@ import {
   decide,
   type HeaderList,
   type LoggerLike,
+  logCompleted,
   type Resolved,
   resolveOptions,
 } from '@org/adapter-kit/contracts';
@@ -284,9 +285,7 @@ function onRawClose(this: RawWithState): void {
     ip: st.ip,
   };
   if (!this.writableFinished) fields.aborted = true;
-  if (status >= 500) logger.error(fields, 'request completed');
-  else if (status >= 400) logger.warn(fields, 'request completed');
-  else logger.info(fields, 'request completed');
+  logCompleted(logger, status, fields);
 }
 
 /** Whether the route set `name` (lower-case) in the header object Fastify passes or on reply.raw. */

@@ -31,6 +31,7 @@ import {
   type CorsResultLike,
   decide,
   type LoggerLike,
+  logCompleted,
   resolveOptions,
 } from '@org/adapter-kit/contracts';
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
@@ -629,9 +630,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
         durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
         ip,
       };
-      if (status >= 500) logger.error(fields, 'request completed');
-      else if (status >= 400) logger.warn(fields, 'request completed');
-      else logger.info(fields, 'request completed');
+      logCompleted(logger, status, fields);
     }
   };
 }

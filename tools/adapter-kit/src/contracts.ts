@@ -106,6 +106,16 @@ export interface HealthLike {
   readonly paths: Readonly<{ liveness: string; readiness: string; startup: string; health: string }>;
 }
 
+/**
+ * Writes a request's access line, `request completed`, at the level its status calls for: error for 5xx, warn for
+ * 4xx, info otherwise.
+ */
+export function logCompleted(logger: LoggerLike, status: number, fields: Record<string, unknown>): void {
+  if (status >= 500) logger.error(fields, 'request completed');
+  else if (status >= 400) logger.warn(fields, 'request completed');
+  else logger.info(fields, 'request completed');
+}
+
 /** Runs `fn` with `fields` in the logger's async context: pass `withContext` from @org/logger. */
 export type ContextRunner = <R>(fields: Record<string, unknown>, fn: () => R) => R;
 

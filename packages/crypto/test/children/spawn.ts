@@ -6,13 +6,19 @@ const pkgDir = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * Bundles TypeScript children (src included) into `<outDir>/<name>.bundle.mjs` with tsup/esbuild, so each crash-test
  * process starts in tens of milliseconds instead of paying the tsx loader on every spawn. Returns name -> path.
+ * `format: 'cjs'` makes `<name>.bundle.cjs` instead (what `node --build-snapshot` runs).
  */
-export async function bundleChildren(outDir: string, names: string[]): Promise<Record<string, string>> {
+export async function bundleChildren(
+  outDir: string,
+  names: string[],
+  format: 'esm' | 'cjs' = 'esm',
+): Promise<Record<string, string>> {
+  const ext = format === 'esm' ? '.bundle.mjs' : '.bundle.cjs';
   const { build } = await import('tsup');
   await build({
     entry: Object.fromEntries(names.map((n) => [n, fileURLToPath(new URL(`./${n}.ts`, import.meta.url))])),
     outDir,
-    format: ['esm'],
+    format: [format],
     platform: 'node',
     target: 'node20',
     noExternal: [/./],
@@ -21,9 +27,9 @@ export async function bundleChildren(outDir: string, names: string[]): Promise<R
     config: false,
     splitting: false,
     sourcemap: false,
-    outExtension: () => ({ js: '.bundle.mjs' }),
+    outExtension: () => ({ js: ext }),
   });
-  return Object.fromEntries(names.map((n) => [n, `${outDir}/${n}.bundle.mjs`]));
+  return Object.fromEntries(names.map((n) => [n, `${outDir}/${n}${ext}`]));
 }
 
 /** A child process (a `.bundle.mjs` run by plain node, or a TypeScript file run through tsx) with its stdout lines. */
