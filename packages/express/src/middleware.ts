@@ -29,7 +29,7 @@ import {
   type CorsResultLike,
   decide,
   type LoggerLike,
-  logCompleted,
+  logRequest,
   resolveOptions,
 } from '@org/adapter-kit/contracts';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
@@ -447,17 +447,7 @@ function onResClose(st: ReqState): void {
     st.ac.abort(new Error('client closed the connection'));
   const logger = st.mw.logger;
   if (logger === undefined) return;
-  const status = res.statusCode;
-  const fields: Record<string, unknown> = {
-    requestId: st.id,
-    method: st.req.method,
-    path: pathOf(st.req),
-    status,
-    durationMs: Math.round((performance.now() - st.t0) * 1000) / 1000,
-    ip: st.ip,
-  };
-  if (!res.writableFinished) fields.aborted = true;
-  logCompleted(logger, status, fields);
+  logRequest(logger, st.id, st.req.method, pathOf(st.req), res.statusCode, st.t0, st.ip, !res.writableFinished);
 }
 
 /**

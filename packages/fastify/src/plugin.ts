@@ -31,7 +31,7 @@ import {
   decide,
   type HeaderList,
   type LoggerLike,
-  logCompleted,
+  logRequest,
   type Resolved,
   resolveOptions,
 } from '@org/adapter-kit/contracts';
@@ -275,17 +275,16 @@ function onRawClose(this: RawWithState): void {
   const st = this[kHead];
   const logger = st.plugin.logger!;
   const { request, reply } = st;
-  const status = reply.statusCode;
-  const fields: Record<string, unknown> = {
-    requestId: request.requestId || undefined,
-    method: request.method,
-    path: pathOf(request.url),
-    status,
-    durationMs: Math.round((performance.now() - st.t0) * 1000) / 1000,
-    ip: st.ip,
-  };
-  if (!this.writableFinished) fields.aborted = true;
-  logCompleted(logger, status, fields);
+  logRequest(
+    logger,
+    request.requestId || undefined,
+    request.method,
+    pathOf(request.url),
+    reply.statusCode,
+    st.t0,
+    st.ip,
+    !this.writableFinished,
+  );
 }
 
 /** Whether the route set `name` (lower-case) in the header object Fastify passes or on reply.raw. */

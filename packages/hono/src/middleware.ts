@@ -31,7 +31,7 @@ import {
   type CorsResultLike,
   decide,
   type LoggerLike,
-  logCompleted,
+  logRequest,
   resolveOptions,
 } from '@org/adapter-kit/contracts';
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
@@ -621,16 +621,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     }
 
     if (logger !== undefined) {
-      const status = c.res.status;
-      const fields = {
-        requestId: id,
-        method: c.req.method,
-        path: c.req.path,
-        status,
-        durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
-        ip,
-      };
-      logCompleted(logger, status, fields);
+      logRequest(logger, id, c.req.method, c.req.path, c.res.status, t0, ip, false);
     }
   };
 }

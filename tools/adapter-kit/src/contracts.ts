@@ -107,10 +107,29 @@ export interface HealthLike {
 }
 
 /**
- * Writes a request's access line, `request completed`, at the level its status calls for: error for 5xx, warn for
- * 4xx, info otherwise.
+ * Writes a request's access line, `request completed` with `requestId, method, path, status, durationMs, ip` (and
+ * `aborted: true` when the response did not finish), at the level its status calls for: error for 5xx, warn for 4xx,
+ * info otherwise. `t0` is the request's start (performance.now() ms).
  */
-export function logCompleted(logger: LoggerLike, status: number, fields: Record<string, unknown>): void {
+export function logRequest(
+  logger: LoggerLike,
+  requestId: string | undefined,
+  method: string | undefined,
+  path: string,
+  status: number,
+  t0: number,
+  ip: string,
+  aborted: boolean,
+): void {
+  const fields: Record<string, unknown> = {
+    requestId,
+    method,
+    path,
+    status,
+    durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
+    ip,
+  };
+  if (aborted) fields.aborted = true;
   if (status >= 500) logger.error(fields, 'request completed');
   else if (status >= 400) logger.warn(fields, 'request completed');
   else logger.info(fields, 'request completed');
