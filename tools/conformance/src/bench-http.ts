@@ -3,9 +3,11 @@
 // Printed as requests/s and as a ratio to the same framework's bare server.
 // Options: CYCLES=8 SLICE=1 (seconds of load per variant per cycle) CONNECTIONS=10 ONLY=fastify,hono WARMUP=3 (s per
 // variant before the first cycle) FREEZE=1 (stop the servers not under load; FREEZE=0 leaves them running).
+// PIN=1 (Linux, needs taskset and 2+ CPUs): every server runs on CPU 0 and the load generator (this process) on CPU 1,
+// so the scheduler never puts the two on one core.
 // EXTRA='nolog:BENCH_DROP=log;noop:BENCH_SINK=noop' adds variants of `ours` run with those environment settings (see
 // bench-server.ts), measured in the same cycles and printed as ratios too: for finding what a part costs.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -47,6 +49,11 @@ const slice = Number(process.env.SLICE ?? 1);
 const connections = Number(process.env.CONNECTIONS ?? 10);
 const warmup = Number(process.env.WARMUP ?? 3);
 const serverFile = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
+const pin = process.env.PIN === '1';
+if (pin) {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error('PIN=1: taskset failed (Linux with util-linux and at least 2 CPUs is needed)');
+}
 // An idle server process still runs work of its own on the shared cores while another is measured: V8's memory
 // reducer starts a full GC a few seconds after the load stops, concurrent sweeping, timers. That lands on whichever
 // variant is loaded at the time, and the heavier allocators (the rival stacks) leave the most of it. So each server is
@@ -63,7 +70,8 @@ const resume = (c: ChildProcess): void => {
 function startServer(framework: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
     const extra = EXTRA.get(variant);
-    const child = spawn(process.execPath, ['--import', 'tsx', serverFile, framework, extra ? 'ours' : variant], {
+    const args = ['--import', 'tsx', serverFile, framework, extra ? 'ours' : variant];
+    const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '0', process.execPath, ...args] : args, {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...extra, NODE_ENV: 'production' },
     });
@@ -171,7 +179,7 @@ const results: Record<string, Record<string, Slice[]>> = {};
 for (const f of FRAMEWORKS) results[f] = await measureFramework(f);
 
 console.log(
-  `\nbench:http — autocannon ${connections} connections, GET / → JSON; ${cycles} cycles of ${slice} s per variant, variants interleaved${freeze ? ', idle servers stopped (FREEZE=1)' : ''}`,
+  `\nbench:http — autocannon ${connections} connections, GET / → JSON; ${cycles} cycles of ${slice} s per variant, variants interleaved${freeze ? ', idle servers stopped (FREEZE=1)' : ''}${pin ? ', servers on CPU 0 and the load generator on CPU 1 (PIN=1)' : ''}`,
 );
 console.log('ratio = median over cycles of (variant req/s / bare req/s in the same cycle)');
 console.log('framework  bare req/s   ours req/s (ratio)    rival req/s (ratio)   rival stack');
