@@ -159,6 +159,32 @@ describe('@org/fastify plugin', () => {
     }
   });
 
+  it('writes the log line with nothing else of ours on (no head patch, state for the line only)', async () => {
+    const logs = memorySink();
+    const a = app();
+    await a.register(hardening, {
+      logger: createLogger({ sink: logs }),
+      responseTime: false,
+      requestId: false,
+      timeoutMs: false,
+    });
+    a.get('/only-log', async () => ({ ok: true }));
+    const base = await a.listen({ port: 0, host: '127.0.0.1' });
+    const r = await request(`${base}/only-log`);
+    await r.body.text();
+    expect(r.headers['x-response-time']).toBeUndefined();
+    expect(r.headers['x-request-id']).toBeUndefined();
+    await until(() => logs.records().length > 0);
+    expect(logs.records()).toHaveLength(1);
+    expect(logs.records()[0]).toMatchObject({
+      msg: 'request completed',
+      status: 200,
+      path: '/only-log',
+      ip: '127.0.0.1',
+    });
+    expect(typeof logs.records()[0]!.durationMs).toBe('number');
+  });
+
   it('logs a request whose client went away before the response, marked aborted', async () => {
     const logs = memorySink();
     const a = app();
