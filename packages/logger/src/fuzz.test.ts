@@ -153,22 +153,35 @@ describe('records of repeating shapes and messages (the per-logger key cache, th
     serializers: { ser: (v: unknown) => ({ wrapped: v }) },
     redact: ['secret'],
   };
-  it('writes the same text as a logger that never saw a record before', () => {
-    fc.assert(
-      fc.property(fc.array(fc.tuple(rec, fc.boolean(), msgs), { minLength: 1, maxLength: 12 }), (calls) => {
-        const sink = memorySink();
-        const log = createLogger({ ...opts, sink });
-        const child = log.child({ c: 2 });
-        for (const [fields, useChild, msg] of calls) {
-          const l = useChild ? child : log;
-          l.info(fields, msg);
-          const freshSink = memorySink();
-          const fresh = createLogger({ ...opts, sink: freshSink });
-          (useChild ? fresh.child({ c: 2 }) : fresh).info(fields, msg);
-          expect(sink.lines.at(-1)).toBe(freshSink.lines[0]);
-        }
-      }),
-      { numRuns: 300 },
-    );
+  it('stops at maxKeys right after a plain string of a known shape with valid JSON', () => {
+    const sink = memorySink();
+    const log = createLogger({ timestamp: false, maxKeys: 2, sink });
+    for (let i = 0; i < 3; i++) log.info({ a: 'x', b: 'y', c: 'z' }, 'm');
+    for (const line of sink.lines) expect(JSON.parse(line)).toMatchObject({ a: 'x', b: 'y', '…': 'more keys omitted' });
+    expect(new Set(sink.lines).size).toBe(1);
   });
+
+  // maxKeys 3 as well: records of up to 7 keys then stop at the "more keys omitted" marker, right after a value of
+  // any kind (a plain string's closing quote is joined to what follows it)
+  for (const maxKeys of [200, 3]) {
+    it(`writes the same text as a logger that never saw a record before (maxKeys ${maxKeys})`, () => {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(rec, fc.boolean(), msgs), { minLength: 1, maxLength: 12 }), (calls) => {
+          const sink = memorySink();
+          const log = createLogger({ ...opts, maxKeys, sink });
+          const child = log.child({ c: 2 });
+          for (const [fields, useChild, msg] of calls) {
+            const l = useChild ? child : log;
+            l.info(fields, msg);
+            const freshSink = memorySink();
+            const fresh = createLogger({ ...opts, maxKeys, sink: freshSink });
+            (useChild ? fresh.child({ c: 2 }) : fresh).info(fields, msg);
+            expect(sink.lines.at(-1)).toBe(freshSink.lines[0]);
+            JSON.parse(sink.lines.at(-1)!);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
 });

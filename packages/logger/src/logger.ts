@@ -115,11 +115,14 @@ interface KeyCache {
   pre: string[];
   /** `,"key":"` (for a string value that needs no escaping) */
   preQ: string[];
+  /** `",key":` and `","key":"`: the same after a plain string whose closing quote is still pending (see serTop) */
+  qpre: string[];
+  qpreQ: string[];
   /** No serializer and no redaction path for this key. */
   plain: boolean[];
 }
 
-const newKeyCache = (): KeyCache => ({ keys: [], pre: [], preQ: [], plain: [] });
+const newKeyCache = (): KeyCache => ({ keys: [], pre: [], preQ: [], qpre: [], qpreQ: [], plain: [] });
 
 /**
  * Serialises the top-level keys of `obj` as `,"k":v` pairs, applying serializers and redaction.
@@ -134,6 +137,9 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
   let n = 0;
   let i = 0;
   let seen: object[] | null = null;
+  // A plain string value's closing quote is left pending and joined to the next key's cached prefix (`","key":`):
+  // one string concatenation less per such value, and one node less in the rope the sink flattens.
+  let q = false;
   // for-in over own keys (the order of Object.keys): V8 reads each value through the enum cache, where Object.keys
   // plus obj[k] makes a megamorphic keyed load per key (measured in a server: the costliest part of a request line)
   for (const k in obj) {
@@ -144,7 +150,8 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
       for (let j = 0; j < reserved.length; j++) if (reserved[j] === k) return null;
     }
     if (n >= cfg.maxKeys) {
-      out += `,"…":"more keys omitted"`;
+      out += `${q ? '"' : ''},"…":"more keys omitted"`;
+      q = false;
       break;
     }
     if (known && cache.plain[i] === true) {
@@ -156,21 +163,32 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
         v = thrownText(e);
       }
       if (typeof v === 'string') {
-        if (v.length <= cfg.maxStringLength && plainText(v)) out += `${cache.preQ[i]}${v}"`;
-        else out += cache.pre[i] + str(v, cfg.maxStringLength);
+        if (v.length <= cfg.maxStringLength && plainText(v)) {
+          out += (q ? cache.qpreQ[i] : cache.preQ[i]) + v;
+          q = true;
+        } else {
+          out += (q ? cache.qpre[i] : cache.pre[i]) + str(v, cfg.maxStringLength);
+          q = false;
+        }
         n++;
       } else if (typeof v === 'number' && Number.isFinite(v)) {
-        out += cache.pre[i] + num(v);
+        out += (q ? cache.qpre[i] : cache.pre[i]) + num(v);
+        q = false;
         n++;
       } else {
         const s = val(v, 1, null, cfg, (seen ??= [obj]));
         if (s !== undefined) {
-          out += cache.pre[i] + s;
+          out += (q ? cache.qpre[i] : cache.pre[i]) + s;
+          q = false;
           n++;
         }
       }
       i++;
       continue;
+    }
+    if (q) {
+      out += '"';
+      q = false;
     }
     let v: unknown;
     try {
@@ -200,6 +218,8 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
       cache.keys[i] = k;
       cache.pre[i] = p;
       cache.preQ[i] = `${p}"`;
+      cache.qpre[i] = `"${p}`;
+      cache.qpreQ[i] = `"${p}"`;
       cache.plain[i] = plain;
     }
     if (child?.terminal) {
@@ -220,7 +240,7 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
     }
     i++;
   }
-  return out;
+  return q ? `${out}"` : out;
 }
 
 /** Key positions a logger remembers (see KeyCache). */
