@@ -273,6 +273,8 @@ function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unkno
  */
 function onRawClose(this: RawWithState): void {
   const st = this[kHead];
+  // a client gone before any head was written: its deadline leaves the queue now (it would answer nothing)
+  if (st.dlAt !== 0) st.plugin.timeouts!.cancel(st);
   const logger = st.plugin.logger!;
   const { request, reply } = st;
   logRequest(
@@ -468,9 +470,10 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
       sendProblem(reply, problemForError(err, problemCtx(request)));
     },
   };
-  // A request whose client went away before any head was written stays queued until its deadline, then leaves the
-  // queue without answering (the timeout callback checks request.raw.destroyed), as a timer per request did. No
-  // onRequestAbort hook for it: Fastify would add a 'close' listener to every request.
+  // A request whose client went away before any head was written leaves the queue in the log line's 'close' listener
+  // when logging is on; otherwise it stays queued until its deadline, then leaves without answering (the timeout
+  // callback checks request.raw.destroyed), as a timer per request did. No onRequestAbort hook for it: Fastify would
+  // add a 'close' listener to every request.
 
   const onRequest: onRequestHookHandler = function orgOnRequest(request, reply, done) {
     const t0 = performance.now();
