@@ -14,6 +14,7 @@ import {
   ipKey,
   mergeVary,
   nodeHeaderStore,
+  now,
   PROBLEM_JSON,
   type ProblemResponse,
   peerAddress,
@@ -158,7 +159,7 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
   const needHead = headers !== undefined || responseTime || cors !== undefined || timeoutMs !== undefined;
 
   const handler = function orgHardening(req: Request, res: Response, next: NextFunction): void {
-    const t0 = performance.now();
+    const t0 = now();
     const locals = res.locals as HardeningLocals;
     // each read of a property of Express's req/res is a megamorphic lookup (their prototypes are swapped per request):
     // the header record is read once
@@ -411,7 +412,7 @@ function patchedWriteHead(st: ReqState, a: unknown, b?: unknown, c?: unknown): u
     }
     if (st.mw.responseTime) {
       if (store?.['x-response-time'] !== undefined) res.removeHeader('x-response-time');
-      text += `x-response-time: ${formatResponseTime(performance.now() - st.t0)}\r\n`;
+      text += `x-response-time: ${formatResponseTime(now() - st.t0)}\r\n`;
     }
     if (st.vary !== undefined) {
       const cur = store?.vary?.[1] as string | undefined;
@@ -430,7 +431,7 @@ function patchedWriteHead(st: ReqState, a: unknown, b?: unknown, c?: unknown): u
   const all = st.secure?.all ?? [];
   for (let i = 0; i < all.length; i++) if (!res.hasHeader(all[i]![0])) res.setHeader(all[i]![0], all[i]![1]);
   if (st.mw.responseTime) {
-    const v = formatResponseTime(performance.now() - st.t0);
+    const v = formatResponseTime(now() - st.t0);
     const store = nodeHeaderStore(res);
     if (store !== undefined) store['x-response-time'] = ['x-response-time', v];
     else res.setHeader('x-response-time', v);

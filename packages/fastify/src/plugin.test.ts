@@ -87,6 +87,43 @@ describe('@org/fastify plugin', () => {
     expect((await a.inject('/missing')).headers['content-type']).toContain('application/json');
   });
 
+  it('keeps request.requestId, clientIp and timedOut as read-write fields, also when set before its hook ran', async () => {
+    const a = app();
+    const seen: unknown[] = [];
+    // an app hook that runs before the plugin's: its values are read back until the plugin sets its own
+    a.addHook('onRequest', async (req) => {
+      req.requestId = 'early-id';
+      req.clientIp = '203.0.113.9';
+      seen.push([req.requestId, req.clientIp, req.timedOut]);
+    });
+    await a.register(hardening, { trustProxy: true, timeoutMs: 200 });
+    a.get('/', async (req) => {
+      seen.push([req.requestId, req.clientIp, req.timedOut]);
+      req.requestId = 'route-id';
+      req.clientIp = 'replaced';
+      return { id: req.requestId, ip: req.clientIp };
+    });
+    a.get('/slow', async (req) => {
+      await new Promise((r) => setTimeout(r, 400));
+      seen.push(['slow', req.timedOut]);
+      return 'late';
+    });
+    const r = await a.inject({
+      url: '/',
+      headers: { 'x-request-id': 'incoming-1', 'x-forwarded-for': '198.51.100.7' },
+    });
+    expect(r.json()).toEqual({ id: 'route-id', ip: 'replaced' });
+    expect(r.headers['x-request-id']).toBe('incoming-1');
+    expect((await a.inject('/slow')).statusCode).toBe(503);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(seen).toEqual([
+      ['early-id', '203.0.113.9', false],
+      ['incoming-1', '198.51.100.7', false],
+      ['early-id', '203.0.113.9', false],
+      ['slow', true],
+    ]);
+  });
+
   it('gives request.timeoutSignal, aborted when the timeout answers 503', async () => {
     const a = app();
     await a.register(hardening, { timeoutMs: 50 });

@@ -13,6 +13,7 @@ import {
   ipKey,
   mergeVary,
   nodeHeaderStore,
+  now,
   PROBLEM_JSON,
   type ProblemResponse,
   peerAddress,
@@ -243,7 +244,7 @@ function patchedWriteHead(
     for (let i = 0; i < pairs.length; i++) out.push(lower(pairs[i]![0]), pairs[i]![1]);
     const own = linePairs(st);
     for (let i = 0; i < own.length; i++) out.push(own[i]![0], own[i]![1]);
-    if (st.t0 !== undefined) out.push('x-response-time', formatResponseTime(performance.now() - st.t0));
+    if (st.t0 !== undefined) out.push('x-response-time', formatResponseTime(now() - st.t0));
     const vary = varyOf(st, givenVary, this.getHeader('vary'));
     if (vary !== undefined) out.push('vary', vary);
     for (let i = 0; i < remove.length; i++) this.removeHeader(remove[i]!);
@@ -280,7 +281,7 @@ function writeHeadViaStore(
   for (let i = 0; i < pairs.length; i++) store[lower(pairs[i]![0])] = pairs[i] as [string, string];
   const own = linePairs(st);
   for (let i = 0; i < own.length; i++) store[own[i]![0]] = own[i] as [string, string];
-  if (timed) store['x-response-time'] = ['x-response-time', formatResponseTime(performance.now() - st.t0!)];
+  if (timed) store['x-response-time'] = ['x-response-time', formatResponseTime(now() - st.t0!)];
   const vary = varyOf(st, givenVary, store.vary?.[1]);
   if (vary !== undefined) store.vary = ['vary', vary];
   for (let i = 0; i < remove.length; i++) delete store[remove[i]!];
@@ -332,7 +333,7 @@ function writeHeadRendered(
   }
   if (st.t0 !== undefined) {
     if (store !== null && store['x-response-time'] !== undefined) res.removeHeader('x-response-time');
-    text += `x-response-time: ${formatResponseTime(performance.now() - st.t0)}\r\n`;
+    text += `x-response-time: ${formatResponseTime(now() - st.t0)}\r\n`;
   }
   const storeVary = store?.vary;
   const vary = varyOf(st, givenVary, storeVary?.[1]);
@@ -468,7 +469,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
   const timeouts = timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs);
 
   return async function orgHardening(c, next) {
-    const t0 = performance.now();
+    const t0 = now();
     const raw = rawHeadersOf(c as unknown as Context);
     let id: string | undefined;
     if (idHeader !== undefined) {
@@ -613,7 +614,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       if (rateDecision !== undefined) after.push(...rateLimitHeaderPairs(rateDecision, rate.headers));
       if (id !== undefined) after.push([idHeader!, id]);
       for (let i = 0; i < list.length; i++) after.push(list[i]!);
-      if (responseTime) after.push(['x-response-time', formatResponseTime(performance.now() - t0)]);
+      if (responseTime) after.push(['x-response-time', formatResponseTime(now() - t0)]);
       setAll(c as unknown as Context, after);
       const h = c.res.headers;
       if (varyAdd.length > 0) h.set('vary', mergeVary(h.get('vary') ?? undefined, varyAdd));

@@ -138,6 +138,31 @@ describe('line shape', () => {
     ]);
   });
 
+  it('logs own keys only: inherited enumerable keys stay out, also when Object.prototype has one', () => {
+    const { log, rec } = setup();
+    const withProto = Object.assign(Object.create({ inherited: 1 }) as Record<string, unknown>, { own: 2 });
+    const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+    log.info(withProto, 'p');
+    log.info(nullProto, 'n');
+    log.info({ plain: 3 }, 'before');
+    (Object.prototype as Record<string, unknown>).polluted = 'x';
+    try {
+      log.info({ plain: 4 }, 'polluted');
+      log.info(nullProto, 'n2');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    log.info({ plain: 5 }, 'after');
+    expect(rec()).toEqual([
+      { level: 30, own: 2, msg: 'p' },
+      { level: 30, a: 1, msg: 'n' },
+      { level: 30, plain: 3, msg: 'before' },
+      { level: 30, plain: 4, msg: 'polluted' },
+      { level: 30, a: 1, msg: 'n2' },
+      { level: 30, plain: 5, msg: 'after' },
+    ]);
+  });
+
   it('serializers apply to top-level keys', () => {
     const { log, rec } = setup({ serializers: { req: (r: { url: string }) => ({ url: r.url }) } });
     log.info({ req: { url: '/x', socket: { big: true } } }, 'r');

@@ -4,7 +4,7 @@
 // type-checks that the real instances satisfy them. One source, bundled into each adapter.
 
 import type { DecisionLike, RateLimitHeaderFormat, TrustProxy } from './common.js';
-import { parseBytes, parseMs, randomId, requireMethods, show } from './common.js';
+import { now, parseBytes, parseMs, randomId, requireMethods, show } from './common.js';
 
 /** A header list as the core packages produce it. */
 export type HeaderList = ReadonlyArray<readonly [string, string]>;
@@ -126,7 +126,7 @@ export function logRequest(
     method,
     path,
     status,
-    durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
+    durationMs: Math.round((now() - t0) * 1000) / 1000,
     ip,
   };
   if (aborted) fields.aborted = true;

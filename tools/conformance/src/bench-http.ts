@@ -5,6 +5,9 @@
 // variant before the first cycle) FREEZE=1 (stop the servers not under load; FREEZE=0 leaves them running).
 // PIN=1 (Linux, needs taskset and 2+ CPUs): every server runs on CPU 0 and the load generator (this process) on CPU 1,
 // so the scheduler never puts the two on one core.
+// PROCS=n runs every variant in n server processes (default 1). Two processes of the same code differ by up to 0.14 in
+// their ratio on a shared machine (V8 compiles each one's hot code a little differently): the ratio printed is then the
+// median over every cycle and process, and each process's own median is printed too.
 // EXTRA='nolog:BENCH_DROP=log;noop:BENCH_SINK=noop' adds variants of `ours` run with those environment settings (see
 // bench-server.ts), measured in the same cycles and printed as ratios too: for finding what a part costs.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -45,6 +48,13 @@ const RIVAL: Record<string, string> = {
   hono: 'hono/secure-headers',
 };
 const cycles = Number(process.env.CYCLES ?? 8);
+const procs = Number(process.env.PROCS ?? 1);
+if (!Number.isInteger(procs) || procs < 1)
+  throw new RangeError(`PROCS must be an integer >= 1, got ${process.env.PROCS}`);
+/** The server processes of a variant: `v`, then `v#2` … `v#n` (PROCS=n). */
+const copiesOf = (v: string): string[] => Array.from({ length: procs }, (_, i) => (i === 0 ? v : `${v}#${i + 1}`));
+/** The variant a process runs (its name without the copy suffix). */
+const baseOf = (name: string): string => name.replace(/#\d+$/, '');
 const slice = Number(process.env.SLICE ?? 1);
 const connections = Number(process.env.CONNECTIONS ?? 10);
 const warmup = Number(process.env.WARMUP ?? 3);
@@ -67,7 +77,8 @@ const resume = (c: ChildProcess): void => {
   if (freeze) c.kill('SIGCONT');
 };
 
-function startServer(framework: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
+function startServer(framework: string, name: string): Promise<{ child: ChildProcess; port: number }> {
+  const variant = baseOf(name);
   return new Promise((resolve, reject) => {
     const extra = EXTRA.get(variant);
     const args = ['--import', 'tsx', serverFile, framework, extra ? 'ours' : variant];
@@ -76,7 +87,7 @@ function startServer(framework: string, variant: string): Promise<{ child: Child
       env: { ...process.env, ...extra, NODE_ENV: 'production' },
     });
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${framework}/${variant}: server did not start`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${framework}/${name}: server did not start`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /PORT (\d+)/.exec(out);
@@ -87,7 +98,7 @@ function startServer(framework: string, variant: string): Promise<{ child: Child
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${framework}/${variant}: server exited with ${code}`));
+      reject(new Error(`${framework}/${name}: server exited with ${code}`));
     });
   });
 }
@@ -126,7 +137,7 @@ interface Slice {
 async function measureFramework(framework: string): Promise<Record<string, Slice[]>> {
   const servers: Record<string, { child: ChildProcess; port: number }> = {};
   try {
-    const variants = variantsOf(framework);
+    const variants = variantsOf(framework).flatMap(copiesOf);
     for (const v of variants) {
       servers[v] = await startServer(framework, v);
       pause(servers[v]!.child);
@@ -171,27 +182,43 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-/** Median over cycles of (variant / bare) for a per-slice figure: each cycle's slices ran within seconds of each other. */
+/**
+ * Median over cycles (and over the variant's processes, with PROCS > 1) of (variant / bare) for a per-slice figure:
+ * each cycle's slices ran within seconds of each other. With several bare processes, a cycle's bare figure is their
+ * median.
+ */
 const cycleRatio = (s: Record<string, Slice[]>, v: string, pick: (x: Slice) => number): number =>
-  median(s[v]!.map((x, i) => pick(x) / pick(s.bare![i]!)));
+  median(copiesOf(v).flatMap((c) => s[c]!.map((x, i) => pick(x) / bareAt(s, i, pick))));
+const bareAt = (s: Record<string, Slice[]>, i: number, pick: (x: Slice) => number): number =>
+  median(copiesOf('bare').map((c) => pick(s[c]![i]!)));
+/** Each process's own median ratio, for PROCS > 1: how far apart processes of the same code land. */
+const perProcess = (s: Record<string, Slice[]>, v: string): string =>
+  procs === 1
+    ? ''
+    : ` [per process ${copiesOf(v)
+        .map((c) => median(s[c]!.map((x, i) => x.rps / bareAt(s, i, (y) => y.rps))).toFixed(2))
+        .join(' ')}]`;
 
 const results: Record<string, Record<string, Slice[]>> = {};
 for (const f of FRAMEWORKS) results[f] = await measureFramework(f);
 
 console.log(
-  `\nbench:http — autocannon ${connections} connections, GET / → JSON; ${cycles} cycles of ${slice} s per variant, variants interleaved${freeze ? ', idle servers stopped (FREEZE=1)' : ''}${pin ? ', servers on CPU 0 and the load generator on CPU 1 (PIN=1)' : ''}`,
+  `\nbench:http — autocannon ${connections} connections, GET / → JSON; ${cycles} cycles of ${slice} s per variant${procs > 1 ? ` and process (${procs} processes per variant)` : ''}, variants interleaved${freeze ? ', idle servers stopped (FREEZE=1)' : ''}${pin ? ', servers on CPU 0 and the load generator on CPU 1 (PIN=1)' : ''}`,
 );
-console.log('ratio = median over cycles of (variant req/s / bare req/s in the same cycle)');
+console.log(
+  `ratio = median over cycles${procs > 1 ? ' and processes' : ''} of (variant req/s / bare req/s in the same cycle${procs > 1 ? ', the median of the bare processes' : ''})`,
+);
 console.log('framework  bare req/s   ours req/s (ratio)    rival req/s (ratio)   rival stack');
 let allOk = true;
 for (const f of FRAMEWORKS) {
   const s = results[f]!;
-  const rps = (v: string) => median(s[v]!.map((x) => x.rps));
+  const rps = (v: string) => median(copiesOf(v).flatMap((c) => s[c]!.map((x) => x.rps)));
   const ro = cycleRatio(s, 'ours', (x) => x.rps);
   const rr = cycleRatio(s, 'rival', (x) => x.rps);
   console.log(
     `${f.padEnd(10)} ${rps('bare').toFixed(0).padStart(10)}   ${rps('ours').toFixed(0).padStart(10)} (${ro.toFixed(2)})   ${rps('rival').toFixed(0).padStart(10)} (${rr.toFixed(2)})    ${RIVAL[f]}`,
   );
+  if (procs > 1) console.log(`           ours${perProcess(s, 'ours')}, rival${perProcess(s, 'rival')}`);
   const beats = ro > rr;
   const keeps = f !== 'fastify' || ro >= 0.75;
   if (!beats || !keeps) allOk = false;
@@ -200,7 +227,7 @@ for (const f of FRAMEWORKS) {
   );
   if (s.floor !== undefined)
     console.log(
-      `           floor (${f === 'hono' ? 'bare + one middleware that only awaits next()' : 'bare + the same response headers as ours, constant, no logic'}): ${rps('floor').toFixed(0)} req/s (${cycleRatio(s, 'floor', (x) => x.rps).toFixed(2)})`,
+      `           floor (${f === 'hono' ? 'bare + one middleware that only awaits next()' : 'bare + the same response headers as ours, constant, no logic'}): ${rps('floor').toFixed(0)} req/s (${cycleRatio(s, 'floor', (x) => x.rps).toFixed(2)})${perProcess(s, 'floor')}`,
     );
   for (const [name, env] of EXTRA)
     console.log(
@@ -208,7 +235,7 @@ for (const f of FRAMEWORKS) {
         .map(([k, v]) => `${k}=${v}`)
         .join(
           ' ',
-        )}): ${rps(name).toFixed(0)} req/s (${cycleRatio(s, name, (x) => x.rps).toFixed(2)}), CPU ratio ${(1 / cycleRatio(s, name, (x) => x.cpuPerReq)).toFixed(2)}`,
+        )}): ${rps(name).toFixed(0)} req/s (${cycleRatio(s, name, (x) => x.rps).toFixed(2)}), CPU ratio ${(1 / cycleRatio(s, name, (x) => x.cpuPerReq)).toFixed(2)}${perProcess(s, name)}`,
     );
 }
 console.log(
@@ -216,7 +243,7 @@ console.log(
 );
 for (const f of FRAMEWORKS) {
   const s = results[f]!;
-  const [b, o, r] = VARIANTS.map((v) => median(s[v]!.map((x) => x.cpuPerReq)));
+  const [b, o, r] = VARIANTS.map((v) => median(copiesOf(v).flatMap((c) => s[c]!.map((x) => x.cpuPerReq))));
   const inv = (v: string) => 1 / cycleRatio(s, v, (x) => x.cpuPerReq);
   console.log(
     `${f.padEnd(10)} bare ${b!.toFixed(1)}   ours ${o!.toFixed(1)} (${inv('ours').toFixed(2)})   rival ${r!.toFixed(1)} (${inv('rival').toFixed(2)})`,
