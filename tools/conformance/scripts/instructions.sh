@@ -3,8 +3,9 @@
 # shared machine). Needs valgrind. Usage, from tools/conformance:
 #   scripts/instructions.sh <express|fastify|hono> <bare|ours|rival|floor> [ENV=value ...]
 # N requests are counted after WARM uncounted ones (JIT warm-up). Prints instructions per request on the main thread
-# (where the request is handled) and on all threads (GC helper threads included: they vary with heap state, so compare
-# main-thread counts for A/B), and leaves callgrind.out.* in $OUT (one file per thread) for callgrind_annotate.
+# (where the request is handled), the same without V8's GC functions (scavenges in the counted window vary from run to
+# run: compare this figure for A/B, over several runs) and on all threads (GC helper threads included), and leaves
+# callgrind.out.* in $OUT (one file per thread) for callgrind_annotate.
 # PERF_MAP=1 also writes V8's perf map (/tmp/perf-<pid>.map) for naming JIT code.
 # VG_ARGS adds callgrind options, e.g. VG_ARGS=--cache-sim=yes (simulated cache misses, in the output files).
 set -euo pipefail
@@ -30,4 +31,10 @@ wait "$pid" 2>/dev/null || true
 sum() { cat "$@" | grep -h '^totals:' | awk '{s+=$2} END {print s+0}'; }
 main=$(sum "$OUT"/callgrind.out.*-01)
 total=$(sum "$OUT"/callgrind.out.*)
-echo "$fw/$variant: $((main / N)) instructions per request on the main thread, $((total / N)) on all threads ($N requests after $WARM; files in $OUT)"
+# V8's GC work on the main thread (scavenges falling in the counted window: 1-6k a request, varying from run to run),
+# by function name, so two versions of the code can be compared without it
+main_file=$(ls "$OUT"/callgrind.out.*.1-01 2>/dev/null | head -1)
+[ -n "$main_file" ] || main_file=$(ls "$OUT"/callgrind.out.*-01 | head -1)
+gc_re='Scaveng|IterateObjectCache|RootScavenge|Evacuat|MarkCompact|Marking|Sweep|Heap::|heap::|Heap_|GlobalHandles|IteratePointers|OnMoveEvent|MemoryChunk|RememberedSet|SlotSet|PagedSpace|NewSpace|SemiSpace|GCTracer|Safepoint|ArrayBufferSweeper|MarkingBarrier|WriteBarrier|StringForwarding'
+gc=$(callgrind_annotate --threshold=100 "$main_file" 2>/dev/null | awk -v re="$gc_re" '$0 ~ re && $0 !~ /PROGRAM TOTALS/ { gsub(",", "", $1); s += $1 } END { printf "%d", s + 0 }')
+echo "$fw/$variant: $((main / N)) instructions per request on the main thread ($(((main - gc) / N)) without GC functions), $((total / N)) on all threads ($N requests after $WARM; files in $OUT)"
