@@ -98,7 +98,10 @@ class State extends DeadlineNode {
   decision: DecisionLike | undefined = undefined;
   /** The raw response's writeHead before it was patched. */
   writeHead: ((...a: unknown[]) => unknown) | undefined = undefined;
-  /** The request id, when it is sent as a ready head line (ours or an accepted incoming one); else ''. */
+  /**
+   * The request id, when it is sent as a ready head line (ours or an accepted incoming one); else ''. Kept apart from
+   * `requestId`, which the app may overwrite (`request.requestId = …`) with text no one has checked for a head line.
+   */
   id = '';
   /** The onRequest hook's callback. */
   done: HookDone = noDone;

@@ -189,6 +189,9 @@ const median = (xs: number[]): number => {
  */
 const cycleRatio = (s: Record<string, Slice[]>, v: string, pick: (x: Slice) => number): number =>
   median(copiesOf(v).flatMap((c) => s[c]!.map((x, i) => pick(x) / bareAt(s, i, pick))));
+/** Median of a per-slice figure over every cycle of every process of a variant. */
+const pooled = (s: Record<string, Slice[]>, v: string, pick: (x: Slice) => number): number =>
+  median(copiesOf(v).flatMap((c) => s[c]!.map(pick)));
 const bareAt = (s: Record<string, Slice[]>, i: number, pick: (x: Slice) => number): number =>
   median(copiesOf('bare').map((c) => pick(s[c]![i]!)));
 /** Each process's own median ratio, for PROCS > 1: how far apart processes of the same code land. */
@@ -212,7 +215,7 @@ console.log('framework  bare req/s   ours req/s (ratio)    rival req/s (ratio)  
 let allOk = true;
 for (const f of FRAMEWORKS) {
   const s = results[f]!;
-  const rps = (v: string) => median(copiesOf(v).flatMap((c) => s[c]!.map((x) => x.rps)));
+  const rps = (v: string) => pooled(s, v, (x) => x.rps);
   const ro = cycleRatio(s, 'ours', (x) => x.rps);
   const rr = cycleRatio(s, 'rival', (x) => x.rps);
   console.log(
@@ -243,7 +246,7 @@ console.log(
 );
 for (const f of FRAMEWORKS) {
   const s = results[f]!;
-  const [b, o, r] = VARIANTS.map((v) => median(copiesOf(v).flatMap((c) => s[c]!.map((x) => x.cpuPerReq))));
+  const [b, o, r] = VARIANTS.map((v) => pooled(s, v, (x) => x.cpuPerReq));
   const inv = (v: string) => 1 / cycleRatio(s, v, (x) => x.cpuPerReq);
   console.log(
     `${f.padEnd(10)} bare ${b!.toFixed(1)}   ours ${o!.toFixed(1)} (${inv('ours').toFixed(2)})   rival ${r!.toFixed(1)} (${inv('rival').toFixed(2)})`,
