@@ -5,11 +5,14 @@
 // variant before the first cycle) FREEZE=1 (stop the servers not under load; FREEZE=0 leaves them running).
 // PIN=1 (Linux, needs taskset and 2+ CPUs): every server runs on CPU 0 and the load generator (this process) on CPU 1,
 // so the scheduler never puts the two on one core.
+// LOADGEN=wrk loads with wrk instead (see loadWrk).
 // PROCS=n runs every variant in n server processes (default 1). Two processes of the same code differ by up to 0.14 in
 // their ratio on a shared machine (V8 compiles each one's hot code a little differently): the ratio printed is then the
 // median over every cycle and process, and each process's own median is printed too.
 // EXTRA='nolog:BENCH_DROP=log;noop:BENCH_SINK=noop' adds variants of `ours` run with those environment settings (see
 // bench-server.ts), measured in the same cycles and printed as ratios too: for finding what a part costs.
+// BENCH_VARIANT=rival|bare|floor in an entry runs that variant instead of `ours` (e.g.
+// EXTRA='rivallog:BENCH_VARIANT=rival,BENCH_RIVAL_LOG=1': the Fastify rival with Fastify's own request log).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +61,9 @@ const baseOf = (name: string): string => name.replace(/#\d+$/, '');
 const slice = Number(process.env.SLICE ?? 1);
 const connections = Number(process.env.CONNECTIONS ?? 10);
 const warmup = Number(process.env.WARMUP ?? 3);
+const loadgen = process.env.LOADGEN ?? 'autocannon';
+if (loadgen !== 'autocannon' && loadgen !== 'wrk')
+  throw new RangeError(`LOADGEN must be autocannon or wrk, got ${loadgen}`);
 const serverFile = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
 const pin = process.env.PIN === '1';
 if (pin) {
@@ -81,7 +87,7 @@ function startServer(framework: string, name: string): Promise<{ child: ChildPro
   const variant = baseOf(name);
   return new Promise((resolve, reject) => {
     const extra = EXTRA.get(variant);
-    const args = ['--import', 'tsx', serverFile, framework, extra ? 'ours' : variant];
+    const args = ['--import', 'tsx', serverFile, framework, extra ? (extra.BENCH_VARIANT ?? 'ours') : variant];
     const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '0', process.execPath, ...args] : args, {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...extra, NODE_ENV: 'production' },
@@ -107,9 +113,49 @@ async function load(
   port: number,
   seconds: number,
 ): Promise<{ seconds: number; total: number; non2xx: number; errors: number }> {
+  if (loadgen === 'wrk') return loadWrk(port, seconds);
   const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: seconds, pipelining: 1 });
   // r.duration is the measured wall time in seconds
   return { seconds: r.duration, total: r.requests.total, non2xx: r.non2xx, errors: r.errors };
+}
+
+/**
+ * LOADGEN=wrk: the same load from wrk (one thread, `connections` connections; on CPU 1 with PIN=1), a C client whose
+ * cost per response hardly grows with the head's length. A cross-check of what the server itself keeps when autocannon
+ * is near a full core (see "load generator busy"); its CPU is not in that figure (it is another process).
+ */
+function loadWrk(
+  port: number,
+  seconds: number,
+): Promise<{ seconds: number; total: number; non2xx: number; errors: number }> {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/`];
+  return new Promise((resolve, reject) => {
+    const child = spawn(pin ? 'taskset' : 'wrk', pin ? ['-c', '1', 'wrk', ...args] : args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once('error', (e) => reject(new Error(`LOADGEN=wrk: cannot run wrk (${e.message})`)));
+    child.once('exit', (code) => {
+      // "12345 requests in 2.00s, 1.23MB read"
+      const m = /(\d+) requests in ([\d.]+)(m?s)/.exec(out);
+      if (code !== 0 || m === null) {
+        reject(new Error(`LOADGEN=wrk: wrk exited with ${code}: ${out}`));
+        return;
+      }
+      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+      const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      const errors = se === null ? 0 : se.slice(1).reduce((a, x) => a + Number(x), 0);
+      resolve({
+        seconds: Number(m[2]) / (m[3] === 'ms' ? 1000 : 1),
+        total: Number(m[1]),
+        non2xx,
+        errors,
+      });
+    });
+  });
 }
 
 /** CPU time (user + system, µs) the server process has used so far, from /proc (Linux); NaN elsewhere. */
@@ -126,7 +172,15 @@ function cpuMicros(pid: number): number {
 interface Slice {
   rps: number;
   cpuPerReq: number;
+  /** Share of one core the load generator (this process, every thread) was busy during the slice. */
+  loadBusy: number;
 }
+
+/** CPU time (user + system, µs) of this process, every thread. */
+const ownCpu = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 /**
  * All variants of one framework run side by side (each in its own server process, idle while another is loaded) and
@@ -157,12 +211,18 @@ async function measureFramework(framework: string): Promise<Record<string, Slice
         const { child, port } = servers[v]!;
         resume(child);
         const cpu0 = cpuMicros(child.pid!);
+        const own0 = ownCpu();
         const r = await load(port, slice);
+        const own1 = ownCpu();
         const cpu1 = cpuMicros(child.pid!);
         pause(child);
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`${framework}/${v}: ${r.non2xx} non-2xx, ${r.errors} errors`);
         // Server CPU per request does not depend on how much CPU the load generator got.
-        (out[v] ??= []).push({ rps: r.total / r.seconds, cpuPerReq: (cpu1 - cpu0) / r.total });
+        (out[v] ??= []).push({
+          rps: r.total / r.seconds,
+          cpuPerReq: (cpu1 - cpu0) / r.total,
+          loadBusy: (own1 - own0) / (r.seconds * 1e6),
+        });
       }
       process.stderr.write(
         `  ${framework.padEnd(8)} cycle ${cycle + 1}/${cycles}: ${variants.map((v) => `${v} ${out[v]!.at(-1)!.rps.toFixed(0)} req/s ${out[v]!.at(-1)!.cpuPerReq.toFixed(1)} µs`).join(', ')}\n`,
@@ -206,7 +266,7 @@ const results: Record<string, Record<string, Slice[]>> = {};
 for (const f of FRAMEWORKS) results[f] = await measureFramework(f);
 
 console.log(
-  `\nbench:http — autocannon ${connections} connections, GET / → JSON; ${cycles} cycles of ${slice} s per variant${procs > 1 ? ` and process (${procs} processes per variant)` : ''}, variants interleaved${freeze ? ', idle servers stopped (FREEZE=1)' : ''}${pin ? ', servers on CPU 0 and the load generator on CPU 1 (PIN=1)' : ''}`,
+  `\nbench:http — ${loadgen} ${connections} connections, GET / → JSON; ${cycles} cycles of ${slice} s per variant${procs > 1 ? ` and process (${procs} processes per variant)` : ''}, variants interleaved${freeze ? ', idle servers stopped (FREEZE=1)' : ''}${pin ? ', servers on CPU 0 and the load generator on CPU 1 (PIN=1)' : ''}`,
 );
 console.log(
   `ratio = median over cycles${procs > 1 ? ' and processes' : ''} of (variant req/s / bare req/s in the same cycle${procs > 1 ? ', the median of the bare processes' : ''})`,
@@ -228,13 +288,18 @@ for (const f of FRAMEWORKS) {
   console.log(
     `           target: beats rival ratio ${beats ? 'MET' : 'MISSED'}${f === 'fastify' ? `; >= 0.75 of bare ${keeps ? 'MET' : 'MISSED'}` : ''}`,
   );
+  const busy = loadgen === 'autocannon' ? pooled(s, 'ours', (x) => x.loadBusy) : 0;
+  if (busy >= 0.9)
+    console.log(
+      `           (autocannon was ${(busy * 100).toFixed(0)}% busy during ours: that ratio is partly the load generator's limit; LOADGEN=wrk PIN=1 measures the server's)`,
+    );
   if (s.floor !== undefined)
     console.log(
       `           floor (${f === 'hono' ? 'bare + one middleware that only awaits next()' : 'bare + the same response headers as ours, constant, no logic'}): ${rps('floor').toFixed(0)} req/s (${cycleRatio(s, 'floor', (x) => x.rps).toFixed(2)})${perProcess(s, 'floor')}`,
     );
   for (const [name, env] of EXTRA)
     console.log(
-      `           ${name} (ours with ${Object.entries(env)
+      `           ${name} (${env.BENCH_VARIANT ?? 'ours'} with ${Object.entries(env)
         .map(([k, v]) => `${k}=${v}`)
         .join(
           ' ',
@@ -251,6 +316,21 @@ for (const f of FRAMEWORKS) {
   console.log(
     `${f.padEnd(10)} bare ${b!.toFixed(1)}   ours ${o!.toFixed(1)} (${inv('ours').toFixed(2)})   rival ${r!.toFixed(1)} (${inv('rival').toFixed(2)})`,
   );
+}
+// The load generator (autocannon, this process) parses every response in JavaScript, header line by header line: a
+// longer head costs it CPU too. Near 100% of a core it, not the server, sets the req/s of that variant.
+if (loadgen === 'autocannon') {
+  console.log(
+    "\nload generator busy (share of one core, median over cycles; near 100% the figure is the client's limit)",
+  );
+  for (const f of FRAMEWORKS) {
+    const s = results[f]!;
+    console.log(
+      `${f.padEnd(10)} ${variantsOf(f)
+        .map((v) => `${v} ${(pooled(s, v, (x) => x.loadBusy) * 100).toFixed(0)}%`)
+        .join('   ')}`,
+    );
+  }
 }
 console.log(
   `\nours = @org/${'{express,fastify,hono}'} with headers (helmet preset) + CORS + rate limit (memory) + request log (fdSink to /dev/null, minLength 4096) + request id + X-Response-Time + body limit + timeout`,

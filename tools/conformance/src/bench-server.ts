@@ -38,13 +38,25 @@ const ours = () => {
     ...(drop.has('rate')
       ? {}
       : { rateLimit: rateLimiter({ name: 'api', limit: LIMIT, windowMs: 60_000, store: memoryStore() }) }),
-    ...(drop.has('log') ? {} : { logger: createLogger({ sink: benchSink() }) }),
+    // BENCH_LOG_LEVEL=warn keeps the request log's work in the adapter but makes the logger's info() a no-op
+    ...(drop.has('log')
+      ? {}
+      : { logger: createLogger({ sink: benchSink(), level: (process.env.BENCH_LOG_LEVEL ?? 'info') as 'info' }) }),
     ...(drop.has('id') ? { requestId: false as const } : {}),
     ...(drop.has('time') ? { responseTime: false } : {}),
     ...(drop.has('body') ? { bodyLimit: false as const } : {}),
     ...(drop.has('timeout') ? { timeoutMs: false as const } : {}),
   };
 };
+
+/** pino.destination to /dev/null, from the pino that Fastify itself depends on. */
+async function pinoDevNull(): Promise<{ write(s: string): void }> {
+  const { createRequire } = await import('node:module');
+  const pino = createRequire(createRequire(import.meta.url).resolve('fastify'))('pino') as {
+    destination(o: { dest: string; minLength: number; sync: boolean }): { write(s: string): void };
+  };
+  return pino.destination({ dest: '/dev/null', minLength: 4096, sync: false });
+}
 
 async function main(): Promise<number> {
   if (framework === 'express') {
@@ -72,7 +84,11 @@ async function main(): Promise<number> {
     return (server.address() as AddressInfo).port;
   }
   if (framework === 'fastify') {
-    const app = fastify({ logger: false });
+    // BENCH_RIVAL_LOG=1 (with `rival`): Fastify's own request logging, pino (the one Fastify depends on) to /dev/null
+    // through pino.destination with minLength 4096, as our log goes through fdSink. Fastify writes two lines a request
+    // ("incoming request", "request completed"), as its users get by default.
+    const rivalLog = variant === 'rival' && process.env.BENCH_RIVAL_LOG === '1';
+    const app = rivalLog ? fastify({ logger: { stream: await pinoDevNull() } }) : fastify({ logger: false });
     // BENCH_FASTIFY_DIST=<path of another build of @org/fastify's dist/index.js>: A/B of two code versions in one run
     const plugin = process.env.BENCH_FASTIFY_DIST
       ? ((await import(process.env.BENCH_FASTIFY_DIST)) as typeof orgFastify)
