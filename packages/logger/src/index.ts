@@ -16,6 +16,7 @@ export type {
   LogFn,
   Logger,
   LoggerOptions,
+  PreparedRecord,
   RedactOptions,
   Sink,
   Timer,
