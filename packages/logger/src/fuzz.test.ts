@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLogger, memorySink, withContext } from './index.js';
+import { leaf } from './test-support/arbitraries.js';
 
 // What a JSON consumer should read back for a logged value: JSON's own mapping, plus BigInt as a decimal string and
 // non-finite numbers as their names (JSON has no literal for them).
@@ -19,16 +20,6 @@ function expected(v: unknown): unknown {
 const key = fc
   .string({ unit: 'binary', maxLength: 12 })
   .filter((k) => !['__proto__', 'level', 'time', 'msg'].includes(k));
-const leaf = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 10 }),
-  fc.double(),
-  fc.integer(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant(undefined),
-  fc.bigInt(),
-);
 const value = fc.letrec((tie) => ({
   v: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
