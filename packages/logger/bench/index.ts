@@ -31,6 +31,7 @@ const REDACT = [
   'db.password',
   'apiKey',
 ];
+const REQ_ID = '9e5754c0-4db7-4ebb-b8fe-37e57a916b0b';
 const fieldsObj = { userId: 42, route: '/api/items', ok: true, tags: ['a', 'b'], meta: { region: 'eu', retry: 0 } };
 const redactObj = {
   password: 'hunter2',
@@ -83,6 +84,7 @@ async function run(destKind: 'null' | 'file', sync: boolean): Promise<void> {
   const plain = makePair(destKind, sync, false);
   const red = makePair(destKind, sync, true);
   const oursChild = plain.ours.child({ reqId: 'r-123', service: 'api' });
+  const access = plain.ours.prepare(['requestId', 'method', 'path', 'status', 'durationMs', 'ip'], 'request completed');
   const rivalChild = plain.rival.child({ reqId: 'r-123', service: 'api' });
   const trunc = (p: Pair, which: 'ours' | 'rival'): (() => void) | null => {
     if (destKind !== 'file') return null;
@@ -107,6 +109,17 @@ async function run(destKind: 'null' | 'file', sync: boolean): Promise<void> {
       plain,
     ],
     ['child info', () => oursChild.info('hello world'), () => rivalChild.info('hello world'), plain],
+    // an access-log line: ours through a prepared record (log.prepare), pino with the same fields object
+    [
+      'request line',
+      () => access.info(REQ_ID, 'GET', '/api/items', 200, 1.234, '127.0.0.1'),
+      () =>
+        plain.rival.info(
+          { requestId: REQ_ID, method: 'GET', path: '/api/items', status: 200, durationMs: 1.234, ip: '127.0.0.1' },
+          'request completed',
+        ),
+      plain,
+    ],
     ['10 redacted paths', () => red.ours.info(redactObj, 'login'), () => red.rival.info(redactObj, 'login'), red],
   ];
   for (const [name, o, r, p] of cases) {
