@@ -687,11 +687,11 @@ describe('logRequest', () => {
     const lines: string[] = [];
     const log = createLogger({ base: { pid: 1 }, clock: () => 1_764_000_000_000, sink: (l) => lines.push(l) });
     // the same logger without prepare(), as a pino-style logger is called
-    const plain: LoggerLike = {
-      info: (f, m) => log.info(f, m),
-      warn: (f, m) => log.warn(f, m),
-      error: (f, m) => log.error(f, m),
-    };
+    const withoutPrepare = (l: LoggerLike): LoggerLike => ({
+      info: (f, m) => l.info(f, m),
+      warn: (f, m) => l.warn(f, m),
+      error: (f, m) => l.error(f, m),
+    });
     const child = log.child({ svc: 'api' });
     const cases: Array<[string | undefined, number, string, boolean]> = [
       ['9e5754c0-4db7-4ebb-b8fe-37e57a916b0b', 200, '127.0.0.1', false],
@@ -703,23 +703,7 @@ describe('logRequest', () => {
         lines.length = 0;
         // t0 = -Infinity: durationMs is Infinity on both paths, whatever the clock reads between the two calls
         logRequest(logger, id, 'GET', '/a', status, Number.NEGATIVE_INFINITY, ip, aborted);
-        logRequest(
-          logger === log
-            ? plain
-            : {
-                ...plain,
-                info: (f, m) => child.info(f, m),
-                warn: (f, m) => child.warn(f, m),
-                error: (f, m) => child.error(f, m),
-              },
-          id,
-          'GET',
-          '/a',
-          status,
-          Number.NEGATIVE_INFINITY,
-          ip,
-          aborted,
-        );
+        logRequest(withoutPrepare(logger), id, 'GET', '/a', status, Number.NEGATIVE_INFINITY, ip, aborted);
         expect(lines).toHaveLength(2);
         expect(lines[0]).toBe(lines[1]);
         const rec = JSON.parse(lines[0]!);

@@ -109,10 +109,15 @@ function startServer(framework: string, name: string): Promise<{ child: ChildPro
   });
 }
 
-async function load(
-  port: number,
-  seconds: number,
-): Promise<{ seconds: number; total: number; non2xx: number; errors: number }> {
+/** One slice of load: its measured wall time in seconds, requests completed, non-2xx answers, socket errors. */
+interface LoadResult {
+  seconds: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(port: number, seconds: number): Promise<LoadResult> {
   if (loadgen === 'wrk') return loadWrk(port, seconds);
   const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: seconds, pipelining: 1 });
   // r.duration is the measured wall time in seconds
@@ -124,10 +129,7 @@ async function load(
  * cost per response hardly grows with the head's length. A cross-check of what the server itself keeps when autocannon
  * is near a full core (see "load generator busy"); its CPU is not in that figure (it is another process).
  */
-function loadWrk(
-  port: number,
-  seconds: number,
-): Promise<{ seconds: number; total: number; non2xx: number; errors: number }> {
+function loadWrk(port: number, seconds: number): Promise<LoadResult> {
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/`];
   return new Promise((resolve, reject) => {
     const child = spawn(pin ? 'taskset' : 'wrk', pin ? ['-c', '1', 'wrk', ...args] : args, {
