@@ -388,11 +388,21 @@ function emit(l: LoggerImpl, lvl: number, a: unknown, b: unknown): void {
       // messages are mostly constants: the last one's `,"msg":"…"}` text is kept
       if (msg !== sh.lastMsg) {
         sh.lastMsg = msg;
-        sh.lastMsgTail = `${sh.msgKeyJson}${str(msg, sh.cfg.maxStringLength)}}\n`;
+        sh.lastMsgTail = msgTail(sh, msg);
       }
       line += sh.lastMsgTail;
     } else line += `${sh.msgKeyJson}${val(msg, 1, null, sh.cfg, []) ?? 'null'}}\n`;
   } else line += '}\n';
+  deliver(sh, line, lvl);
+}
+
+/** `,"msg":"…"}` and the newline: the end of a line with string message `msg`. */
+function msgTail(sh: Shared, msg: string): string {
+  return `${sh.msgKeyJson}${str(msg, sh.cfg.maxStringLength)}}\n`;
+}
+
+/** Hands a finished line to the sink; a fatal line is flushed synchronously before the call returns. */
+function deliver(sh: Shared, line: string, lvl: number): void {
   sh.sink.write(line, lvl);
   if (lvl >= 60 && sh.sink.flushSync !== undefined) sh.sink.flushSync();
 }
@@ -586,7 +596,7 @@ class PreparedImpl implements PreparedRecord {
     this.keys = [...keys];
     for (let i = 0; i < this.keys.length; i++) setSlot(this.texts, i, this.keys[i]!, true);
     this.msg = msg;
-    this.tail = msg === undefined ? '}\n' : `${sh.msgKeyJson}${str(msg, sh.cfg.maxStringLength)}}\n`;
+    this.tail = msg === undefined ? '}\n' : msgTail(sh, msg);
     const sers = sh.cfg.serializers;
     const red = sh.redact;
     this.generic =
@@ -662,8 +672,7 @@ class PreparedImpl implements PreparedRecord {
       }
     }
     line += q ? `"${this.tail}` : this.tail;
-    sh.sink.write(line, lvl);
-    if (lvl >= 60 && sh.sink.flushSync !== undefined) sh.sink.flushSync();
+    deliver(sh, line, lvl);
   }
 }
 
