@@ -3,7 +3,8 @@
  *
  * `circuitBreaker(opts)` guards calls to a dependency (closed / open / half-open / isolated, count or time windows,
  * slow-call rate, backoff of open durations, events, snapshots); `bulkhead(opts)` caps concurrency with an abortable
- * queue. Neither creates a timer in steady state.
+ * queue; `breakerRegistry(opts)` holds named breakers with shared defaults, aggregated stats and events, and a health
+ * check for `@org/health`. None creates a timer in steady state.
  */
 
 export type {
@@ -35,3 +36,17 @@ export {
   isBreakerError,
   isCircuitOpenError,
 } from './errors.js';
+export type {
+  BreakerRegistry,
+  BreakerRegistryOptions,
+  FallbackOf,
+  RegistryBreakerOptions,
+  RegistryDefaults,
+  RegistryEvents,
+  RegistryHealthCheck,
+  RegistryHealthCheckOptions,
+  RegistryHealthOutcome,
+  RegistryHealthStatus,
+  RegistryStats,
+} from './registry.js';
+export { breakerRegistry, REGISTRY_DEFAULTS } from './registry.js';
