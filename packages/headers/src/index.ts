@@ -4,10 +4,19 @@
  * - `securityHeaders(opts)`: helmet / OWASP / API presets, typed CSP (nonces, hashes, report-only), Permissions-Policy,
  *   Reporting-Endpoints, a removal list; `.entries`, `.forRequest({ nonce })`, `.apply(res)`, `.extend()`.
  * - `cors(opts)`: `.handle(req)` → `{ preflight, allowed, status, headers, vary }`; `appendVary()` merges Vary.
+ * - `crossOriginProtection(opts)`: `.check(req)` refuses cross-site unsafe requests (Go 1.25's CrossOriginProtection).
  */
 
 export type { Cors, CorsOptions, CorsOrigin, CorsOriginFn, CorsRequest, CorsResult } from './cors.js';
 export { appendVary, cors } from './cors.js';
+export type {
+  CrossOriginDecision,
+  CrossOriginDenyReason,
+  CrossOriginProtection,
+  CrossOriginProtectionOptions,
+  CrossOriginRequest,
+} from './csrf.js';
+export { crossOriginProtection } from './csrf.js';
 export { HeadersError, isHeadersError } from './errors.js';
 export type {
   CspDirectiveName,
