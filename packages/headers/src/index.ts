@@ -2,7 +2,7 @@
  * @org/headers — security headers and CORS, compiled once at start-up to frozen header lists, near-free per request.
  *
  * - `securityHeaders(opts)`: helmet / OWASP / API presets, typed CSP (nonces, hashes, report-only), Permissions-Policy,
- *   Reporting-Endpoints, a removal list; `.entries`, `.forRequest({ nonce })`, `.apply(res)`, `.extend()`.
+ *   Reporting-Endpoints, Integrity-Policy, Document-Isolation-Policy, a removal list; `.entries`, `.forRequest({ nonce })`, `.apply(res)`, `.extend()`.
  * - `cors(opts)`: `.handle(req)` → `{ preflight, allowed, status, headers, vary }`; `appendVary()` merges Vary.
  * - `crossOriginProtection(opts)`: `.check(req)` refuses cross-site unsafe requests (Go 1.25's CrossOriginProtection).
  */
@@ -28,6 +28,12 @@ export type {
   CspSourceList,
 } from './internal/csp.js';
 export type { PermissionsAllowlist } from './internal/fields.js';
+export type {
+  DocumentIsolationPolicyOptions,
+  DocumentIsolationPolicyValue,
+  IntegrityPolicyDestination,
+  IntegrityPolicyOptions,
+} from './internal/integrity-isolation.js';
 export type { CspHashAlgorithm } from './nonce.js';
 export { cspHash, generateNonce, isValidNonce } from './nonce.js';
 export type { HstsOptions, ReferrerPolicyToken, ResolvedConfig, SecurityPreset } from './presets.js';

@@ -2,6 +2,13 @@ import { HeadersError } from './errors.js';
 import { type CompiledCsp, type CspOptions, compileCsp, mergeDirectives } from './internal/csp.js';
 import { compilePermissionsPolicy, compileReportingEndpoints, type PermissionsAllowlist } from './internal/fields.js';
 import {
+  compileDocumentIsolationPolicy,
+  compileIntegrityPolicy,
+  type DocumentIsolationPolicyOptions,
+  type DocumentIsolationPolicyValue,
+  type IntegrityPolicyOptions,
+} from './internal/integrity-isolation.js';
+import {
   createOutHeaders,
   nodeAccepts,
   type OutHeaders,
@@ -69,8 +76,25 @@ export interface SecurityHeadersOptions {
   xXssProtection?: boolean;
   /** Feature → allowlist, merged over the preset's; `null` drops a feature. `true` = the OWASP deny list. */
   permissionsPolicy?: Readonly<Record<string, PermissionsAllowlist | null | false>> | boolean;
-  /** Reporting-Endpoints: group name → URL. Names are what CSP `report-to` refers to. */
+  /**
+   * Reporting-Endpoints: endpoint name → URL. The names are what CSP `report-to`, `integrityPolicy.endpoints` and
+   * `documentIsolationPolicy.reportTo` refer to (checked when the policy is built).
+   */
   reportingEndpoints?: Readonly<Record<string, string>> | false;
+  /**
+   * Integrity-Policy: scripts (and styles) must carry Subresource Integrity metadata or are blocked. `true` =
+   * `blocked-destinations=(script)`. In no preset: it breaks every script without an `integrity` attribute.
+   */
+  integrityPolicy?: IntegrityPolicyOptions | boolean;
+  /** Integrity-Policy-Report-Only: reports what `integrityPolicy` would block, blocking nothing. */
+  integrityPolicyReportOnly?: IntegrityPolicyOptions | boolean;
+  /**
+   * Document-Isolation-Policy: cross-origin isolation for this document alone, without COOP/COEP. `true` =
+   * `isolate-and-require-corp`. In no preset.
+   */
+  documentIsolationPolicy?: DocumentIsolationPolicyValue | DocumentIsolationPolicyOptions | boolean;
+  /** Document-Isolation-Policy-Report-Only: reports what `documentIsolationPolicy` would block. */
+  documentIsolationPolicyReportOnly?: DocumentIsolationPolicyValue | DocumentIsolationPolicyOptions | boolean;
   /** Cache-Control value; `true` = `no-store`. */
   cacheControl?: string | boolean;
   /** Extra static headers, validated like the rest. */
@@ -152,6 +176,10 @@ const KNOWN_OPTIONS = new Set<string>([
   'xXssProtection',
   'permissionsPolicy',
   'reportingEndpoints',
+  'integrityPolicy',
+  'integrityPolicyReportOnly',
+  'documentIsolationPolicy',
+  'documentIsolationPolicyReportOnly',
   'cacheControl',
   'headers',
   'remove',
@@ -352,6 +380,17 @@ function compile(options: SecurityHeadersOptions): SecurityHeaders {
     list.push(['Permissions-Policy', compilePermissionsPolicy(`${W}: permissionsPolicy`, policy)]);
   }
   if (reporting !== null) list.push(['Reporting-Endpoints', reporting.value]);
+  // Sent only when asked for: no preset includes them (see the README's Presets section).
+  const policies = [
+    ['Integrity-Policy', 'integrityPolicy', compileIntegrityPolicy],
+    ['Integrity-Policy-Report-Only', 'integrityPolicyReportOnly', compileIntegrityPolicy],
+    ['Document-Isolation-Policy', 'documentIsolationPolicy', compileDocumentIsolationPolicy],
+    ['Document-Isolation-Policy-Report-Only', 'documentIsolationPolicyReportOnly', compileDocumentIsolationPolicy],
+  ] as const;
+  for (const [header, opt, compilePolicy] of policies) {
+    const v = o[opt];
+    if (v !== undefined && v !== false) list.push([header, compilePolicy(`${W}: ${opt}`, v, groups)]);
+  }
 
   const cc = o.cacheControl;
   let cache: string | false = p.cacheControl;
@@ -521,6 +560,10 @@ function mergeOptions(base: SecurityHeadersOptions, over: SecurityHeadersOptions
     else if (
       k === 'permissionsPolicy' ||
       k === 'reportingEndpoints' ||
+      k === 'integrityPolicy' ||
+      k === 'integrityPolicyReportOnly' ||
+      k === 'documentIsolationPolicy' ||
+      k === 'documentIsolationPolicyReportOnly' ||
       k === 'headers' ||
       k === 'strictTransportSecurity'
     ) {
