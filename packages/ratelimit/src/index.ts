@@ -5,7 +5,7 @@
 
 export { isRateLimitError, RateLimitError, RateLimitStoreError } from './errors.js';
 export type { HeaderFormat, RateLimitHeadersOptions } from './headers.js';
-export { rateLimitHeaders } from './headers.js';
+export { DEFAULT_QUOTA_UNIT, RATE_LIMIT_HEADER_NAMES, rateLimitHeaders, windowHeaderSuffix } from './headers.js';
 export type { IpKeyOptions } from './ipkey.js';
 export { IP_KEY_DEFAULTS, ipKey } from './ipkey.js';
 export type {
@@ -14,6 +14,7 @@ export type {
   DecisionSource,
   PolicyInfo,
   PolicyOptions,
+  QuotaUnit,
   RateLimitDecision,
   RateLimiter,
   RateLimiterEvents,
