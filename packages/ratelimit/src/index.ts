@@ -26,6 +26,6 @@ export type {
 export { RATE_LIMITER_DEFAULTS, rateLimiter, rateLimiters } from './limiter.js';
 export type { MemoryStore, MemoryStoreOptions, MemoryStoreStats } from './memory.js';
 export { MEMORY_STORE_DEFAULTS, memoryStore } from './memory.js';
-export type { RedisSend, RedisStore, RedisStoreOptions } from './redis.js';
+export type { RedisSend, RedisStore, RedisStoreOptions, RedisStoreStats } from './redis.js';
 export { REDIS_BATCH_MAX, REDIS_STORE_DEFAULTS, redisStore } from './redis.js';
 export type { RateLimitStore, StoreRunner } from './store.js';
