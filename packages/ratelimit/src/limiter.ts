@@ -426,6 +426,7 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
 
   const read = runner.read ?? ((v: unknown) => v as ArrayLike<number>);
   const retry = runner.retry;
+  const settled = runner.settled;
   const exec = (op: number, key: string, cost: number): Promise<RateLimitDecision> => {
     if (denyCache !== null) {
       if (op === OP_CONSUME) {
@@ -453,7 +454,12 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       const c: Call = { deadline: 0, done: false, op, resolve, reject };
       q.add(c);
       let retried = false;
+      // The store's promise settled: `settled` first (once per promise), then the decision.
       const ko = (e: unknown): void => {
+        if (settled !== undefined) settled();
+        fail(e);
+      };
+      const fail = (e: unknown): void => {
         if (c.done) return;
         if (!retried && retry !== undefined) {
           retried = true;
@@ -476,13 +482,14 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
         }
       };
       const ok = (v: unknown): void => {
+        if (settled !== undefined) settled();
         if (c.done) return;
         let d: RateLimitDecision;
         try {
           d = toDecision(read(v, op, cost));
         } catch (e) {
           retried = true;
-          ko(e);
+          fail(e);
           return;
         }
         q.settle(c);

@@ -141,21 +141,21 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
   const slots: SlotMode = { perSlot: cluster === true, auto: cluster === 'auto' };
   const work: Backlog = { pending: 0, max: maxPending, refused: 0, error: undefined };
 
-  /** `send` for one decision, counted in `work` until the client settles it. @throws ERR_STORE_BACKLOG at the bound. */
+  /**
+   * `send` for one unbatched decision, counted in `work` until the limiter sees its promise settle (`settled`).
+   * @throws ERR_STORE_BACKLOG at the bound.
+   */
   const sendOne = (args: string[]): Promise<unknown> => {
     reserve(work);
-    let r: Promise<unknown>;
     try {
-      r = send(args);
+      return send(args);
     } catch (e) {
       work.pending--;
       throw e;
     }
-    const release = (): void => {
-      work.pending--;
-    };
-    r.then(release, release);
-    return r;
+  };
+  const settled = (): void => {
+    work.pending--;
   };
 
   const bind = (policies: readonly CompiledPolicy[]): StoreRunner => {
@@ -209,6 +209,7 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
           run: (op, key, cost) => single(sendOne, 'EVALSHA', op, key, cost),
           read,
           retry: (e, op, key, cost) => (isNoScript(e) ? single(sendOne, 'EVAL', op, key, cost) : undefined),
+          settled,
         };
       // Batched decisions are counted from the moment they are queued (run) until their batch is answered.
       const call = (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number, now?: number): Promise<unknown> =>
@@ -241,6 +242,7 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
       run: (op, key, cost) => call('EVALSHA', op, key, cost),
       read: (reply) => toNumbers(reply, n),
       retry: (e, op, key, cost) => (isNoScript(e) ? call('EVAL', op, key, cost) : undefined),
+      settled,
     };
   };
 

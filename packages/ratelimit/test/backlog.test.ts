@@ -189,6 +189,33 @@ describe('outstanding work is bounded (maxPending)', () => {
     expect(store.stats().pending).toBe(0);
   });
 
+  it('unbatched and group decisions: each command leaves the count once, NOSCRIPT retry and bad replies included', async () => {
+    const m = manual();
+    const store = redisStore({ send: m.send, batch: false });
+    const single = rateLimiter({ limit: 5, windowMs: 1000, store, timeoutMs: 5000 });
+    const group = rateLimiters(
+      [
+        { name: 'a', limit: 5, windowMs: 1000 },
+        { name: 'b', limit: 9, windowMs: 9000 },
+      ],
+      { store, timeoutMs: 5000 },
+    );
+    const ds = [single.consume('x'), group.consume('y'), single.consume('z')];
+    expect(store.stats().pending).toBe(3);
+    const [x, y, z] = m.calls.splice(0);
+    x!.reject(new Error('NOSCRIPT No matching script'));
+    y!.reject(new Error('NOSCRIPT No matching script'));
+    z!.resolve('garbage'); // a reply no script sends: ERR_STORE_REPLY, no retry
+    await tick();
+    expect(m.calls.map((c) => c.args[0])).toEqual(['EVAL', 'EVAL']);
+    expect(store.stats().pending).toBe(2);
+    m.calls[0]!.resolve([1, 4, 200, 0]);
+    m.calls[1]!.reject(new Error('ERR boom'));
+    const [dx, dy, dz] = await Promise.all(ds);
+    expect([dx!.source, dy!.source, dz!.source]).toEqual(['store', 'store-error', 'store-error']);
+    expect(store.stats().pending).toBe(0);
+  });
+
   it('refuses a maxPending that is not an integer >= 1', () => {
     const send: RedisSend = async () => 1;
     for (const maxPending of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number])
