@@ -181,7 +181,7 @@ describe.skipIf(missing.length > 0)(title, () => {
     await new Promise((r) => setTimeout(r, 300));
     await topo.kill(victim.port);
 
-    // Right after the kill the slot has no master (the replica waits cluster-node-timeout, 1 s, before it may take
+    // Right after the kill the slot has no master (the replica waits cluster-node-timeout, 3 s, before it may take
     // over): decisions on it follow each limiter's fail mode.
     const [a, d] = await Promise.all([allow.consume(orphan), deny.consume(orphan)]);
     const roleNow = (await topo.ask(heir.port, 'ROLE')) as [string];

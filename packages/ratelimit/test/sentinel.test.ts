@@ -138,7 +138,7 @@ describe.skipIf(missing.length > 0)(title, () => {
     await new Promise((r) => setTimeout(r, 300));
     await topo.kill(victim);
 
-    // The sentinels need down-after-milliseconds (1 s) plus an election before they promote the replica: until then
+    // The sentinels need down-after-milliseconds (3 s) plus an election before they promote the replica: until then
     // there is no master, and decisions follow each limiter's fail mode.
     const [a, d] = await Promise.all([allow.consume('orphan'), deny.consume('orphan')]);
     expect(await topo.currentMaster()).toBe(victim); // the premise: not failed over yet

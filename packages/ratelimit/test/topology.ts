@@ -168,9 +168,10 @@ export async function startCluster(): Promise<ClusterTopology> {
           'yes',
           '--cluster-config-file',
           `nodes-${port}.conf`,
-          // Fast failure detection, and a replica may always take over (validity factor 0), so failovers take seconds.
+          // Failure detection in 3 s (long enough that a loaded CI host still sees the slot masterless first), and a
+          // replica may always take over (validity factor 0), so a failover takes seconds.
           '--cluster-node-timeout',
-          '1000',
+          '3000',
           '--cluster-replica-validity-factor',
           '0',
         ],
@@ -243,7 +244,7 @@ export interface SentinelTopology {
   stop(): Promise<void>;
 }
 
-/** Starts a master, a replica of it and three sentinels (quorum 2) that fail over after 1 s without an answer. */
+/** Starts a master, a replica of it and three sentinels (quorum 2) that fail over after 3 s without an answer. */
 export async function startSentinel(name = 'rlmaster'): Promise<SentinelTopology> {
   const [masterPort, replicaPort, ...sentinelPorts] = await portsInRange(7150, 7199, 5);
   const dir = mkdtempSync(join(tmpdir(), 'rl-sentinel-'));
@@ -280,7 +281,7 @@ export async function startSentinel(name = 'rlmaster'): Promise<SentinelTopology
           'bind 127.0.0.1',
           `dir ${dir}`,
           `sentinel monitor ${name} 127.0.0.1 ${masterPort} 2`,
-          `sentinel down-after-milliseconds ${name} 1000`,
+          `sentinel down-after-milliseconds ${name} 3000`,
           `sentinel failover-timeout ${name} 10000`,
           `sentinel parallel-syncs ${name} 1`,
           '',
