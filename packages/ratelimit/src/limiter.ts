@@ -384,19 +384,21 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     if (listeners !== null) for (const l of listeners) l({ error: err, mode });
     if (mode === 'throw') throw err;
     const allow = mode === 'allow' || (op !== OP_CONSUME && op !== OP_PEEK);
-    const d: RateLimitDecision = {
-      allowed: allow,
-      limit: p0.limit,
-      remaining: allow ? p0.limit : 0,
-      resetMs: 0,
-      retryAfterMs: allow ? 0 : errRetry,
-      name: p0.name,
-      windowMs: p0.windowMs,
-      source: 'store-error',
-      quotaUnit: p0.quotaUnit,
-    };
-    return d;
+    const d = storeErrorDecision(p0, allow);
+    // A group lists every policy, so per-policy headers (legacy-window, draft-11 lists) stay complete in an outage.
+    return n === 1 ? d : { ...d, policies: policies.map((p) => storeErrorDecision(p, allow)) };
   };
+  const storeErrorDecision = (p: CompiledPolicy, allow: boolean): RateLimitDecision => ({
+    allowed: allow,
+    limit: p.limit,
+    remaining: allow ? p.limit : 0,
+    resetMs: 0,
+    retryAfterMs: allow ? 0 : errRetry,
+    name: p.name,
+    windowMs: p.windowMs,
+    source: 'store-error',
+    quotaUnit: p.quotaUnit,
+  });
 
   const cacheLookup = (key: string): RateLimitDecision | undefined => {
     const until = denyCache!.get(key);

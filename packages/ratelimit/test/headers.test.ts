@@ -11,6 +11,7 @@ import {
   rateLimiter,
   rateLimiters,
   rateLimitHeaders,
+  redisStore,
   windowHeaderSuffix,
 } from '../src/index.js';
 
@@ -81,6 +82,31 @@ describe('legacy per-window headers', () => {
       'X-RateLimit-Limit-Day': '3',
       'X-RateLimit-Remaining-Day': '2',
     });
+  });
+
+  it('a group answered by onStoreError still lists every policy (all per-window headers present)', async () => {
+    const down = redisStore({
+      send: () => Promise.reject(new Error('ECONNREFUSED')),
+    });
+    for (const onStoreError of ['allow', 'deny'] as const) {
+      const perIp = rateLimiters(
+        [
+          { name: 'minute', limit: 60, windowMs: 60_000 },
+          { name: 'hour', limit: 1_000, windowMs: 3_600_000 },
+        ],
+        { store: down, onStoreError },
+      );
+      const d = await perIp.consume('203.0.113.7');
+      expect(d.source).toBe('store-error');
+      const h = rateLimitHeaders(d, { format: 'legacy-window' });
+      expect(h).toMatchObject({
+        'X-RateLimit-Limit-Minute': '60',
+        'X-RateLimit-Remaining-Minute': onStoreError === 'allow' ? '60' : '0',
+        'X-RateLimit-Limit-Hour': '1000',
+        'X-RateLimit-Remaining-Hour': onStoreError === 'allow' ? '1000' : '0',
+      });
+      expect(parseList(rateLimitHeaders(d).RateLimit!).map(([n]) => n)).toEqual(['minute', 'hour']);
+    }
   });
 
   it('refuses a group whose policies would share header names', () => {
