@@ -4,7 +4,10 @@ const BRAND = Symbol.for('@org/ratelimit.error');
 
 /** Base error of @org/ratelimit. `code` is stable; messages never carry keys or client data. */
 export class RateLimitError extends Error {
-  /** Stable machine-readable code: `ERR_STORE`, `ERR_STORE_TIMEOUT`, `ERR_STORE_REPLY`, `ERR_SYNC_STORE`. */
+  /**
+   * Stable machine-readable code: `ERR_STORE`, `ERR_STORE_TIMEOUT`, `ERR_STORE_REPLY`, `ERR_STORE_BACKLOG`,
+   * `ERR_SYNC_STORE`.
+   */
   readonly code: string;
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
@@ -16,7 +19,11 @@ export class RateLimitError extends Error {
 
 /** Thrown (only with `onStoreError: 'throw'`) or reported through `on('storeError')` when the store fails or times out. */
 export class RateLimitStoreError extends RateLimitError {
-  constructor(code: 'ERR_STORE' | 'ERR_STORE_TIMEOUT' | 'ERR_STORE_REPLY', message: string, options?: ErrorOptions) {
+  constructor(
+    code: 'ERR_STORE' | 'ERR_STORE_TIMEOUT' | 'ERR_STORE_REPLY' | 'ERR_STORE_BACKLOG',
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(code, message, options);
     this.name = 'RateLimitStoreError';
   }

@@ -5,7 +5,7 @@
 
 export { isRateLimitError, RateLimitError, RateLimitStoreError } from './errors.js';
 export type { HeaderFormat, RateLimitHeadersOptions } from './headers.js';
-export { rateLimitHeaders } from './headers.js';
+export { DEFAULT_QUOTA_UNIT, RATE_LIMIT_HEADER_NAMES, rateLimitHeaders, windowHeaderSuffix } from './headers.js';
 export type { IpKeyOptions } from './ipkey.js';
 export { IP_KEY_DEFAULTS, ipKey } from './ipkey.js';
 export type {
@@ -14,6 +14,7 @@ export type {
   DecisionSource,
   PolicyInfo,
   PolicyOptions,
+  QuotaUnit,
   RateLimitDecision,
   RateLimiter,
   RateLimiterEvents,
@@ -25,6 +26,6 @@ export type {
 export { RATE_LIMITER_DEFAULTS, rateLimiter, rateLimiters } from './limiter.js';
 export type { MemoryStore, MemoryStoreOptions, MemoryStoreStats } from './memory.js';
 export { MEMORY_STORE_DEFAULTS, memoryStore } from './memory.js';
-export type { RedisSend, RedisStore, RedisStoreOptions } from './redis.js';
+export type { RedisSend, RedisStore, RedisStoreOptions, RedisStoreStats } from './redis.js';
 export { REDIS_BATCH_MAX, REDIS_STORE_DEFAULTS, redisStore } from './redis.js';
 export type { RateLimitStore, StoreRunner } from './store.js';

@@ -1,4 +1,5 @@
 import { RateLimitError, RateLimitStoreError } from './errors.js';
+import { DEFAULT_QUOTA_UNIT, windowHeaderSuffix } from './headers.js';
 import { type DeadlineEntry, deadlineQueue } from './internal/deadline.js';
 import {
   ALGO_CODES,
@@ -33,9 +34,22 @@ export interface PolicyOptions {
   burst?: number;
   /** When > 0, a denied key is blocked for this many ms (every request denied, nothing counted). Default 0. */
   blockMs?: number;
-  /** Policy name: the namespace of its keys and the name in RateLimit headers. Default `${algorithm}-${limit}-${windowMs}ms` (+ `-b${burst}` when set). */
+  /**
+   * Policy name: the namespace of its keys and the name in RateLimit headers. Printable ASCII (`!` to `~`) without
+   * `"`, `\\`, `{` or `}`, so it is a valid structured-field string and header value everywhere it is written.
+   * Default `${algorithm}-${limit}-${windowMs}ms` (+ `-b${burst}` when set).
+   */
   name?: string;
+  /**
+   * What `limit` counts, sent as the draft-11 `qu` parameter of `RateLimit-Policy` when it is not the default
+   * `'requests'`: `'content-bytes'` or `'concurrent-requests'` (the draft's registry), or another registered unit
+   * (lower-case letters, digits and `-`). It only labels the headers; `cost` is what a request takes.
+   */
+  quotaUnit?: QuotaUnit;
 }
+
+/** A quota unit from the draft's RateLimit Quota Units registry. */
+export type QuotaUnit = 'requests' | 'content-bytes' | 'concurrent-requests' | (string & {});
 
 /** Options shared by {@link rateLimiter} and {@link rateLimiters}. */
 export interface StoreOptions {
@@ -89,6 +103,8 @@ export interface RateLimitDecision {
   source: DecisionSource;
   /** Every policy's own decision, for groups built with {@link rateLimiters}. */
   policies?: readonly RateLimitDecision[];
+  /** The policy's quota unit (always set by the limiter; absent means `'requests'`). */
+  quotaUnit?: QuotaUnit;
 }
 
 /** Events emitted by a limiter. */
@@ -134,6 +150,7 @@ export interface PolicyInfo {
   windowMs: number;
   burst: number;
   blockMs: number;
+  quotaUnit: QuotaUnit;
 }
 
 /** Defaults applied by {@link rateLimiter} and {@link rateLimiters}. */
@@ -161,6 +178,31 @@ const intOpt = (where: string, name: string, v: unknown, min: number): number =>
   return v;
 };
 
+/** `U+00E9` for 'é'. */
+const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * A policy name is written inside an sf-string in `RateLimit` / `RateLimit-Policy` (RFC 9651: printable ASCII, with
+ * `"` and `\\` escaped) and turned into header names by the `legacy-window` format; anything else would make a
+ * header invalid on every request. Space is refused too (it never was accepted), and braces because they are Redis
+ * Cluster hash-tag delimiters.
+ */
+function checkName(where: string, name: unknown): void {
+  if (typeof name !== 'string' || name === '')
+    throw new TypeError(
+      `${where}: name must be a non-empty string, got ${typeof name === 'string' ? '""' : typeof name}`,
+    );
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e || c === 0x22 || c === 0x5c || c === 0x7b || c === 0x7d) {
+      const ch = String.fromCodePoint(name.codePointAt(i)!);
+      throw new TypeError(
+        `${where}: name must be printable ASCII (! to ~) without spaces, quotes, backslashes or braces, so it is valid in RateLimit headers; got ${JSON.stringify(name)} with ${codePoint(ch)} at index ${i}`,
+      );
+    }
+  }
+}
+
 /** Validates and compiles one policy. */
 export function compilePolicy(o: PolicyOptions, where = 'rateLimiter'): CompiledPolicy {
   if (o === null || typeof o !== 'object') throw new TypeError(`${where}: options must be an object`);
@@ -183,9 +225,11 @@ export function compilePolicy(o: PolicyOptions, where = 'rateLimiter'): Compiled
   let name = o.name;
   if (name === undefined)
     name = `${algorithm}-${limit}-${windowMs}ms${usesBurst && burst !== limit ? `-b${burst}` : ''}`;
-  else if (typeof name !== 'string' || name === '' || /[\s"\\{}]/.test(name))
+  else checkName(where, name);
+  const quotaUnit = o.quotaUnit ?? DEFAULT_QUOTA_UNIT;
+  if (typeof quotaUnit !== 'string' || !/^[a-z][a-z0-9-]*$/.test(quotaUnit))
     throw new TypeError(
-      `${where}: name must be a non-empty string without spaces, quotes, backslashes or braces, got ${JSON.stringify(name)}`,
+      `${where}: quotaUnit must be a registered quota unit such as 'requests', 'content-bytes' or 'concurrent-requests' (lower-case letters, digits and -), got ${JSON.stringify(quotaUnit)}`,
     );
   return {
     name,
@@ -196,6 +240,7 @@ export function compilePolicy(o: PolicyOptions, where = 'rateLimiter'): Compiled
     burst: usesBurst ? burst : limit,
     blockMs,
     capacity: usesBurst ? burst : limit,
+    quotaUnit,
     intervalUs,
     tauUs: burst * intervalUs,
   };
@@ -217,10 +262,19 @@ export function rateLimiters(policies: readonly PolicyOptions[], opts: RateLimit
   if (!Array.isArray(policies) || policies.length === 0)
     throw new TypeError('rateLimiters: policies must be a non-empty array');
   const compiled = policies.map((p, i) => compilePolicy(p, `rateLimiters: policies[${i}]`));
-  const seen = new Set<string>();
-  for (const c of compiled) {
-    if (seen.has(c.name)) throw new TypeError(`rateLimiters: policy names must be unique, got ${c.name} twice`);
-    seen.add(c.name);
+  const seen = new Map<string, number>();
+  for (let i = 0; i < compiled.length; i++) {
+    const name = compiled[i]!.name;
+    // Header names compare case-insensitively: two policies must not share their legacy-window header names.
+    const suffix = windowHeaderSuffix(name).toLowerCase();
+    const j = seen.get(suffix);
+    if (j !== undefined)
+      throw new TypeError(
+        compiled[j]!.name === name
+          ? `rateLimiters: policy names must be unique, got ${name} twice`
+          : `rateLimiters: policies[${j}] (${compiled[j]!.name}) and policies[${i}] (${name}) would share the header names X-RateLimit-*-${windowHeaderSuffix(name)}; rename one`,
+      );
+    seen.set(suffix, i);
   }
   return build(compiled, opts, 'rateLimiters');
 }
@@ -258,6 +312,7 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       windowMs: p.windowMs,
       burst: p.burst,
       blockMs: p.blockMs,
+      quotaUnit: p.quotaUnit,
     }),
   );
 
@@ -295,6 +350,7 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     name: p.name,
     windowMs: p.windowMs,
     source: 'store',
+    quotaUnit: p.quotaUnit,
   });
 
   const toDecision =
@@ -328,18 +384,21 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     if (listeners !== null) for (const l of listeners) l({ error: err, mode });
     if (mode === 'throw') throw err;
     const allow = mode === 'allow' || (op !== OP_CONSUME && op !== OP_PEEK);
-    const d: RateLimitDecision = {
-      allowed: allow,
-      limit: p0.limit,
-      remaining: allow ? p0.limit : 0,
-      resetMs: 0,
-      retryAfterMs: allow ? 0 : errRetry,
-      name: p0.name,
-      windowMs: p0.windowMs,
-      source: 'store-error',
-    };
-    return d;
+    const d = storeErrorDecision(p0, allow);
+    // A group lists every policy, so per-policy headers (legacy-window, draft-11 lists) stay complete in an outage.
+    return n === 1 ? d : { ...d, policies: policies.map((p) => storeErrorDecision(p, allow)) };
   };
+  const storeErrorDecision = (p: CompiledPolicy, allow: boolean): RateLimitDecision => ({
+    allowed: allow,
+    limit: p.limit,
+    remaining: allow ? p.limit : 0,
+    resetMs: 0,
+    retryAfterMs: allow ? 0 : errRetry,
+    name: p.name,
+    windowMs: p.windowMs,
+    source: 'store-error',
+    quotaUnit: p.quotaUnit,
+  });
 
   const cacheLookup = (key: string): RateLimitDecision | undefined => {
     const until = denyCache!.get(key);
@@ -358,6 +417,7 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       name: p0.name,
       windowMs: p0.windowMs,
       source: 'deny-cache',
+      quotaUnit: p0.quotaUnit,
     };
   };
   const cacheStore = (key: string, d: RateLimitDecision): void => {
@@ -368,6 +428,7 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
 
   const read = runner.read ?? ((v: unknown) => v as ArrayLike<number>);
   const retry = runner.retry;
+  const settled = runner.settled;
   const exec = (op: number, key: string, cost: number): Promise<RateLimitDecision> => {
     if (denyCache !== null) {
       if (op === OP_CONSUME) {
@@ -395,7 +456,12 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       const c: Call = { deadline: 0, done: false, op, resolve, reject };
       q.add(c);
       let retried = false;
+      // The store's promise settled: `settled` first (once per promise), then the decision.
       const ko = (e: unknown): void => {
+        if (settled !== undefined) settled();
+        fail(e);
+      };
+      const fail = (e: unknown): void => {
         if (c.done) return;
         if (!retried && retry !== undefined) {
           retried = true;
@@ -418,13 +484,14 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
         }
       };
       const ok = (v: unknown): void => {
+        if (settled !== undefined) settled();
         if (c.done) return;
         let d: RateLimitDecision;
         try {
           d = toDecision(read(v, op, cost));
         } catch (e) {
           retried = true;
-          ko(e);
+          fail(e);
           return;
         }
         q.settle(c);

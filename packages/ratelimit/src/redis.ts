@@ -41,14 +41,34 @@ export interface RedisStoreOptions {
    *   CROSSSLOT reply then fails the batch's decisions like any other error.
    */
   cluster?: boolean | 'auto';
+  /**
+   * Most decisions this store has handed to `send` (or queued for the next batch) and not yet seen answered, across
+   * every limiter bound to it. Past it a decision is not sent: it follows `onStoreError` at once (error code
+   * `ERR_STORE_BACKLOG`). A limiter's `timeoutMs` answers the caller but cannot take back a command the client has
+   * queued (e.g. ioredis' offline queue while Redis is down), so without this bound that queue grows with the request
+   * rate. A command counts until the client settles its promise. Default 2048; integer >= 1.
+   */
+  maxPending?: number;
 }
 
 /** Most decisions sent in one batch command; more in the same tick and slot go out as several commands. */
 export const REDIS_BATCH_MAX = 256;
 
+/** Counters of a {@link RedisStore}. */
+export interface RedisStoreStats {
+  /** Decisions sent (or queued for the next batch) and not answered yet; never above `maxPending`. */
+  pending: number;
+  /** The bound on `pending`. */
+  maxPending: number;
+  /** Decisions refused because `pending` was at the bound (they followed `onStoreError`), since the store was made. */
+  refused: number;
+}
+
 /** The Redis store: one EVALSHA per decision, or per batch of same-slot decisions of one tick (see `batch`). */
 export interface RedisStore extends RateLimitStore {
   readonly kind: 'redis';
+  /** Outstanding work and refusals (see `maxPending`). */
+  stats(): RedisStoreStats;
   /** SHA-1 of the group decision script (what EVALSHA sends for {@link rateLimiters} groups). */
   readonly scriptSha: string;
   /**
@@ -59,7 +79,10 @@ export interface RedisStore extends RateLimitStore {
 }
 
 /** Defaults applied by {@link redisStore}. */
-export const REDIS_STORE_DEFAULTS: Readonly<{ prefix: string }> = Object.freeze({ prefix: 'rl:' });
+export const REDIS_STORE_DEFAULTS: Readonly<{ prefix: string; maxPending: number }> = Object.freeze({
+  prefix: 'rl:',
+  maxPending: 2048,
+});
 
 const SHA: string = sha1Hex(DECIDE_LUA);
 
@@ -111,8 +134,29 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
   const cluster = opts.cluster ?? 'auto';
   if (typeof cluster !== 'boolean' && cluster !== 'auto')
     throw new TypeError(`redisStore: cluster must be a boolean or 'auto', got ${String(cluster)}`);
+  const maxPending = opts.maxPending ?? REDIS_STORE_DEFAULTS.maxPending;
+  if (typeof maxPending !== 'number' || !Number.isInteger(maxPending) || maxPending < 1)
+    throw new RangeError(`redisStore: maxPending must be an integer >= 1, got ${String(maxPending)}`);
   // Shared by every limiter bound to this store: once 'auto' sees a cross-slot refusal, all of them go per slot.
   const slots: SlotMode = { perSlot: cluster === true, auto: cluster === 'auto' };
+  const work: Backlog = { pending: 0, max: maxPending, refused: 0, error: undefined };
+
+  /**
+   * `send` for one unbatched decision, counted in `work` until the limiter sees its promise settle (`settled`).
+   * @throws ERR_STORE_BACKLOG at the bound.
+   */
+  const sendOne = (args: string[]): Promise<unknown> => {
+    reserve(work);
+    try {
+      return send(args);
+    } catch (e) {
+      work.pending--;
+      throw e;
+    }
+  };
+  const settled = (): void => {
+    work.pending--;
+  };
 
   const bind = (policies: readonly CompiledPolicy[]): StoreRunner => {
     const n = policies.length;
@@ -125,10 +169,17 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
       const sha = sha1Hex(src);
       const suffix = `}:${p.name}`;
       const out = [0, 0, 0, 0];
-      const call = (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number, now?: number): Promise<unknown> => {
+      const single = (
+        out: RedisSend,
+        cmd: 'EVALSHA' | 'EVAL',
+        op: number,
+        key: string,
+        cost: number,
+        now?: number,
+      ): Promise<unknown> => {
         const c = cost === 1 ? '1' : String(cost);
         if (clock !== undefined)
-          return send([
+          return out([
             cmd,
             cmd === 'EVALSHA' ? sha : src,
             '1',
@@ -137,8 +188,8 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
             String(op),
             String(now ?? Math.floor(clock())),
           ]);
-        if (op === 0) return send([cmd, cmd === 'EVALSHA' ? sha : src, '1', head + key + suffix, c]);
-        return send([cmd, cmd === 'EVALSHA' ? sha : src, '1', head + key + suffix, c, String(op)]);
+        if (op === 0) return out([cmd, cmd === 'EVALSHA' ? sha : src, '1', head + key + suffix, c]);
+        return out([cmd, cmd === 'EVALSHA' ? sha : src, '1', head + key + suffix, c, String(op)]);
       };
       const read = (reply: unknown, _op: number, cost: number): ArrayLike<number> => {
         if (typeof reply === 'number') {
@@ -155,11 +206,15 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
       if (!batching)
         return {
           sync: false,
-          run: (op, key, cost) => call('EVALSHA', op, key, cost),
+          run: (op, key, cost) => single(sendOne, 'EVALSHA', op, key, cost),
           read,
-          retry: (e, op, key, cost) => (isNoScript(e) ? call('EVAL', op, key, cost) : undefined),
+          retry: (e, op, key, cost) => (isNoScript(e) ? single(sendOne, 'EVAL', op, key, cost) : undefined),
+          settled,
         };
-      return batchedRunner(send, batchPolicyLua(p), head, suffix, clock, slots, call, read);
+      // Batched decisions are counted from the moment they are queued (run) until their batch is answered.
+      const call = (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number, now?: number): Promise<unknown> =>
+        single(send, cmd, op, key, cost, now);
+      return batchedRunner(send, batchPolicyLua(p), head, suffix, clock, slots, work, call, read);
     }
     const nk = String(n);
     const tail: string[] = [];
@@ -180,17 +235,45 @@ export function redisStore(opts: RedisStoreOptions): RedisStore {
       for (let k = 0; k < n; k++) args.push(head + key + suffixes[k]!);
       args.push(String(op), String(cost), clock ? String(Math.floor(clock())) : '');
       for (let i = 0; i < tail.length; i++) args.push(tail[i]!);
-      return send(args);
+      return sendOne(args);
     };
     return {
       sync: false,
       run: (op, key, cost) => call('EVALSHA', op, key, cost),
       read: (reply) => toNumbers(reply, n),
       retry: (e, op, key, cost) => (isNoScript(e) ? call('EVAL', op, key, cost) : undefined),
+      settled,
     };
   };
 
-  return { kind: 'redis', scriptSha: SHA, script: DECIDE_LUA, bind };
+  return {
+    kind: 'redis',
+    scriptSha: SHA,
+    script: DECIDE_LUA,
+    bind,
+    stats: () => ({ pending: work.pending, maxPending: work.max, refused: work.refused }),
+  };
+}
+
+/** A store's outstanding decisions and its bound. */
+interface Backlog {
+  pending: number;
+  readonly max: number;
+  refused: number;
+  /** Made once, on the first refusal: refusals happen in floods (Redis down), and the message never changes. */
+  error: RateLimitStoreError | undefined;
+}
+
+/** Counts one more outstanding decision. @throws {RateLimitStoreError} ERR_STORE_BACKLOG when the bound is reached. */
+function reserve(w: Backlog): void {
+  if (w.pending >= w.max) {
+    w.refused++;
+    throw (w.error ??= new RateLimitStoreError(
+      'ERR_STORE_BACKLOG',
+      `ratelimit: ${w.max} decisions already wait for Redis (redisStore maxPending); this one was not sent`,
+    ));
+  }
+  w.pending++;
 }
 
 /** Per-store slot grouping: `perSlot` starts as `cluster === true` and, with `auto`, turns true on a cross-slot refusal. */
@@ -231,6 +314,7 @@ function batchedRunner(
   suffix: string,
   clock: (() => number) | undefined,
   mode: SlotMode,
+  work: Backlog,
   single: (cmd: 'EVALSHA' | 'EVAL', op: number, key: string, cost: number, now?: number) => Promise<unknown>,
   read: (reply: unknown, op: number, cost: number) => ArrayLike<number>,
 ): StoreRunner {
@@ -241,7 +325,9 @@ function batchedRunner(
   // a tick between a refused cross-slot batch and a per-slot one (that would reorder them).
   let tickPerSlot = mode.perSlot;
 
+  // Every decision leaves `work` exactly once: in fail, in done, or in sendSingle's answer (a split re-sends).
   const fail = (b: Batch, e: unknown): void => {
+    work.pending -= b.rejects.length;
     for (let i = 0; i < b.rejects.length; i++) b.rejects[i]!(e);
   };
 
@@ -252,22 +338,30 @@ function batchedRunner(
     const now = b.nows[0];
     const resolve = b.resolves[0]!;
     const reject = b.rejects[0]!;
+    const ok = (v: unknown): void => {
+      work.pending--;
+      resolve(v);
+    };
+    const ko = (e: unknown): void => {
+      work.pending--;
+      reject(e);
+    };
     let r: Promise<unknown>;
     try {
       r = single('EVALSHA', op, key, cost, now);
     } catch (e) {
-      reject(e);
+      ko(e);
       return;
     }
-    r.then(resolve, (e: unknown) => {
+    r.then(ok, (e: unknown) => {
       if (!isNoScript(e)) {
-        reject(e);
+        ko(e);
         return;
       }
       try {
-        single('EVAL', op, key, cost, now).then(resolve, reject);
+        single('EVAL', op, key, cost, now).then(ok, ko);
       } catch (e2) {
-        reject(e2);
+        ko(e2);
       }
     });
   };
@@ -319,6 +413,7 @@ function batchedRunner(
         fail(b, badReply());
         return;
       }
+      work.pending -= n;
       for (let i = 0; i < n; i++) b.resolves[i]!(reply[i]);
     };
     let r: Promise<unknown>;
@@ -355,8 +450,9 @@ function batchedRunner(
 
   return {
     sync: false,
-    run: (op, key, cost) =>
-      new Promise<unknown>((resolve, reject) => {
+    run: (op, key, cost) => {
+      reserve(work); // throws past the bound: the limiter answers per onStoreError at once
+      return new Promise<unknown>((resolve, reject) => {
         if (pending === null) {
           pending = new Map();
           tickPerSlot = mode.perSlot;
@@ -378,7 +474,8 @@ function batchedRunner(
           pending.delete(slot);
           sendBatch(b);
         }
-      }),
+      });
+    },
     read,
   };
 }

@@ -18,6 +18,11 @@ export interface StoreRunner {
   read?(reply: unknown, op: number, cost: number): ArrayLike<number>;
   /** Async runners: a second attempt after `error`, or undefined to give up. Called at most once per operation. */
   retry?(error: unknown, op: number, key: string, cost: number): Promise<unknown> | undefined;
+  /**
+   * Async runners: called once each time a promise returned by `run` or `retry` settles, even after the limiter's
+   * timeout answered the caller (the Redis store counts its outstanding commands with it, without a promise of its own).
+   */
+  settled?(): void;
 }
 
 /** A store the limiter keeps its state in: {@link memoryStore} or {@link redisStore}. */

@@ -46,3 +46,33 @@ export const stopServer = (c: ChildProcess): Promise<void> =>
     c.once('exit', () => resolve());
     c.kill('SIGKILL');
   });
+
+const portFree = (port: number): Promise<boolean> =>
+  new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+
+/**
+ * The first `count` consecutive ports in [from, to] that are free on 127.0.0.1 (and, with `bus`, their Redis Cluster
+ * bus ports, port + 10000). This package's tests own 7100-7199 for servers that need known ports; a leftover server
+ * from a crashed run only pushes the block further up. @throws when no block is free, naming the range.
+ */
+export async function portsInRange(from: number, to: number, count: number, bus = false): Promise<number[]> {
+  let start = from;
+  while (start + count - 1 <= to) {
+    let ok = true;
+    for (let p = start; p < start + count; p++) {
+      if (!(await portFree(p)) || (bus && !(await portFree(p + 10_000)))) {
+        ok = false;
+        start = p + 1;
+        break;
+      }
+    }
+    if (ok) return Array.from({ length: count }, (_, i) => start + i);
+  }
+  throw new Error(
+    `no ${count} consecutive free ports in ${from}-${to}${bus ? ' (with cluster bus ports +10000)' : ''}`,
+  );
+}

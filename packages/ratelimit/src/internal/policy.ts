@@ -36,6 +36,8 @@ export interface CompiledPolicy {
   readonly windowMs: number;
   readonly burst: number;
   readonly blockMs: number;
+  /** Quota unit named in the headers (`'requests'` by default). */
+  readonly quotaUnit: string;
   /** Largest cost one request may carry (burst for GCRA/token bucket, limit for the windows). */
   readonly capacity: number;
   /** GCRA emission interval in whole microseconds (rounded up, so the limiter never admits more than configured). */
