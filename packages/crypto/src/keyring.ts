@@ -222,7 +222,8 @@ export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
     } else await rotate('initial', true);
   }
 
-  // `fresh`: a rotation just completed for this call; use its key even if a tiny rotateAfterMs has passed again.
+  // `fresh`: a rotation just completed for this call; use its key even if a tiny rotateAfterMs has passed again. The
+  // message count is checked every time: callers that waited for one rotation may exhaust the new key too.
   const acquire = (fresh = false): KeyRecord | Promise<KeyRecord> => {
     if (rotating) return rotating.then(() => acquire(true));
     const p = primary;
@@ -234,9 +235,9 @@ export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
         );
       return rotate('initial', true).then(() => acquire(true));
     }
-    if (!store.readOnly && !fresh) {
+    if (!store.readOnly) {
       if (count >= rotateAfterMessages) return rotate('messages', false).then(() => acquire(true));
-      if (ageOf(p) >= rotateAfterMs) return rotate('age', false).then(() => acquire(true));
+      if (!fresh && ageOf(p) >= rotateAfterMs) return rotate('age', false).then(() => acquire(true));
     }
     count++;
     return p;
