@@ -287,10 +287,15 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     },
   );
 
-  app.get('/notes', async () => {
-    const all = await notes.list();
-    all.sort((a, b) => a.createdAt - b.createdAt);
-    return { notes: all.map((n) => ({ id: n.id, title: n.name, size: n.size, createdAt: n.createdAt })) };
+  app.get('/notes', async (req) => {
+    const { files, unreadable } = await notes.list(withSignal(req.timeoutSignal));
+    files.sort((a, b) => a.createdAt - b.createdAt);
+    // One damaged note file must not hide the others: list what reads, name what does not (details stay in the log).
+    for (const u of unreadable) logger.warn({ id: u.id, err: u.error.message }, 'unreadable note');
+    return {
+      notes: files.map((n) => ({ id: n.id, title: n.name, size: n.size, createdAt: n.createdAt })),
+      unreadable: unreadable.map((u) => ({ id: u.id, error: String((u.error as { code?: unknown }).code ?? 'ERROR') })),
+    };
   });
 
   app.get<{ Params: { id: string } }>('/notes/:id', async (req) => {

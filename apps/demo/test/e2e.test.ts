@@ -1,6 +1,6 @@
 // End to end: the real demo as a child process (`node --import tsx src/main.ts`), driven over HTTP with undici.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -208,6 +208,21 @@ describe('@org/demo over HTTP (memory rate limit)', () => {
     expect(missing.status).toBe(404);
     expect(missing.header('content-type')).toBe('application/problem+json');
     expect(missing.json()).toMatchObject({ status: 404, instance: '/notes/doesNotExist123' });
+  });
+
+  it('keeps listing notes when one note file is damaged, and names the damaged one', async () => {
+    const ok = (await http('/notes', { method: 'POST', json: { title: 'intact', body: 'fine' } })).json().id as string;
+    const hurt = (await http('/notes', { method: 'POST', json: { title: 'damaged', body: 'cut short' } })).json()
+      .id as string;
+    await truncate(join(dataDir, 'notes', `${hurt}.ocs`), 30);
+    const list = await http('/notes');
+    expect(list.status).toBe(200);
+    const ids = (list.json().notes as Array<{ id: string }>).map((n) => n.id);
+    expect(ids).toContain(ok);
+    expect(ids).not.toContain(hurt);
+    expect(list.json().unreadable).toEqual([{ id: hurt, error: 'ERR_STORAGE_CORRUPT' }]);
+    expect((await http(`/notes/${ok}`)).json().body).toBe('fine');
+    await rm(join(dataDir, 'notes', `${hurt}.ocs`));
   });
 
   it('opens the circuit when the upstream goes down (503 + Retry-After) and recovers when it is back', async () => {
