@@ -170,6 +170,7 @@ export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
   let triedAt = Number.NEGATIVE_INFINITY; // start of the last load attempt
   let unknownAt = Number.NEGATIVE_INFINITY; // start of the last load for an unknown key id
   let pendingLoad: Promise<void> | null = null; // a load not yet started: joining it sees everything before now
+  let runningLoad: Promise<void> | null = null; // the load reading the store right now
   let listeners: Array<(e: KeyringEvents['rotate']) => void> | null = null;
 
   // Store calls run one at a time, so views are installed in the order they were read: a slow read can never put an
@@ -276,7 +277,13 @@ export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
           if (pendingLoad === p) pendingLoad = null; // started: later callers need a later load
           const startedAt = clock();
           triedAt = startedAt;
-          install(await store.load(), null, startedAt);
+          const run = store.load().then((keys) => install(keys, null, startedAt));
+          runningLoad = run;
+          try {
+            await run;
+          } finally {
+            if (runningLoad === run) runningLoad = null;
+          }
         }),
     );
     pendingLoad = p;
@@ -361,12 +368,17 @@ export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
       freshen();
       return k;
     }
-    // The key, if real, was stored before anything was sealed under it, so a load starting now finds it.
-    if (pendingLoad) return pendingLoad.then(() => byId.get(id));
-    const now = clock();
-    const delay = Math.max(0, unknownAt + refreshMinIntervalMs - now);
-    unknownAt = now + delay;
-    return load(delay).then(() => byId.get(id));
+    // The key, if real, was stored before anything was sealed under it, so a load that starts after this call finds
+    // it. A load already reading often does too (another envelope under the same new key started it): try that first.
+    const later = (): Promise<KeyRecord | undefined> => {
+      if (pendingLoad) return pendingLoad.then(() => byId.get(id));
+      const now = clock();
+      const delay = Math.max(0, unknownAt + refreshMinIntervalMs - now);
+      unknownAt = now + delay;
+      return load(delay).then(() => byId.get(id));
+    };
+    if (runningLoad) return runningLoad.then(() => byId.get(id) ?? later(), later);
+    return later();
   };
 
   const mutate = async (fn: (keys: KeyRecord[]) => KeyRecord, reason: RotationReason): Promise<KeyInfo> => {
