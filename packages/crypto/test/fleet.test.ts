@@ -312,7 +312,7 @@ describe.each(['postgres', 'redis'] as const)('a fleet of 4 processes on %s', (k
         `and reply not read ${by('cas-sent')}, written but not yet reported ${by('cas-done')}, after the update ` +
         `${r.kills - by('cas-wait') - by('cas-sent') - by('cas-done')}); ` +
         `${r.keys.length} keys, ${unreported} made by a killed process; ${r.sealed.length} sealed, all decrypt; ` +
-        `${r.elapsedMs} ms`,
+        `${r.elapsedMs} ms; sealed per process ${r.perInstance}`,
     );
   }, 120_000);
 
