@@ -218,6 +218,16 @@ async function runFleet(o: FleetOptions) {
   await Promise.all(crashChecks);
   keys = await store.load();
 
+  // The stored document is the sealed one only: no key material and no key id in the row / hash.
+  const raw =
+    o.store === 'postgres'
+      ? ((await pool.query(`SELECT document FROM "${table}" WHERE name = $1`, [where])).rows[0]?.document as string)
+      : ((await redis.hget(`${prefix}${where}`, 'document')) as string);
+  expect(Object.keys(JSON.parse(raw)).sort()).toEqual(['format', 'sealed', 'version']);
+  for (const k of keys)
+    for (const form of [k.id, Buffer.from(k.key).toString('base64url'), Buffer.from(k.key).toString('hex')])
+      expect(raw.includes(form), 'plaintext key material or id in the stored document').toBe(false);
+
   // Everything any process sealed, killed ones included, still decrypts with the keyring as stored.
   const cipher = createCipher({ keyring: await createKeyring({ store }) });
   let undecryptable = 0;
