@@ -1,7 +1,7 @@
 // The demo service: every @org package wired into one small Fastify app.
 import { join } from 'node:path';
 import { circuitBreaker, isCircuitOpenError } from '@org/breaker';
-import { createCipher, createKeyring, type Keyring } from '@org/crypto';
+import { createCipher, createKeyring, type Keyring, type KeyStore, postgresKeyStore, redisKeyStore } from '@org/crypto';
 import { fileKeyStore, secureStorage } from '@org/crypto/node';
 import { hardening } from '@org/fastify';
 import { cors, securityHeaders } from '@org/headers';
@@ -13,6 +13,7 @@ import { memoryStore, type RateLimiter, rateLimiter, redisStore } from '@org/rat
 import { retryPolicy } from '@org/retry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { Agent, request } from 'undici';
 import { type FlakyUpstream, startFlakyUpstream, type UpstreamMode } from './upstream.js';
@@ -25,11 +26,18 @@ export interface DemoConfig {
   host: string;
   /** Where the encrypted notes and the key file live. */
   dataDir: string;
-  /** Key-encryption key for the key file (base64, 32 bytes); without it the key file is stored in the clear. */
+  /**
+   * Key-encryption key (base64, 32 bytes) of the keyring; without it the key file is stored in the clear. Required when
+   * the keyring is shared (`databaseUrl` or `redisUrl`).
+   */
   kek?: string | undefined;
+  /** PostgreSQL for a keyring shared by every instance (`postgresKeyStore`); takes precedence over `redisUrl`. */
+  databaseUrl?: string | undefined;
+  /** Name of the shared keyring: its row in PostgreSQL, or the Redis key `<name>:keyring`. */
+  keyringName: string;
   /** Rotate the primary note key after this long. */
   keyRotateMs: number;
-  /** Redis for the rate limiter (and a readiness check); memory store when unset. */
+  /** Redis for the rate limiter, a readiness check and (without `databaseUrl`) the shared keyring; memory when unset. */
   redisUrl?: string | undefined;
   /** Key prefix of the rate-limit state in Redis. */
   redisPrefix: string;
@@ -64,6 +72,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     host: env.HOST || '127.0.0.1',
     dataDir: env.DATA_DIR || join(import.meta.dirname, '..', '.data'),
     kek: env.APP_KEK || undefined,
+    databaseUrl: env.DATABASE_URL || undefined,
+    keyringName: env.KEYRING_NAME || 'demo',
     keyRotateMs: int('KEY_ROTATE_MS', 600_000, 1),
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.RATE_LIMIT_PREFIX || 'demo:rl:',
@@ -108,9 +118,21 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
   const upstream = await startFlakyUpstream({ mode: 'up' });
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
   const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 })
+    ? new Redis(config.redisUrl, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2_000,
+        lazyConnect: true,
+      })
     : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+  // Connected before the keyring loads from it (the client queues nothing while offline).
+  if (redis && !config.databaseUrl) await redis.connect();
+  else redis?.connect().catch(() => undefined);
+  const pool = config.databaseUrl
+    ? new pg.Pool({ connectionString: config.databaseUrl, max: 2, connectionTimeoutMillis: 2_000 })
+    : undefined;
+  pool?.on('error', (err) => logger.warn({ err: err.message }, 'postgres error'));
 
   // --- the upstream cycle: up for cycleMs, down for cycleMs / 2, until someone sets a mode by hand
   let cycle: NodeJS.Timeout | undefined;
@@ -130,11 +152,21 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     cycle.unref();
   }
 
-  // --- notes encrypted at rest, keys in a rotating file keyring
-  const keyring: Keyring = await createKeyring({
-    store: fileKeyStore(join(config.dataDir, 'keys.json'), config.kek ? { kek: config.kek } : {}),
-    rotateAfterMs: config.keyRotateMs,
-  });
+  // --- notes encrypted at rest; the rotating keyring in a file, or shared by every instance (PostgreSQL or Redis)
+  if ((pool || redis) && !config.kek)
+    throw new TypeError(
+      'demo: APP_KEK (32 bytes, base64) is required to share the keyring through DATABASE_URL or REDIS_URL',
+    );
+  const keyStore: KeyStore = pool
+    ? postgresKeyStore({ query: (text, params) => pool.query(text, params), kek: config.kek, name: config.keyringName })
+    : redis
+      ? redisKeyStore({
+          send: (args) => redis.call(args[0]!, ...args.slice(1)),
+          kek: config.kek,
+          key: `${config.keyringName}:keyring`,
+        })
+      : fileKeyStore(join(config.dataDir, 'keys.json'), config.kek ? { kek: config.kek } : {});
+  const keyring: Keyring = await createKeyring({ store: keyStore, rotateAfterMs: config.keyRotateMs });
   keyring.on('rotate', (e) => logger.info({ ...e }, 'note key rotated'));
   if (!config.kek) logger.warn({ dataDir: config.dataDir }, 'APP_KEK is not set: the key file is stored in the clear');
   const cipher = createCipher({ keyring });
@@ -287,10 +319,15 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     },
   );
 
-  app.get('/notes', async () => {
-    const all = await notes.list();
-    all.sort((a, b) => a.createdAt - b.createdAt);
-    return { notes: all.map((n) => ({ id: n.id, title: n.name, size: n.size, createdAt: n.createdAt })) };
+  app.get('/notes', async (req) => {
+    const { files, unreadable } = await notes.list(withSignal(req.timeoutSignal));
+    files.sort((a, b) => a.createdAt - b.createdAt);
+    // One damaged note file must not hide the others: list what reads, name what does not (details stay in the log).
+    for (const u of unreadable) logger.warn({ id: u.id, err: u.error.message }, 'unreadable note');
+    return {
+      notes: files.map((n) => ({ id: n.id, title: n.name, size: n.size, createdAt: n.createdAt })),
+      unreadable: unreadable.map((u) => ({ id: u.id, error: String((u.error as { code?: unknown }).code ?? 'ERROR') })),
+    };
   });
 
   app.get<{ Params: { id: string } }>('/notes/:id', async (req) => {
@@ -346,6 +383,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
       await upstream.close();
       await agent.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());
+      await pool?.end().catch(() => undefined);
       await logger.flush();
     })();
     return closing;

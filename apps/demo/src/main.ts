@@ -26,7 +26,7 @@ process.stdout.write(
     `  upstream     curl -s -X POST '${url}/admin/upstream?mode=down'   (up | down | flaky | slow)`,
     `  metrics      ${url}/metrics`,
     `  health       ${url}/readyz?verbose  ${url}/livez  ${url}/health?verbose`,
-    `  data dir     ${config.dataDir} (notes encrypted at rest; key file keys.json${config.kek ? ', sealed with APP_KEK' : ''})`,
+    `  data dir     ${config.dataDir} (notes encrypted at rest; ${config.databaseUrl ? `keyring shared in PostgreSQL, row ${config.keyringName}` : config.redisUrl ? `keyring shared in Redis, key ${config.keyringName}:keyring` : `key file keys.json${config.kek ? ', sealed with APP_KEK' : ''}`})`,
     `  rate limit   ${config.rateLimit} requests / ${config.rateWindowMs} ms per client IP (${config.redisUrl ? 'Redis' : 'memory'})`,
     config.upstreamCycleMs > 0
       ? `  the upstream goes down every ${config.upstreamCycleMs / 1000} s for ${config.upstreamCycleMs / 2000} s: watch /quote answer 503 and recover`

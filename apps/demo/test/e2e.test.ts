@@ -1,9 +1,10 @@
 // End to end: the real demo as a child process (`node --import tsx src/main.ts`), driven over HTTP with undici.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -36,6 +37,8 @@ async function startDemo(extraEnv: Record<string, string>): Promise<RunningDemo>
   };
   delete env.REDIS_URL;
   delete env.APP_KEK;
+  delete env.DATABASE_URL;
+  delete env.KEYRING_NAME;
   Object.assign(env, extraEnv);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: DEMO_DIR, env, stdio: 'pipe' });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -210,6 +213,21 @@ describe('@org/demo over HTTP (memory rate limit)', () => {
     expect(missing.json()).toMatchObject({ status: 404, instance: '/notes/doesNotExist123' });
   });
 
+  it('keeps listing notes when one note file is damaged, and names the damaged one', async () => {
+    const ok = (await http('/notes', { method: 'POST', json: { title: 'intact', body: 'fine' } })).json().id as string;
+    const hurt = (await http('/notes', { method: 'POST', json: { title: 'damaged', body: 'cut short' } })).json()
+      .id as string;
+    await truncate(join(dataDir, 'notes', `${hurt}.ocs`), 30);
+    const list = await http('/notes');
+    expect(list.status).toBe(200);
+    const ids = (list.json().notes as Array<{ id: string }>).map((n) => n.id);
+    expect(ids).toContain(ok);
+    expect(ids).not.toContain(hurt);
+    expect(list.json().unreadable).toEqual([{ id: hurt, error: 'ERR_STORAGE_CORRUPT' }]);
+    expect((await http(`/notes/${ok}`)).json().body).toBe('fine');
+    await rm(join(dataDir, 'notes', `${hurt}.ocs`));
+  });
+
   it('opens the circuit when the upstream goes down (503 + Retry-After) and recovers when it is back', async () => {
     const up = await http('/quote');
     expect(up.status).toBe(200);
@@ -328,8 +346,11 @@ describe('@org/demo over HTTP (memory rate limit)', () => {
   });
 });
 
+const TEST_KEK = Buffer.alloc(32, 3).toString('base64');
+
 describe('@org/demo over HTTP (REDIS_URL set)', () => {
   const prefix = `demo-e2e-${process.pid}-${Date.now()}:`;
+  const keyringName = `demo-e2e-keyring-${process.pid}-${Date.now()}`;
   const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
   let demo: RunningDemo;
   let dataDir = '';
@@ -354,11 +375,14 @@ describe('@org/demo over HTTP (REDIS_URL set)', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       RATE_LIMIT_PREFIX: prefix,
       RATE_LIMIT: '5',
+      APP_KEK: TEST_KEK,
+      KEYRING_NAME: keyringName,
     });
   });
   afterAll(async () => {
     const keys = await ownKeys();
     if (keys.length) await redis.del(...keys);
+    await redis.del(`${keyringName}:keyring`);
     redis.disconnect();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
@@ -374,6 +398,67 @@ describe('@org/demo over HTTP (REDIS_URL set)', () => {
     const keys = await ownKeys();
     expect(keys).toEqual([`${prefix}{127.0.0.1}:api`]);
     expect(demo.output()).toContain('rate limit   5 requests / 60000 ms per client IP (Redis)');
+    // The keyring is shared through Redis too: one hash, the key list sealed under APP_KEK.
+    const document = await redis.hget(`${keyringName}:keyring`, 'document');
+    expect(JSON.parse(document!)).toEqual(expect.objectContaining({ sealed: expect.any(String) }));
+    expect(await readdir(dataDir)).not.toContain('keys.json');
     expect(await stopDemo(demo)).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('@org/demo instances sharing one keyring (DATABASE_URL set)', () => {
+  const database = 'demo_keyring_test';
+  const keyringName = `demo-e2e-${process.pid}-${Date.now()}`;
+  const url = `postgres://postgres@127.0.0.1:5432/${database}`;
+  let dataDir = '';
+  let a: RunningDemo;
+  let b: RunningDemo;
+
+  beforeAll(async () => {
+    const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await admin.connect();
+    if ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 0)
+      await admin.query(`CREATE DATABASE ${database}`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e;
+      });
+    await admin.end();
+    dataDir = await mkdtemp(join(tmpdir(), 'org-demo-e2e-pg-'));
+    const env = { DATA_DIR: dataDir, DATABASE_URL: url, APP_KEK: TEST_KEK, KEYRING_NAME: keyringName };
+    [a, b] = await Promise.all([startDemo(env), startDemo(env)]);
+  });
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query('DELETE FROM org_crypto_keyring WHERE name = $1', [keyringName]).catch(() => undefined);
+    await client.end();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('a note sealed by one instance after a rotation opens on the other; the row holds only the sealed keyring', async () => {
+    const rotated = (await call(a.base, '/admin/rotate-key', { method: 'POST' })).json() as { primary: string };
+    const created = await call(a.base, '/notes', { method: 'POST', json: { title: 'shared', body: 'sealed by a' } });
+    expect(created.status).toBe(201);
+    const { id } = created.json() as { id: string };
+    // b has not seen the new key: it reloads the keyring once and opens the note.
+    const read = await call(b.base, `/notes/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.json()).toMatchObject({ id, body: 'sealed by a' });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const row = (
+      await client.query('SELECT version::int AS version, document FROM org_crypto_keyring WHERE name = $1', [
+        keyringName,
+      ])
+    ).rows[0] as { version: number; document: string };
+    await client.end();
+    expect(row.version).toBe(2); // the first key (one instance made it, the other adopted it) and one rotation
+    expect(JSON.parse(row.document)).toEqual(expect.objectContaining({ sealed: expect.any(String) }));
+    expect(row.document).not.toContain(rotated.primary);
+    expect(a.output()).toContain(`keyring shared in PostgreSQL, row ${keyringName}`);
+    expect(await readdir(dataDir)).not.toContain('keys.json');
+    expect(await Promise.all([stopDemo(a), stopDemo(b)])).toEqual([
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { type AeadInternal, type Algorithm, type Backend, type BackendOption, makeAead } from './aead.js';
 import { AuthenticationError, CryptoError, isAuthenticationError } from './errors.js';
-import { concat, describe, fromBase64url, fromUtf8, isBytes, toBase64url, utf8 } from './internal/bytes.js';
+import { concat, describe, fromBase64urlCanonical, fromUtf8, isBytes, toBase64url, utf8 } from './internal/bytes.js';
 import {
   ALGORITHMS,
   deriveKey,
@@ -74,7 +74,10 @@ export interface Cipher {
   decrypt(envelope: Uint8Array, opts?: AadOptions): Promise<Uint8Array>;
   /** Encrypts UTF-8 text; returns the envelope as base64url. */
   encryptString(text: string, opts?: AadOptions): Promise<string>;
-  /** Decrypts a base64url envelope made by `encryptString`. */
+  /**
+   * Decrypts a base64url envelope made by `encryptString`. Only its canonical text is accepted (no `=` padding, no
+   * `+`/`/`, zero unused bits): any other spelling throws {@link AuthenticationError} with reason `format`.
+   */
   decryptString(envelope: string, opts?: AadOptions): Promise<string>;
   /** Encrypts `JSON.stringify(value)`; returns base64url. */
   encryptJson(value: unknown, opts?: AadOptions): Promise<string>;
@@ -125,6 +128,17 @@ const authFail = (reason: AuthenticationError['reason'], what: string): Authenti
             : 'malformed input'
     })`,
   );
+
+/**
+ * An envelope's bytes from its text. Only canonical base64url is accepted, so one envelope has one text form (a
+ * database uniqueness check or a cache key on the text cannot be dodged by re-spelling it).
+ */
+function envelopeFromText(fn: string, s: string): Uint8Array {
+  const b = fromBase64urlCanonical(s);
+  if (typeof b === 'string')
+    throw new AuthenticationError('format', `${fn}: authentication failed (not canonical base64url: ${b})`);
+  return b;
+}
 
 type BufferLike = { allocUnsafeSlow(n: number): Uint8Array };
 const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
@@ -282,9 +296,7 @@ export function createCipher(opts: CipherOptions): Cipher {
 
   const fromText = (fn: string, s: unknown): Uint8Array => {
     if (typeof s !== 'string') throw new TypeError(`${fn}: envelope must be a base64url string, got ${describe(s)}`);
-    const b = fromBase64url(s);
-    if (!b) throw authFail('format', fn);
-    return b;
+    return envelopeFromText(fn, s);
   };
 
   const headerOf = (envelope: Uint8Array | string) =>
@@ -563,8 +575,8 @@ export function cipherInternal(fn: string, c: unknown): CipherInternal {
  * @throws {AuthenticationError} (reason `format`) when the header is malformed.
  */
 export function inspectEnvelope(envelope: Uint8Array | string): EnvelopeInfo {
-  const b = typeof envelope === 'string' ? fromBase64url(envelope) : envelope;
-  if (!b || !isBytes(b)) throw authFail('format', 'inspectEnvelope');
+  const b = typeof envelope === 'string' ? envelopeFromText('inspectEnvelope', envelope) : envelope;
+  if (!isBytes(b)) throw authFail('format', 'inspectEnvelope');
   const version = b[0] === STREAM_VERSION ? STREAM_VERSION : ENVELOPE_VERSION;
   const h = readHeader(b, version, version === STREAM_VERSION ? 'stream' : 'envelope');
   return { kind: version === STREAM_VERSION ? 'stream' : 'envelope', version, algorithm: h.algorithm, keyId: h.keyId };

@@ -15,5 +15,9 @@ export type { Keyring, KeyringEvents, KeyringOptions, RotationReason } from './k
 export { createKeyring, KEYRING_DEFAULTS } from './keyring.js';
 export type { KeyFileOptions, KeyInfo, KeyRecord, KeyState } from './keys.js';
 export { generateKeyRecord, KEY_STATES, parseKeys, serializeKeys } from './keys.js';
+export type { PostgresKeyStoreOptions, PostgresQuery } from './postgres-key-store.js';
+export { POSTGRES_KEY_STORE_DEFAULTS, postgresKeyStore, postgresKeyStoreSchema } from './postgres-key-store.js';
+export type { RedisKeyStoreOptions, RedisSend } from './redis-key-store.js';
+export { REDIS_KEY_STORE_DEFAULTS, redisKeyStore } from './redis-key-store.js';
 export type { EnvKeyStoreOptions, KeyStore } from './stores.js';
 export { envKeyStore, memoryKeyStore } from './stores.js';

@@ -127,7 +127,8 @@ export function parseKeys(text: string, opts: KeyFileOptions = {}): KeyRecord[] 
     throw corrupt('not valid JSON');
   }
   if (typeof doc !== 'object' || doc === null || doc.format !== FORMAT) throw corrupt(`format is not ${FORMAT}`);
-  if (doc.version !== 1) throw corrupt(`unsupported version ${String(doc.version)}`);
+  if (doc.version !== 1)
+    throw corrupt(`unsupported document version ${String(doc.version)} (this @org/crypto reads version 1)`);
   let list: unknown = doc.keys;
   if (doc.sealed !== undefined) {
     if (!kek) throw new CryptoError('ERR_KEY_STORE_KEK', 'parseKeys: the keys are sealed under a KEK; pass kek');
@@ -156,4 +157,33 @@ export function parseKeys(text: string, opts: KeyFileOptions = {}): KeyRecord[] 
     seen.add(r.id);
     return r;
   });
+}
+
+/**
+ * @internal {@link parseKeys} for shared stores: the document must be sealed under `kek`. A clear document is refused,
+ * because whoever can write the database could otherwise plant keys of their choosing.
+ */
+export function parseSealedKeys(text: string, kek: Uint8Array): KeyRecord[] {
+  let sealed = true;
+  try {
+    const doc = JSON.parse(text) as { format?: unknown; sealed?: unknown } | null;
+    sealed = !(typeof doc === 'object' && doc !== null && doc.format === FORMAT && doc.sealed === undefined);
+  } catch {
+    // parseKeys names the problem
+  }
+  if (!sealed)
+    throw new CryptoError(
+      'ERR_KEY_STORE_KEK',
+      'parseKeys: the document is not sealed under a KEK; a shared store accepts sealed documents only',
+    );
+  return parseKeys(text, { kek });
+}
+
+/** @internal The kek option of a shared store: required (keys there are always sealed), normalised to 32 bytes. */
+export function requireKek(fn: string, opts: KeyFileOptions): Uint8Array {
+  if (opts.kek === undefined)
+    throw new TypeError(
+      `${fn}: kek is required (32 bytes or their base64/base64url text): a shared store holds keys sealed under a KEK only; is the environment variable set?`,
+    );
+  return normalizeKek(fn, opts)!;
 }

@@ -10,6 +10,8 @@ export type {
   SecureStorageOptions,
   StorageCallOptions,
   StorageInput,
+  StorageListing,
   StoredInfo,
+  UnreadableFile,
 } from './secure-storage.js';
 export { secureStorage } from './secure-storage.js';

@@ -44,6 +44,25 @@ export interface StoredInfo {
   createdAt: number;
 }
 
+/** A file that `list()` could not read, and why. */
+export interface UnreadableFile {
+  /** The file's id (from its name). */
+  id: string;
+  /**
+   * Why it could not be read: a `CryptoError` with code `ERR_STORAGE_CORRUPT` for a truncated, tampered or foreign
+   * file (or one sealed under a key the keyring does not hold), or the file system's error (`code` such as `EACCES`).
+   */
+  error: Error;
+}
+
+/** What `list()` found: the files it could read, and the ones it could not. */
+export interface StorageListing {
+  /** Every readable file, in id order. */
+  files: StoredInfo[];
+  /** Every file that could not be read (empty when all is well). One bad file never hides the others. */
+  unreadable: UnreadableFile[];
+}
+
 /** Data accepted by `put`: bytes, text, or any byte stream (Node Readable, web ReadableStream, async generator). */
 export type StorageInput = Uint8Array | string | ByteSource;
 
@@ -77,8 +96,12 @@ export interface SecureStorage {
   info(id: string): Promise<StoredInfo>;
   /** Deletes a file; resolves false when it did not exist. */
   delete(id: string): Promise<boolean>;
-  /** Lists every stored file (decrypting each file's metadata). */
-  list(): Promise<StoredInfo[]>;
+  /**
+   * Lists every stored file, decrypting each file's metadata. A file that cannot be read (truncated, tampered, not
+   * readable) does not fail the listing: it is reported in `unreadable` with its error, beside the good `files`.
+   * Rejects only when the directory itself cannot be read, or when `signal` aborts.
+   */
+  list(opts?: StorageCallOptions): Promise<StorageListing>;
 }
 
 const MAGIC = utf8('OCSF');
@@ -174,12 +197,28 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
       if (metaLen > MAX_META || PREFIX + metaLen + 3 > fileSize) throw corrupt(id, 'bad metadata length');
       const metaEnv = await readAt(PREFIX, metaLen);
       let meta: { name: string; metadata: Record<string, unknown>; createdAt: number };
+      let text: string;
       try {
-        meta = JSON.parse(fromUtf8(await cipher.decrypt(metaEnv, { aad: metaAad(id) })));
+        text = fromUtf8(await cipher.decrypt(metaEnv, { aad: metaAad(id) }));
       } catch (e) {
         if (isAuthenticationError(e)) throw corrupt(id, `metadata: ${e.message}`);
         throw e;
       }
+      try {
+        meta = JSON.parse(text);
+      } catch {
+        throw corrupt(id, 'metadata is not JSON');
+      }
+      // Authenticated, so written by someone holding the key; still checked, as every reader relies on the shape.
+      if (
+        typeof meta !== 'object' ||
+        meta === null ||
+        typeof meta.name !== 'string' ||
+        typeof meta.metadata !== 'object' ||
+        meta.metadata === null ||
+        typeof meta.createdAt !== 'number'
+      )
+        throw corrupt(id, 'metadata has the wrong shape');
       // Plaintext size from the stream header: version | alg | L | keyId(L) | salt(16) | chunkSize(u32be).
       const streamStart = PREFIX + metaLen;
       const l = (await readAt(streamStart + 2, 1))[0]!;
@@ -361,27 +400,32 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
       await fsyncDir(dir);
       return true;
     },
-    async list() {
+    async list(o) {
+      const signal = o?.signal;
+      signal?.throwIfAborted();
+      const listing: StorageListing = { files: [], unreadable: [] };
       let names: string[];
       try {
         names = await readdir(dir);
       } catch (e) {
-        if ((e as { code?: string }).code === 'ENOENT') return [];
+        if ((e as { code?: string }).code === 'ENOENT') return listing;
         throw e;
       }
-      const out: StoredInfo[] = [];
       for (const n of names.sort()) {
         const m = FILE_RE.exec(n);
         if (!m) continue;
+        signal?.throwIfAborted();
+        const id = m[1]!;
         try {
-          const { streamStart: _s, ...info } = await head(m[1]!);
-          out.push(info);
+          const { streamStart: _s, ...info } = await head(id);
+          listing.files.push(info);
         } catch (e) {
-          if ((e as CryptoError).code === 'ERR_STORAGE_NOT_FOUND') continue; // deleted meanwhile
-          throw e;
+          const code = (e as { code?: unknown } | null)?.code;
+          if (code === 'ERR_STORAGE_NOT_FOUND' || code === 'ENOENT') continue; // deleted meanwhile
+          listing.unreadable.push({ id, error: e instanceof Error ? e : new Error(String(e)) });
         }
       }
-      return out;
+      return listing;
     },
   };
 }

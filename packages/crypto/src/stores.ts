@@ -16,6 +16,12 @@ export interface KeyStore {
    * @throws {CryptoError} `ERR_KEY_STORE_READ_ONLY` on a read-only store.
    */
   update(fn: (current: KeyRecord[]) => KeyRecord[]): Promise<KeyRecord[]>;
+  /**
+   * Optional: counts messages for every keyring on the store. Atomically reserves up to `count` more messages under
+   * key `keyId` without letting the total reserved pass `limit`, and resolves with how many were granted (0 when the
+   * key is used up). With it, `rotateAfterMessages` holds for the whole fleet; without it, per keyring instance.
+   */
+  reserve?(keyId: string, count: number, limit: number): Promise<number>;
 }
 
 const copy = (r: KeyRecord): KeyRecord => ({ ...r, key: r.key.slice() });
@@ -32,12 +38,22 @@ export function checkUpdate(where: string, before: readonly KeyRecord[], after: 
   return out;
 }
 
-/** In-memory key store, for tests and single-process tools. Keys are copied in and out. */
+/**
+ * In-memory key store, for tests and single-process tools. Keys are copied in and out. It counts messages for every
+ * keyring on it (`reserve`), like the shared stores.
+ */
 export function memoryKeyStore(initial: readonly KeyRecord[] = []): KeyStore {
   let keys = checkUpdate('memoryKeyStore', [], initial.map(copy));
   let queue: Promise<unknown> = Promise.resolve();
+  const used = new Map<string, number>();
   return {
     readOnly: false,
+    async reserve(keyId, count, limit) {
+      const before = used.get(keyId) ?? 0;
+      const granted = Math.max(0, Math.min(count, limit - before));
+      used.set(keyId, before + granted);
+      return granted;
+    },
     async load() {
       return keys.map(copy);
     },

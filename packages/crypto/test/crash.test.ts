@@ -100,7 +100,8 @@ describe('crash safety with real processes killed by SIGKILL mid-write', () => {
     }
     const keyring = await createKeyring({ store: fileKeyStore(join(dir, 'keys.json')) });
     const storage = secureStorage({ dir: join(dir, 'files'), cipher: createCipher({ keyring }) });
-    const listed = await storage.list();
+    const { files: listed, unreadable } = await storage.list();
+    expect(unreadable).toEqual([]);
     for (const id of completed.keys())
       expect(
         listed.some((i) => i.id === id),

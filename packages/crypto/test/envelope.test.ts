@@ -19,7 +19,8 @@ const ALGS: Algorithm[] = ['aes-256-gcm', 'xchacha20-poly1305', 'aes-256-gcm-siv
 
 async function setup(algorithm: Algorithm = 'aes-256-gcm', backend: 'auto' | 'noble' | 'native' = 'auto') {
   const rec = generateKeyRecord({ createdAt: Date.now() });
-  const keyring = await createKeyring({ store: memoryKeyStore([rec]) });
+  // Forged key ids reload the store at once (the spacing of such reloads is covered in keyring-fleet.test.ts).
+  const keyring = await createKeyring({ store: memoryKeyStore([rec]), refreshMinIntervalMs: 0 });
   return { rec, keyring, cipher: createCipher({ keyring, algorithm, backend }) };
 }
 
@@ -218,6 +219,83 @@ describe('tamper detection (property tests)', () => {
       const text = `${String(e)} ${(e as Error).stack} ${JSON.stringify(e)} ${JSON.stringify(Object.entries(e as object))}`;
       for (const f of forms) expect(text).not.toContain(f);
     }
+  });
+});
+
+describe('base64url text envelopes: one envelope, one string', () => {
+  /** Every way the old decoder accepted another spelling of the same envelope. */
+  function variants(s: string): Array<[string, string]> {
+    const out: Array<[string, string]> = [
+      [`${s}=`, 'padding'],
+      [`${s}==`, 'padding'],
+      [s.replaceAll('-', '+').replaceAll('_', '/'), 'standard alphabet'],
+    ];
+    if (s.length % 4 !== 0) {
+      // The last character carries 2 or 4 unused bits; canonical text has them zero.
+      const alpha = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const v = alpha.indexOf(s.at(-1)!);
+      const unused = s.length % 4 === 2 ? 4 : 2;
+      for (let low = 1; low < 1 << unused; low++) out.push([s.slice(0, -1) + alpha[v | low]!, 'unused bits']);
+    }
+    return out.filter(([t]) => t !== s);
+  }
+
+  it('decryptString, decryptJson, rewrap, needsRewrap and inspectEnvelope reject every non-canonical spelling', async () => {
+    const { cipher } = await setup();
+    // Envelope lengths 43 + n cover all three remainders mod 3 (0, 2 or 3 final characters in the last group).
+    for (const n of [0, 1, 2, 3, 20, 21, 22]) {
+      let s = await cipher.encryptString('x'.repeat(n));
+      while (!/[-_]/.test(s)) s = await cipher.encryptString('x'.repeat(n)); // so the alphabet case has a - or _
+      expect(await cipher.decryptString(s)).toBe('x'.repeat(n));
+      for (const [bad, why] of variants(s)) {
+        const e = (await authFails(cipher.decryptString(bad))) as { reason?: string; message: string };
+        expect(isAuthenticationError(e), `${why}: ${bad}`).toBe(true);
+        expect(e.reason).toBe('format');
+        expect(e.message).toMatch(/^decryptString: authentication failed \(not canonical base64url: /);
+        await expect(cipher.rewrap(bad)).rejects.toThrow(/rewrap: authentication failed \(not canonical base64url/);
+        expect(() => cipher.needsRewrap(bad)).toThrow(/not canonical base64url/);
+        expect(() => inspectEnvelope(bad)).toThrow(/not canonical base64url/);
+      }
+    }
+    const json = await cipher.encryptJson({ a: 1 });
+    await expect(cipher.decryptJson(`${json}=`)).rejects.toThrow(/not canonical base64url: '=' padding/);
+  });
+
+  it('names what is wrong: padding, + or /, unused bits, other characters, impossible length', async () => {
+    const { cipher } = await setup();
+    const s = await cipher.encryptString('abc'); // 46 bytes: 62 characters, 4 unused bits in the last one
+    const msg = async (t: string) => ((await authFails(cipher.decryptString(t))) as Error).message;
+    expect(await msg(`${s}==`)).toMatch(/'=' padding at index 62/);
+    expect(await msg(`+${s.slice(1)}`)).toMatch(/'\+' at index 0 \(base64url uses - and _\)/);
+    expect(await msg(`${s.slice(0, 10)}/${s.slice(11)}`)).toMatch(/'\/' at index 10/);
+    expect(await msg(`${s.slice(0, 5)} ${s.slice(6)}`)).toMatch(/character code 32 at index 5/);
+    const alpha = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alpha[alpha.indexOf(s.at(-1)!) | 1]!;
+    expect(await msg(s.slice(0, -1) + last)).toMatch(/last character has non-zero unused bits/);
+    expect(await msg(s.slice(0, 61) + s.slice(0, 4))).toMatch(/length 65 is not possible/);
+    // Never echoes the text itself.
+    expect(await msg(`${s}=`)).not.toContain(s.slice(10, 30));
+  });
+
+  it('property: no string other than the canonical one opens an envelope', async () => {
+    const { cipher } = await setup();
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=';
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ maxLength: 40 }),
+        fc.nat(),
+        fc.constantFrom(...alphabet),
+        fc.constantFrom('', '=', '=='),
+        async (text, at, c, pad) => {
+          const s = await cipher.encryptString(text);
+          const i = at % s.length;
+          const t = s.slice(0, i) + c + s.slice(i + 1) + pad;
+          if (t === s) return;
+          expect(isAuthenticationError(await authFails(cipher.decryptString(t)))).toBe(true);
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });
 

@@ -1,4 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -42,15 +51,51 @@ describe('secureStorage', () => {
     expect(raw.includes(Buffer.from('invoice-2024'))).toBe(false);
     expect(raw.includes(Buffer.from('alice'))).toBe(false);
     const id2 = await storage.put('notes.txt', 'hello');
-    expect((await storage.list()).map((i) => [i.name, i.size]).sort()).toEqual([
+    expect((await storage.list()).files.map((i) => [i.name, i.size]).sort()).toEqual([
       ['invoice-2024.pdf', 1000],
       ['notes.txt', 5],
     ]);
     expect(await storage.delete(id)).toBe(true);
     expect(await storage.delete(id)).toBe(false);
-    expect((await storage.list()).map((i) => i.id)).toEqual([id2]);
+    expect((await storage.list()).files.map((i) => i.id)).toEqual([id2]);
     await expect(storage.get(id)).rejects.toMatchObject({ code: 'ERR_STORAGE_NOT_FOUND' });
     await expect(storage.get('../../etc/passwd')).rejects.toMatchObject({ code: 'ERR_STORAGE_NOT_FOUND' });
+  });
+
+  it('list() returns the good files and reports each unreadable one (truncated, garbage, a directory), never rejects for one file', async () => {
+    const { dir, storage } = await setup();
+    const good1 = await storage.put('a.txt', 'alpha', { n: 1 });
+    const good2 = await storage.put('b.txt', bytes(3 * KB64), { n: 2 });
+    const truncated = await storage.put('c.txt', bytes(KB64));
+    const garbage = await storage.put('d.txt', 'delta');
+    const path = (id: string) => join(dir, `${id}.ocs`);
+    truncateSync(path(truncated), 20); // cut inside the metadata envelope
+    writeFileSync(path(garbage), 'not a secureStorage file at all');
+    const asDir = 'ZZZZZZZZZZZZZZZZZZZZZZ';
+    mkdirSync(path(asDir)); // a directory where a file should be: an I/O error, not a crypto one
+    writeFileSync(join(dir, 'unrelated.txt'), 'ignored: not a storage file name');
+    const listing = await storage.list();
+    expect(listing.files.map((f) => [f.id, f.name, f.size, f.metadata]).sort()).toEqual(
+      [
+        [good1, 'a.txt', 5, { n: 1 }],
+        [good2, 'b.txt', 3 * KB64, { n: 2 }],
+      ].sort(),
+    );
+    const bad = Object.fromEntries(listing.unreadable.map((u) => [u.id, u.error]));
+    expect(Object.keys(bad).sort()).toEqual([asDir, garbage, truncated].sort());
+    expect(bad[truncated]).toMatchObject({ code: 'ERR_STORAGE_CORRUPT' });
+    expect(bad[truncated]!.message).toContain(truncated);
+    expect(bad[garbage]).toMatchObject({ code: 'ERR_STORAGE_CORRUPT', message: expect.stringMatching(/bad magic/) });
+    expect(bad[asDir]).toMatchObject({ code: 'EISDIR' });
+    // The good files still read; the bad ones still throw on their own.
+    expect(new TextDecoder().decode((await storage.get(good1)).data)).toBe('alpha');
+    await expect(storage.get(truncated)).rejects.toMatchObject({ code: 'ERR_STORAGE_CORRUPT' });
+    // A missing directory lists as empty; an aborted list rejects with the signal's reason.
+    expect(await secureStorage({ dir: join(dir, 'nope'), cipher: (await setup()).cipher }).list()).toEqual({
+      files: [],
+      unreadable: [],
+    });
+    await expect(storage.list({ signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop');
   });
 
   it('stores sizes around the 64 KiB chunk boundary exactly, from Node streams, web streams and generators', async () => {

@@ -78,6 +78,27 @@ export function fromBase64url(s: string): Uint8Array | undefined {
   return out;
 }
 
+/**
+ * Decodes canonical base64url only (RFC 4648 §5: `A-Z a-z 0-9 - _`, no padding, unused bits of the last character
+ * zero), so every byte string has exactly one accepted text. Returns the bytes, or a sentence saying what is wrong
+ * (positions and character codes only, never the text itself).
+ */
+export function fromBase64urlCanonical(s: string): Uint8Array | string {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && B64_INV[c]! >= 0 && c !== 43 && c !== 47) continue;
+    if (c === 61) return `'=' padding at index ${i} (base64url is unpadded)`;
+    if (c === 43 || c === 47) return `'${s[i]}' at index ${i} (base64url uses - and _)`;
+    return `character code ${c} at index ${i}`;
+  }
+  if (n % 4 === 1) return `length ${n} is not possible`;
+  const last = n % 4 === 0 ? 0 : B64_INV[s.charCodeAt(n - 1)]!;
+  if ((n % 4 === 2 && (last & 15) !== 0) || (n % 4 === 3 && (last & 3) !== 0))
+    return 'last character has non-zero unused bits';
+  return fromBase64url(s)!;
+}
+
 /** Constant-time comparison of two byte arrays of equal length. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -28,17 +28,21 @@ export async function bundleChildren(
     splitting: false,
     sourcemap: false,
     outExtension: () => ({ js: ext }),
+    // node-postgres loads its optional native binding lazily; it is not installed.
+    external: ['pg-native'],
   });
   return Object.fromEntries(names.map((n) => [n, `${outDir}/${n}${ext}`]));
 }
 
-/** A child process (a `.bundle.mjs` run by plain node, or a TypeScript file run through tsx) with its stdout lines. */
+/** A child process (a `.bundle.mjs`/`.bundle.cjs` run by plain node, or a TypeScript file run through tsx) with its stdout lines. */
 export interface Child {
   proc: ChildProcess;
   lines: string[];
   /** Resolves when a line starting with `prefix` appears; rejects if the child exits first. */
   waitFor(prefix: string, timeoutMs?: number): Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  /** Calls `fn` with every stdout line from now on. */
+  onLine(fn: (line: string) => void): void;
 }
 
 const live = new Set<ChildProcess>();
@@ -53,15 +57,16 @@ export function spawnChild(
   args: string[],
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  stdin: 'ignore' | 'pipe' = 'ignore',
 ): Child {
   const proc = spawn(
     process.execPath,
-    script.endsWith('.bundle.mjs')
+    script.endsWith('.bundle.mjs') || script.endsWith('.bundle.cjs')
       ? [...nodeArgs, script, ...args]
       : [...nodeArgs, '--import', 'tsx', fileURLToPath(new URL(script, import.meta.url)), ...args],
     {
       cwd: pkgDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin, 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     },
   );
@@ -70,11 +75,13 @@ export function spawnChild(
   let buf = '';
   let stderr = '';
   const waiters: Array<() => void> = [];
+  const lineListeners: Array<(line: string) => void> = [];
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
     buf += d;
     const parts = buf.split('\n');
     buf = parts.pop()!;
     lines.push(...parts);
+    for (const l of lineListeners) for (const p of parts) l(p);
     for (const w of waiters.splice(0)) w();
   });
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -105,5 +112,5 @@ export function spawnChild(
       };
       check();
     });
-  return { proc, lines, waitFor, exited };
+  return { proc, lines, waitFor, exited, onLine: (fn) => lineListeners.push(fn) };
 }
