@@ -46,7 +46,8 @@ export interface CheckDefinition {
   timeoutMs?: number;
   /**
    * Run in the background every `intervalMs` (timer unref'd) and answer probes from the latest result. Default `0`:
-   * run on demand, single-flight, reusing a result younger than the health's `cacheMs`.
+   * run on demand, single-flight, reusing a result younger than the health's `cacheMs`. With `requestScoped` (Workers)
+   * there is no background timer: a result younger than `intervalMs` is reused, an older one is refreshed on demand.
    */
   intervalMs?: number;
   /** Default `componentId` of the results. */
@@ -167,4 +168,11 @@ export interface HealthOptions {
   paths?: Partial<ProbePaths>;
   /** Wall clock in epoch ms, for `time` fields and cache ages. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * Keep every run of a check inside the probe (request) that started it, as Cloudflare Workers require: a promise or
+   * timer must not outlive its request there. Concurrent probes then do not share an in-flight run (finished results
+   * are still cached and shared), and no background timer runs (`intervalMs` becomes the age under which a check's
+   * last result is reused). Default: `true` on Cloudflare Workers (`navigator.userAgent`), `false` elsewhere.
+   */
+  requestScoped?: boolean;
 }
