@@ -129,14 +129,13 @@ interface Registered {
   seq: number;
   /** The run concurrent probes share (not with `requestScoped`). */
   shared: Run | undefined;
-  /** Every run in flight (several with `requestScoped`). */
-  readonly runs: Set<Run>;
   timer: ReturnType<typeof setTimeout> | undefined;
   removed: boolean;
 }
 
 /** An asynchronous run of a check, bounded by its deadline. */
 interface Run {
+  readonly check: Registered;
   /** `performance.now()` at which it times out. */
   readonly deadline: number;
   readonly promise: Promise<CheckResult>;
@@ -171,15 +170,14 @@ const report = (e: unknown): void => {
 };
 
 /**
- * Arms one timer, in the caller's own context, at the earliest deadline of `runs` and expires the runs that are due
- * when it fires. Whoever waits on a run guards it (each probe, the background scheduler), so a run never depends on
- * a timer set by a request that has since ended (Workers). Returns the function that disarms it.
+ * For `requestScoped` (Workers): arms one timer, in the probe's own request, at the earliest deadline of the runs it
+ * waits on, and expires the runs due when it fires — a timer set by a request that has since ended never fires there.
+ * Returns the function that disarms it.
  */
-function guard(runs: readonly Run[], background: boolean): () => void {
+function guard(runs: readonly Run[]): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = (due: number, now: number): void => {
-    const t = setTimeout(() => tick(due), Math.max(1, Math.ceil(due - now)));
-    timer = background ? unref(t) : t;
+    timer = unref(setTimeout(() => tick(due), Math.max(1, Math.ceil(due - now))));
   };
   // `due` is the deadline this timer was armed for: runs due by then expire even if the clock has not moved on
   // (Workers advance the clock only on I/O).
@@ -327,7 +325,7 @@ export function createHealth(options: HealthOptions = {}): Health {
 
   // Copies what `run` returned into a result made of JSON data only: each field read once (a getter may change its
   // answer or throw), anything not JSON-encodable converted (see toJson).
-  const normalise = (c: Registered, value: unknown, time: string): CheckResult => {
+  const copy = (c: Registered, value: unknown, time: string): CheckResult => {
     if (value === false) return failed(c, 'check returned false', time);
     const r = base(c, 'pass', time);
     if (typeof value === 'number' || typeof value === 'bigint') {
@@ -363,6 +361,15 @@ export function createHealth(options: HealthOptions = {}): Health {
     return r;
   };
 
+  // copy() handles anything a check returns; this catch is only the last line of defence for a probe.
+  const normalise = (c: Registered, value: unknown, time: string): CheckResult => {
+    try {
+      return copy(c, value, time);
+    } catch (e) {
+      return failed(c, `check returned an unreadable result: ${messageOf(e)}`, time);
+    }
+  };
+
   const settle = (c: Registered, r: CheckResult, seq: number): CheckResult => {
     if (!c.critical && r.status === 'fail') r.status = 'warn';
     // A run that started before the one behind `last` (several in flight with requestScoped) does not replace it.
@@ -396,6 +403,33 @@ export function createHealth(options: HealthOptions = {}): Health {
     return iso;
   };
 
+  // Every run in flight. Timeouts of shared runs (not requestScoped): one unref'd timer for all of them, armed at the
+  // earliest deadline (cheaper than a timer per run or per probe when probes come in bursts; a finished run just
+  // leaves the set).
+  const running = new Set<Run>();
+  let sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  let sweepAt = Number.POSITIVE_INFINITY;
+  const arm = (deadline: number, now: number): void => {
+    if (sweepTimer !== undefined) clearTimeout(sweepTimer);
+    sweepAt = deadline;
+    sweepTimer = unref(setTimeout(sweep, Math.max(1, Math.ceil(deadline - now))));
+  };
+  const sweep = (): void => {
+    sweepTimer = undefined;
+    sweepAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const r of running) {
+      if (r.deadline <= now + 0.5) r.expire('ERR_CHECK_TIMEOUT', '');
+      else if (r.deadline < next) next = r.deadline;
+    }
+    if (next !== Number.POSITIVE_INFINITY) arm(next, now);
+  };
+  const track = (r: Run): void => {
+    running.add(r);
+    if (!requestScoped && r.deadline < sweepAt) arm(r.deadline, performance.now());
+  };
+
   // One run of a check, bounded by its timeout whatever `run` does. A synchronous check settles synchronously (no
   // promise, no timer); an asynchronous one becomes a Run with a deadline and, when `run` declares a parameter, its
   // own AbortSignal. Nothing `run` returns or throws escapes: it all becomes a result.
@@ -414,6 +448,7 @@ export function createHealth(options: HealthOptions = {}): Health {
     if (typeof then !== 'function') return settle(c, normalise(c, v, time), seq);
     let resolve!: (r: CheckResult) => void;
     const run: Run = {
+      check: c,
       deadline: performance.now() + c.timeoutMs,
       promise: new Promise<CheckResult>((r) => {
         resolve = r;
@@ -429,17 +464,23 @@ export function createHealth(options: HealthOptions = {}): Health {
     const finish = (r: CheckResult): void => {
       if (run.settled) return;
       run.settled = true;
-      c.runs.delete(run);
+      running.delete(run);
       if (c.shared === run) c.shared = undefined;
       resolve(settle(c, r, seq));
     };
-    c.runs.add(run);
     if (!requestScoped) c.shared = run;
-    // The thenable's own `then`, called once; a throw in it or in a resolved thenable becomes a rejection.
-    new Promise<unknown>((res, rej) => (then as (a: unknown, b: unknown) => void).call(v, res, rej)).then(
-      (x) => finish(normalise(c, x, time)),
-      (e: unknown) => finish(failed(c, messageOf(e), time)),
-    );
+    track(run);
+    // The value's own `then`, read once above; only its first callback counts (finish() ignores the rest), and a
+    // `then` that throws fails the run.
+    try {
+      (then as (ok: (x: unknown) => void, no: (e: unknown) => void) => unknown).call(
+        v,
+        (x) => finish(normalise(c, x, time)),
+        (e) => finish(failed(c, messageOf(e), time)),
+      );
+    } catch (e) {
+      finish(failed(c, messageOf(e), time));
+    }
     return run;
   };
 
@@ -454,13 +495,8 @@ export function createHealth(options: HealthOptions = {}): Health {
       c.timer = unref(setTimeout(() => schedule(c), wait));
     };
     const r = c.shared ?? start(c);
-    if (isRun(r)) {
-      const stop = guard([r], true);
-      r.promise.then(() => {
-        stop();
-        next();
-      });
-    } else next();
+    if (isRun(r)) r.promise.then(next);
+    else next();
   };
 
   // The current result of a check, or the run that will produce it: cached, shared in-flight, or a new run.
@@ -551,8 +587,9 @@ export function createHealth(options: HealthOptions = {}): Health {
       return res;
     };
     if (pending === undefined) return Promise.resolve(finish(out as CheckResult[]));
-    // This probe arms its own timeout for the runs it waits on.
-    const stop = guard(pending, false);
+    if (!requestScoped) return Promise.all(out).then(finish);
+    // Workers: this probe arms its own timeout for the runs it waits on.
+    const stop = guard(pending);
     return Promise.all(out).then((results) => {
       stop();
       return finish(results);
@@ -648,7 +685,6 @@ export function createHealth(options: HealthOptions = {}): Health {
         lastSeq: 0,
         seq: 0,
         shared: undefined,
-        runs: new Set(),
         timer: undefined,
         removed: false,
       };
@@ -663,7 +699,7 @@ export function createHealth(options: HealthOptions = {}): Health {
         lists = null;
         memos.clear();
         clearTimeout(c.timer);
-        for (const r of [...c.runs]) r.expire('ERR_HEALTH_CLOSED', 'check unregistered');
+        for (const r of [...running]) if (r.check === c) r.expire('ERR_HEALTH_CLOSED', 'check unregistered');
         c.close?.();
       };
     },
@@ -725,10 +761,13 @@ export function createHealth(options: HealthOptions = {}): Health {
     close() {
       if (closed) return;
       closed = true;
+      if (sweepTimer !== undefined) clearTimeout(sweepTimer);
+      sweepTimer = undefined;
+      sweepAt = Number.POSITIVE_INFINITY;
+      // runs still in flight settle now rather than never
+      for (const r of [...running]) r.expire('ERR_HEALTH_CLOSED', 'health instance closed');
       for (const c of checks.values()) {
         clearTimeout(c.timer);
-        // runs still in flight settle now rather than never
-        for (const r of [...c.runs]) r.expire('ERR_HEALTH_CLOSED', 'health instance closed');
         try {
           c.close?.();
         } catch {
