@@ -122,20 +122,20 @@ export interface ProbeRequest {
 /** Who gets verbose output from {@link Health.route} and {@link Health.fetchHandler}. */
 export type VerbosePolicy = 'query' | 'always' | 'never' | ((request: ProbeRequest) => boolean);
 
-/** Describes the service in verbose output. */
+/** Describes the service in verbose output. Fields set to `undefined` (e.g. an unset environment variable) are left out. */
 export interface ServiceInfo {
   /** `serviceId` of the document. */
-  id?: string;
+  id?: string | undefined;
   /** `version` of the document (public version of the service). */
-  version?: string;
+  version?: string | undefined;
   /** `releaseId` of the document (e.g. git SHA or build number). */
-  releaseId?: string;
+  releaseId?: string | undefined;
   /** `description` of the document. */
-  description?: string;
+  description?: string | undefined;
   /** `notes` of the document. */
-  notes?: string[];
+  notes?: string[] | undefined;
   /** `links` of the document. */
-  links?: Record<string, string>;
+  links?: Record<string, string> | undefined;
 }
 
 /** URL paths of the probes. */
