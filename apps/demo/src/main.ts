@@ -1,4 +1,4 @@
-// Starts the demo with embedded defaults: `pnpm --filter @org/demo start` (or `pnpm demo` from the root).
+// Starts the demo with embedded defaults: `pnpm demo` from the root builds everything and runs `node dist/main.js`.
 import { gracefulShutdown } from '@org/health/node';
 import { buildDemo, configFromEnv } from './app.js';
 
@@ -6,10 +6,15 @@ const config = configFromEnv();
 const demo = await buildDemo(config);
 const { url } = demo;
 
+// Ctrl+C reaches this process more than once (the terminal signals the whole process group, pnpm forwards it): the
+// copies within repeatWindowMs (1 s) are one Ctrl+C; a later one exits at once with 130. A clean shutdown exits 0.
 const shutdown = gracefulShutdown(demo.app.server, {
   health: demo.health,
   drainTimeoutMs: 5_000,
   deadlineMs: 10_000,
+  // Fastify promises keep-alive for 72 s; on a developer's machine a browser's idle connection closes after 1 s
+  // (browsers retry a GET whose reused connection closed) instead of holding Ctrl+C up to drainTimeoutMs.
+  idleGraceMs: 1_000,
   hooks: [{ name: 'demo', run: () => demo.close() }],
 });
 shutdown.on('phase', ({ phase, elapsedMs }) => demo.logger.info({ phase, elapsedMs }, 'shutdown'));

@@ -1,9 +1,9 @@
 import { HealthError } from './errors.js';
-import { describe, duration, messageOf, unref } from './internal/util.js';
+import { read, toJson } from './internal/json.js';
+import { describe, duration, messageOf, safeString, unref } from './internal/util.js';
 import type {
   CheckDefinition,
   CheckResult,
-  CheckReturn,
   HealthDocument,
   HealthEvents,
   HealthOptions,
@@ -82,6 +82,7 @@ export interface Health {
 
 const PROBES: readonly ProbeName[] = ['liveness', 'readiness', 'startup'];
 const NAME_RE = /^[^\s:]+(?::[^\s:]+)?$/;
+const STATUSES: ReadonlySet<unknown> = new Set(['pass', 'warn', 'fail']);
 const HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-type': HEALTH_MEDIA_TYPE,
   'cache-control': 'no-store',
@@ -100,27 +101,47 @@ const MINIMAL: Readonly<Record<HealthStatus, ProbeResponse>> = Object.freeze({
   warn: minimal('warn'),
   fail: minimal('fail'),
 });
-// Handed to a `run()` that declares no parameter (it cannot read it); never aborts.
-const NEVER: AbortSignal = new AbortController().signal;
+// Handed to a `run()` that declares no parameter (it cannot read it); never aborts. Created on first use: Workers
+// forbid `new AbortController()` at the top level of a module.
+let never: AbortSignal | undefined;
+const neverSignal = (): AbortSignal => {
+  never ??= new AbortController().signal;
+  return never;
+};
 
 interface Registered {
-  readonly def: CheckDefinition;
   readonly name: string;
+  readonly run: CheckDefinition['run'];
+  readonly close: (() => void) | undefined;
+  readonly wantsSignal: boolean;
+  readonly componentId: string | undefined;
+  readonly componentType: string | undefined;
+  readonly observedUnit: string | undefined;
   readonly probes: ReadonlySet<ProbeName>;
   readonly critical: boolean;
   readonly timeoutMs: number;
   readonly intervalMs: number;
   last: CheckResult | undefined;
+  /** `clock()` when `last` was recorded (settled), for cache ages. */
   lastAt: number;
-  inflight: Promise<CheckResult> | undefined;
-  abort: AbortController | undefined;
-  timer: unknown;
+  /** Start sequence of the run that produced `last`: a run that started earlier never replaces it. */
+  lastSeq: number;
+  seq: number;
+  /** The run concurrent probes share (not with `requestScoped`). */
+  shared: Run | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
   removed: boolean;
 }
 
-interface InFlight {
-  deadline: number;
-  expire(closing?: boolean): void;
+/** An asynchronous run of a check, bounded by its deadline. */
+interface Run {
+  readonly check: Registered;
+  /** `performance.now()` at which it times out. */
+  readonly deadline: number;
+  readonly promise: Promise<CheckResult>;
+  settled: boolean;
+  /** Ends the run now as failed (timeout, close, unregister) and aborts its signal. */
+  expire(code: 'ERR_CHECK_TIMEOUT' | 'ERR_HEALTH_CLOSED', output: string): void;
 }
 
 interface Memo {
@@ -129,6 +150,8 @@ interface Memo {
   response: ProbeResponse;
 }
 
+const isRun = (x: CheckResult | Run): x is Run => (x as Run).promise !== undefined;
+
 const isVerboseQuery = (url: string): boolean => {
   const q = url.indexOf('?');
   if (q < 0) return false;
@@ -136,21 +159,92 @@ const isVerboseQuery = (url: string): boolean => {
   return v !== null && v !== '0' && v !== 'false';
 };
 
+const onWorkers = (): boolean =>
+  (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent === 'Cloudflare-Workers';
+
+// A listener's exception must not stop the probe that triggered it; it surfaces asynchronously, as EventTarget does.
+const report = (e: unknown): void => {
+  queueMicrotask(() => {
+    throw e;
+  });
+};
+
+/**
+ * For `requestScoped` (Workers): arms one timer, in the probe's own request, at the earliest deadline of the runs it
+ * waits on, and expires the runs due when it fires — a timer set by a request that has since ended never fires there.
+ * Returns the function that disarms it.
+ */
+function guard(runs: readonly Run[]): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (due: number, now: number): void => {
+    timer = unref(setTimeout(() => tick(due), Math.max(1, Math.ceil(due - now))));
+  };
+  // `due` is the deadline this timer was armed for: runs due by then expire even if the clock has not moved on
+  // (Workers advance the clock only on I/O).
+  const tick = (due: number): void => {
+    timer = undefined;
+    let next = Number.POSITIVE_INFINITY;
+    for (const r of runs) {
+      if (r.settled) continue;
+      if (r.deadline <= due + 0.5) r.expire('ERR_CHECK_TIMEOUT', '');
+      else if (r.deadline < next) next = r.deadline;
+    }
+    if (next !== Number.POSITIVE_INFINITY) arm(next, Math.max(performance.now(), due));
+  };
+  let first = Number.POSITIVE_INFINITY;
+  for (const r of runs) if (!r.settled && r.deadline < first) first = r.deadline;
+  if (first !== Number.POSITIVE_INFINITY) arm(first, performance.now());
+  return () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+}
+
 function normaliseService(where: string, s: ServiceInfo | undefined): ServiceInfo {
   if (s === undefined) return {};
   if (typeof s !== 'object' || s === null)
     throw new TypeError(`${where}: service must be an object, got ${describe(s)}`);
+  const out: ServiceInfo = {};
   for (const k of ['id', 'version', 'releaseId', 'description'] as const) {
-    if (s[k] !== undefined && typeof s[k] !== 'string')
-      throw new TypeError(`${where}: service.${k} must be a string, got ${describe(s[k])}`);
+    const v = s[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') throw new TypeError(`${where}: service.${k} must be a string, got ${describe(v)}`);
+    out[k] = v;
   }
-  return { ...s };
+  if (s.notes !== undefined) {
+    if (!Array.isArray(s.notes) || !s.notes.every((n) => typeof n === 'string'))
+      throw new TypeError(`${where}: service.notes must be an array of strings, got ${describe(s.notes)}`);
+    out.notes = [...s.notes];
+  }
+  if (s.links !== undefined) {
+    if (
+      typeof s.links !== 'object' ||
+      s.links === null ||
+      Array.isArray(s.links) ||
+      !Object.values(s.links).every((l) => typeof l === 'string')
+    )
+      throw new TypeError(`${where}: service.links must be an object of strings, got ${describe(s.links)}`);
+    out.links = { ...s.links };
+  }
+  return out;
 }
+
+const optionalString = (where: string, field: string, v: unknown): string | undefined => {
+  if (v !== undefined && typeof v !== 'string')
+    throw new TypeError(`${where}: ${field} must be a string, got ${describe(v)}`);
+  return v;
+};
 
 /**
  * Creates a health instance: register checks with `check()`, answer probes with `liveness()`, `readiness()`,
- * `startup()`, `route()` or `fetchHandler()`.
+ * `startup()`, `route()` or `fetchHandler()`. Probes never reject, whatever a check returns or throws.
  * @throws {RangeError|TypeError} on a bad option, naming it.
+ * @example
+ * ```ts
+ * const health = createHealth({ service: { id: 'notes', version: '1' } });
+ * health.check({ name: 'db:responseTime', run: (signal) => db.ping({ signal }) });
+ * const { httpStatus, headers, body } = await health.readiness();
+ * ```
  */
 export function createHealth(options: HealthOptions = {}): Health {
   const W = 'health';
@@ -163,8 +257,20 @@ export function createHealth(options: HealthOptions = {}): Health {
     throw new TypeError(
       `${W}: verbose must be 'query', 'always', 'never' or a function, got ${describe(verbosePolicy)}`,
     );
-  const clock = options.clock ?? HEALTH_DEFAULTS.clock;
-  if (typeof clock !== 'function') throw new TypeError(`${W}: clock must be a function, got ${describe(clock)}`);
+  const userClock = options.clock ?? HEALTH_DEFAULTS.clock;
+  if (typeof userClock !== 'function')
+    throw new TypeError(`${W}: clock must be a function, got ${describe(userClock)}`);
+  // A clock that throws or returns garbage must not break probes: fall back to Date.now for that reading.
+  const clock = (): number => {
+    try {
+      const t = userClock();
+      if (typeof t === 'number' && Number.isFinite(t) && Math.abs(t) <= 8.64e15) return t;
+    } catch {}
+    return Date.now();
+  };
+  const requestScoped = options.requestScoped ?? onWorkers();
+  if (typeof requestScoped !== 'boolean')
+    throw new TypeError(`${W}: requestScoped must be a boolean, got ${describe(requestScoped)}`);
   const service = normaliseService(W, options.service);
   const paths: ProbePaths = { ...HEALTH_DEFAULTS.paths, ...options.paths };
   for (const [k, p] of Object.entries(paths)) {
@@ -202,55 +308,86 @@ export function createHealth(options: HealthOptions = {}): Health {
     return lists;
   };
 
-  const normalise = (c: Registered, value: CheckReturn, time: string): CheckResult => {
-    const d = c.def;
-    const r: CheckResult = { status: 'pass', time };
-    if (d.componentId !== undefined) r.componentId = d.componentId;
-    if (d.componentType !== undefined) r.componentType = d.componentType;
-    if (value === false) {
-      r.status = 'fail';
-      r.output = 'check returned false';
-    } else if (typeof value === 'number') {
-      r.observedValue = value;
-    } else if (typeof value === 'object' && value !== null) {
-      if (value.status !== undefined) {
-        if (value.status !== 'pass' && value.status !== 'warn' && value.status !== 'fail') {
-          r.status = 'fail';
-          r.output = `check returned an invalid status ${describe(value.status)}`;
-          return r;
-        }
-        r.status = value.status;
-      }
-      if (value.componentId !== undefined) r.componentId = value.componentId;
-      if (value.componentType !== undefined) r.componentType = value.componentType;
-      if (value.observedValue !== undefined) r.observedValue = value.observedValue;
-      if (value.observedUnit !== undefined) r.observedUnit = value.observedUnit;
-      if (value.affectedEndpoints !== undefined) r.affectedEndpoints = value.affectedEndpoints;
-      if (value.output !== undefined) r.output = value.output;
-      if (value.links !== undefined) r.links = value.links;
-    }
-    if (r.observedValue !== undefined && r.observedUnit === undefined && d.observedUnit !== undefined)
-      r.observedUnit = d.observedUnit;
+  const base = (c: Registered, status: HealthStatus, time: string): CheckResult => {
+    const r: CheckResult = { status, time };
+    if (c.componentId !== undefined) r.componentId = c.componentId;
+    if (c.componentType !== undefined) r.componentType = c.componentType;
     return r;
   };
 
   const failed = (c: Registered, output: string, time: string): CheckResult => {
-    const r: CheckResult = { status: 'fail', time, output };
-    if (c.def.componentId !== undefined) r.componentId = c.def.componentId;
-    if (c.def.componentType !== undefined) r.componentType = c.def.componentType;
+    const r = base(c, 'fail', time);
+    r.output = output;
     return r;
   };
 
-  const settle = (c: Registered, r: CheckResult, at: number): CheckResult => {
+  const text = (v: unknown): string => (typeof v === 'string' ? (toJson(v) as string) : safeString(v));
+
+  // Copies what `run` returned into a result made of JSON data only: each field read once (a getter may change its
+  // answer or throw), anything not JSON-encodable converted (see toJson).
+  const copy = (c: Registered, value: unknown, time: string): CheckResult => {
+    if (value === false) return failed(c, 'check returned false', time);
+    const r = base(c, 'pass', time);
+    if (typeof value === 'number' || typeof value === 'bigint') {
+      r.observedValue = toJson(value);
+    } else if (typeof value === 'object' && value !== null) {
+      const status = read(value, 'status');
+      if (status !== undefined) {
+        if (!STATUSES.has(status)) return failed(c, `check returned an invalid status ${describe(status)}`, time);
+        r.status = status as HealthStatus;
+      }
+      const componentId = read(value, 'componentId');
+      if (componentId !== undefined) r.componentId = text(componentId);
+      const componentType = read(value, 'componentType');
+      if (componentType !== undefined) r.componentType = text(componentType);
+      const observedValue = toJson(read(value, 'observedValue'));
+      if (observedValue !== undefined) r.observedValue = observedValue;
+      const observedUnit = read(value, 'observedUnit');
+      if (observedUnit !== undefined) r.observedUnit = text(observedUnit);
+      const endpoints = toJson(read(value, 'affectedEndpoints'));
+      if (endpoints !== undefined)
+        r.affectedEndpoints = Array.isArray(endpoints) ? endpoints.map(text) : [text(endpoints)];
+      const output = read(value, 'output');
+      if (output !== undefined) r.output = text(output);
+      const links = toJson(read(value, 'links'));
+      if (typeof links === 'object' && links !== null && !Array.isArray(links)) {
+        const l: Record<string, string> = {};
+        for (const [k, v] of Object.entries(links)) Object.defineProperty(l, k, { value: text(v), enumerable: true });
+        r.links = l;
+      }
+    }
+    if (r.observedValue !== undefined && r.observedUnit === undefined && c.observedUnit !== undefined)
+      r.observedUnit = c.observedUnit;
+    return r;
+  };
+
+  // copy() handles anything a check returns; this catch is only the last line of defence for a probe.
+  const normalise = (c: Registered, value: unknown, time: string): CheckResult => {
+    try {
+      return copy(c, value, time);
+    } catch (e) {
+      return failed(c, `check returned an unreadable result: ${messageOf(e)}`, time);
+    }
+  };
+
+  const settle = (c: Registered, r: CheckResult, seq: number): CheckResult => {
     if (!c.critical && r.status === 'fail') r.status = 'warn';
+    // A run that started before the one behind `last` (several in flight with requestScoped) does not replace it.
+    if (seq < c.lastSeq) return r;
     const from = c.last?.status;
     c.last = r;
-    c.lastAt = at;
-    c.inflight = undefined;
-    c.abort = undefined;
+    c.lastSeq = seq;
+    // The cache age counts from now: a run that took its whole timeout is still fresh for cacheMs.
+    c.lastAt = clock();
     if (changeListeners !== null && from !== r.status) {
       const e = { name: c.name, from, to: r.status, output: r.output };
-      for (const l of changeListeners) l(e);
+      for (const l of changeListeners) {
+        try {
+          l(e);
+        } catch (err) {
+          report(err);
+        }
+      }
     }
     return r;
   };
@@ -266,9 +403,10 @@ export function createHealth(options: HealthOptions = {}): Health {
     return iso;
   };
 
-  // Timeouts of asynchronous runs: one unref'd timer for all of them, armed at the earliest deadline (cheaper than a
-  // timer per run when probes come in bursts; a run that finishes just leaves the set).
-  const running = new Set<InFlight>();
+  // Every run in flight. Timeouts of shared runs (not requestScoped): one unref'd timer for all of them, armed at the
+  // earliest deadline (cheaper than a timer per run or per probe when probes come in bursts; a finished run just
+  // leaves the set).
+  const running = new Set<Run>();
   let sweepTimer: ReturnType<typeof setTimeout> | undefined;
   let sweepAt = Number.POSITIVE_INFINITY;
   const arm = (deadline: number, now: number): void => {
@@ -282,57 +420,71 @@ export function createHealth(options: HealthOptions = {}): Health {
     const now = performance.now();
     let next = Number.POSITIVE_INFINITY;
     for (const r of running) {
-      if (r.deadline <= now + 0.5) {
-        running.delete(r);
-        r.expire();
-      } else if (r.deadline < next) next = r.deadline;
+      if (r.deadline <= now + 0.5) r.expire('ERR_CHECK_TIMEOUT', '');
+      else if (r.deadline < next) next = r.deadline;
     }
     if (next !== Number.POSITIVE_INFINITY) arm(next, now);
   };
-  const track = (r: InFlight): void => {
+  const track = (r: Run): void => {
     running.add(r);
-    if (r.deadline < sweepAt) arm(r.deadline, performance.now());
+    if (!requestScoped && r.deadline < sweepAt) arm(r.deadline, performance.now());
   };
 
   // One run of a check, bounded by its timeout whatever `run` does. A synchronous check settles synchronously (no
-  // promise, no timer); an asynchronous one gets a deadline and, when `run` declares a parameter, its own
-  // AbortSignal (a `run()` that takes no parameter cannot see one, so none is allocated).
-  const runCheck = (c: Registered): CheckResult | Promise<CheckResult> => {
-    const at = clock();
-    const startedAt = isoOf(at);
-    const ac = c.def.run.length > 0 ? new AbortController() : undefined;
-    let v: CheckReturn | Promise<CheckReturn>;
+  // promise, no timer); an asynchronous one becomes a Run with a deadline and, when `run` declares a parameter, its
+  // own AbortSignal. Nothing `run` returns or throws escapes: it all becomes a result.
+  const start = (c: Registered): CheckResult | Run => {
+    const seq = ++c.seq;
+    const time = isoOf(clock());
+    const ac = c.wantsSignal ? new AbortController() : undefined;
+    let v: unknown;
+    let then: unknown;
     try {
-      v = c.def.run(ac ? ac.signal : NEVER);
+      v = c.run(ac ? ac.signal : neverSignal());
+      then = typeof v === 'object' || typeof v === 'function' ? (v as { then?: unknown } | null)?.then : undefined;
     } catch (e) {
-      return settle(c, failed(c, messageOf(e), startedAt), at);
+      return settle(c, failed(c, messageOf(e), time), seq);
     }
-    if (v === null || typeof v !== 'object' || typeof (v as Promise<unknown>).then !== 'function')
-      return settle(c, normalise(c, v as CheckReturn, startedAt), at);
-    c.abort = ac;
-    const p = new Promise<CheckResult>((resolve) => {
-      const run: InFlight = {
-        deadline: performance.now() + c.timeoutMs,
-        expire(closing) {
-          const msg = closing ? 'health instance closed' : `timed out after ${c.timeoutMs} ms`;
-          const code = closing ? 'ERR_HEALTH_CLOSED' : 'ERR_CHECK_TIMEOUT';
-          ac?.abort(new HealthError(code, `health: check "${c.name}" ${msg}`));
-          resolve(settle(c, failed(c, msg, startedAt), at));
-        },
-      };
-      track(run);
-      const finish = (r: CheckResult): void => {
-        if (!running.delete(run)) return; // already expired
-        resolve(settle(c, r, at));
-      };
-      (v as Promise<CheckReturn>).then(
-        (x) => finish(normalise(c, x, startedAt)),
-        (e: unknown) => finish(failed(c, messageOf(e), startedAt)),
+    if (typeof then !== 'function') return settle(c, normalise(c, v, time), seq);
+    let resolve!: (r: CheckResult) => void;
+    const run: Run = {
+      check: c,
+      deadline: performance.now() + c.timeoutMs,
+      promise: new Promise<CheckResult>((r) => {
+        resolve = r;
+      }),
+      settled: false,
+      expire(code, output) {
+        if (run.settled) return;
+        const msg = output || `timed out after ${c.timeoutMs} ms`;
+        finish(failed(c, msg, time));
+        ac?.abort(new HealthError(code, `health: check "${c.name}" ${msg}`));
+      },
+    };
+    const finish = (r: CheckResult): void => {
+      if (run.settled) return;
+      run.settled = true;
+      running.delete(run);
+      if (c.shared === run) c.shared = undefined;
+      resolve(settle(c, r, seq));
+    };
+    if (!requestScoped) c.shared = run;
+    track(run);
+    // The value's own `then`, read once above; only its first callback counts (finish() ignores the rest), and a
+    // `then` that throws fails the run.
+    try {
+      (then as (ok: (x: unknown) => void, no: (e: unknown) => void) => unknown).call(
+        v,
+        (x) => finish(normalise(c, x, time)),
+        (e) => finish(failed(c, messageOf(e), time)),
       );
-    });
-    c.inflight = p;
-    return p;
+    } catch (e) {
+      finish(failed(c, messageOf(e), time));
+    }
+    return run;
   };
+
+  const background = (c: Registered): boolean => c.intervalMs > 0 && !requestScoped;
 
   const schedule = (c: Registered): void => {
     if (closed || c.removed) return;
@@ -342,16 +494,17 @@ export function createHealth(options: HealthOptions = {}): Health {
       const wait = Math.max(0, c.intervalMs - (clock() - t0));
       c.timer = unref(setTimeout(() => schedule(c), wait));
     };
-    const r = c.inflight ?? runCheck(c);
-    if (r instanceof Promise) r.then(next);
+    const r = c.shared ?? start(c);
+    if (isRun(r)) r.promise.then(next);
     else next();
   };
 
-  // The current result of a check, or a promise of it: cached, shared in-flight, or a new run.
-  const resultOf = (c: Registered): CheckResult | Promise<CheckResult> => {
-    if (c.intervalMs > 0 && !closed) return c.last ?? c.inflight ?? runCheck(c);
-    if (cacheMs > 0 && c.last !== undefined && clock() - c.lastAt < cacheMs) return c.last;
-    return c.inflight ?? runCheck(c);
+  // The current result of a check, or the run that will produce it: cached, shared in-flight, or a new run.
+  const resultOf = (c: Registered): CheckResult | Run => {
+    if (background(c) && !closed) return c.last ?? c.shared ?? start(c);
+    const maxAge = requestScoped ? Math.max(cacheMs, c.intervalMs) : cacheMs;
+    if (maxAge > 0 && c.last !== undefined && clock() - c.lastAt < maxAge) return c.last;
+    return c.shared ?? start(c);
   };
 
   const respond = (
@@ -420,19 +573,27 @@ export function createHealth(options: HealthOptions = {}): Health {
     const list = listsFor()[target];
     const drainApplies = target !== 'liveness';
     const out: Array<CheckResult | Promise<CheckResult>> = new Array(list.length);
-    let pending = false;
+    let pending: Run[] | undefined;
     for (let i = 0; i < list.length; i++) {
       const r = resultOf(list[i] as Registered);
-      if (r instanceof Promise) pending = true;
-      out[i] = r;
+      if (isRun(r)) {
+        (pending ??= []).push(r);
+        out[i] = r.promise;
+      } else out[i] = r;
     }
     const finish = (results: CheckResult[]): ProbeResponse => {
       const res = respond(target, results, list, verbose, drainApplies);
       if (!started && (target === 'readiness' || target === 'startup') && res.status !== 'fail') started = true;
       return res;
     };
-    if (!pending) return Promise.resolve(finish(out as CheckResult[]));
-    return Promise.all(out).then(finish);
+    if (pending === undefined) return Promise.resolve(finish(out as CheckResult[]));
+    if (!requestScoped) return Promise.all(out).then(finish);
+    // Workers: this probe arms its own timeout for the runs it waits on.
+    const stop = guard(pending);
+    return Promise.all(out).then((results) => {
+      stop();
+      return finish(results);
+    });
   };
 
   const probe = (target: ProbeTarget, opts?: ProbeOptions): Promise<ProbeResponse> => {
@@ -443,11 +604,16 @@ export function createHealth(options: HealthOptions = {}): Health {
     return evaluate(target, opts?.verbose === true);
   };
 
+  // A predicate that throws counts as "not verbose": the minimal answer is the safe one for an unknown caller.
   const wantsVerbose = (req: ProbeRequest): boolean => {
     if (verbosePolicy === 'query') return isVerboseQuery(req.url);
     if (verbosePolicy === 'always') return true;
     if (verbosePolicy === 'never') return false;
-    return verbosePolicy(req) === true;
+    try {
+      return verbosePolicy(req) === true;
+    } catch {
+      return false;
+    }
   };
 
   const noHeader = (): undefined => undefined;
@@ -457,7 +623,7 @@ export function createHealth(options: HealthOptions = {}): Health {
     url: string,
     header: (name: string) => string | undefined = noHeader,
   ): Promise<ProbeResponse> | null => {
-    if (method !== 'GET' && method !== 'HEAD') return null;
+    if ((method !== 'GET' && method !== 'HEAD') || typeof url !== 'string') return null;
     // Accept a path with query, or an absolute URL.
     let target = url;
     if (!target.startsWith('/')) {
@@ -477,55 +643,64 @@ export function createHealth(options: HealthOptions = {}): Health {
       if (closed) throw new HealthError('ERR_HEALTH_CLOSED', 'health: cannot register a check after close()');
       if (typeof definition !== 'object' || definition === null)
         throw new TypeError(`health: check definition must be an object, got ${describe(definition)}`);
-      const { name } = definition;
+      // Every field is read once, here.
+      const { name, run, close, probes: probesOption, critical: criticalOption } = definition;
       if (typeof name !== 'string' || !NAME_RE.test(name))
         throw new TypeError(
           `health: check name must look like "component:measurement" (no whitespace), got ${describe(name)}`,
         );
       const where = `health: check "${name}"`;
-      if (typeof definition.run !== 'function')
-        throw new TypeError(`${where}: run must be a function, got ${describe(definition.run)}`);
-      const probes = definition.probes ?? ['readiness'];
+      if (typeof run !== 'function') throw new TypeError(`${where}: run must be a function, got ${describe(run)}`);
+      const probes = probesOption ?? ['readiness'];
       if (!Array.isArray(probes) || probes.length === 0 || !probes.every((p) => PROBES.includes(p)))
         throw new TypeError(
           `${where}: probes must be a non-empty array of 'liveness', 'readiness', 'startup', got ${describe(probes)}`,
         );
-      const critical = definition.critical ?? true;
+      const critical = criticalOption ?? true;
       if (typeof critical !== 'boolean')
         throw new TypeError(`${where}: critical must be a boolean, got ${describe(critical)}`);
       const cTimeout = duration(where, 'timeoutMs', definition.timeoutMs ?? timeoutMs, 1);
       const intervalMs = duration(where, 'intervalMs', definition.intervalMs ?? 0);
-      if (definition.close !== undefined && typeof definition.close !== 'function')
-        throw new TypeError(`${where}: close must be a function, got ${describe(definition.close)}`);
+      if (close !== undefined && typeof close !== 'function')
+        throw new TypeError(`${where}: close must be a function, got ${describe(close)}`);
+      const componentId = optionalString(where, 'componentId', definition.componentId);
+      const componentType = optionalString(where, 'componentType', definition.componentType);
+      const observedUnit = optionalString(where, 'observedUnit', definition.observedUnit);
       if (checks.has(name))
         throw new HealthError('ERR_DUPLICATE_CHECK', `health: a check named "${name}" is already registered`);
       const c: Registered = {
-        def: definition,
         name,
+        run,
+        close: close === undefined ? undefined : () => close.call(definition),
+        wantsSignal: run.length > 0,
+        componentId,
+        componentType,
+        observedUnit,
         probes: new Set(probes),
         critical,
         timeoutMs: cTimeout,
         intervalMs,
         last: undefined,
         lastAt: 0,
-        inflight: undefined,
-        abort: undefined,
+        lastSeq: 0,
+        seq: 0,
+        shared: undefined,
         timer: undefined,
         removed: false,
       };
       checks.set(name, c);
       lists = null;
       memos.clear();
-      if (intervalMs > 0) schedule(c);
+      if (background(c)) schedule(c);
       return () => {
         if (c.removed) return;
         c.removed = true;
         if (checks.get(name) === c) checks.delete(name);
         lists = null;
         memos.clear();
-        clearTimeout(c.timer as ReturnType<typeof setTimeout>);
-        c.abort?.abort(new HealthError('ERR_HEALTH_CLOSED', `health: check "${name}" was unregistered`));
-        c.def.close?.();
+        clearTimeout(c.timer);
+        for (const r of [...running]) if (r.check === c) r.expire('ERR_HEALTH_CLOSED', 'check unregistered');
+        c.close?.();
       };
     },
     liveness: (o) => evaluate('liveness', o?.verbose === true),
@@ -546,8 +721,15 @@ export function createHealth(options: HealthOptions = {}): Health {
     drain(reason = '') {
       if (draining) return;
       draining = true;
-      drainReason = String(reason);
-      if (drainListeners !== null) for (const l of drainListeners) l({ reason: drainReason });
+      drainReason = safeString(reason);
+      if (drainListeners !== null)
+        for (const l of drainListeners) {
+          try {
+            l({ reason: drainReason });
+          } catch (err) {
+            report(err);
+          }
+        }
     },
     get draining() {
       return draining;
@@ -582,16 +764,12 @@ export function createHealth(options: HealthOptions = {}): Health {
       if (sweepTimer !== undefined) clearTimeout(sweepTimer);
       sweepTimer = undefined;
       sweepAt = Number.POSITIVE_INFINITY;
-      // runs still in flight settle as timed out now rather than never
-      for (const r of [...running]) {
-        running.delete(r);
-        r.expire(true);
-      }
+      // runs still in flight settle now rather than never
+      for (const r of [...running]) r.expire('ERR_HEALTH_CLOSED', 'health instance closed');
       for (const c of checks.values()) {
-        clearTimeout(c.timer as ReturnType<typeof setTimeout>);
-        c.abort?.abort(new HealthError('ERR_HEALTH_CLOSED', 'health: closed'));
+        clearTimeout(c.timer);
         try {
-          c.def.close?.();
+          c.close?.();
         } catch {
           // a failing close must not stop the others
         }

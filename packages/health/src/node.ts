@@ -1,6 +1,6 @@
 /**
- * @org/health/node — Node-only checks (event-loop delay, memory, HTTP via undici, TCP) and graceful shutdown of a
- * node:http server.
+ * @org/health/node — Node-only checks (event-loop delay, memory, disk space, CPU, HTTP via undici, TCP) and graceful
+ * shutdown of a node:http server.
  */
 
 export type {
@@ -21,3 +21,5 @@ export type {
   ShutdownReport,
 } from './shutdown.js';
 export { gracefulShutdown, SHUTDOWN_DEFAULTS } from './shutdown.js';
+export type { CpuCheckOptions, DiskSpaceCheckOptions } from './system-checks.js';
+export { cpuCheck, diskSpaceCheck } from './system-checks.js';

@@ -46,7 +46,8 @@ export interface CheckDefinition {
   timeoutMs?: number;
   /**
    * Run in the background every `intervalMs` (timer unref'd) and answer probes from the latest result. Default `0`:
-   * run on demand, single-flight, reusing a result younger than the health's `cacheMs`.
+   * run on demand, single-flight, reusing a result younger than the health's `cacheMs`. With `requestScoped` (Workers)
+   * there is no background timer: a result younger than `intervalMs` is reused, an older one is refreshed on demand.
    */
   intervalMs?: number;
   /** Default `componentId` of the results. */
@@ -121,20 +122,20 @@ export interface ProbeRequest {
 /** Who gets verbose output from {@link Health.route} and {@link Health.fetchHandler}. */
 export type VerbosePolicy = 'query' | 'always' | 'never' | ((request: ProbeRequest) => boolean);
 
-/** Describes the service in verbose output. */
+/** Describes the service in verbose output. Fields set to `undefined` (e.g. an unset environment variable) are left out. */
 export interface ServiceInfo {
   /** `serviceId` of the document. */
-  id?: string;
+  id?: string | undefined;
   /** `version` of the document (public version of the service). */
-  version?: string;
+  version?: string | undefined;
   /** `releaseId` of the document (e.g. git SHA or build number). */
-  releaseId?: string;
+  releaseId?: string | undefined;
   /** `description` of the document. */
-  description?: string;
+  description?: string | undefined;
   /** `notes` of the document. */
-  notes?: string[];
+  notes?: string[] | undefined;
   /** `links` of the document. */
-  links?: Record<string, string>;
+  links?: Record<string, string> | undefined;
 }
 
 /** URL paths of the probes. */
@@ -167,4 +168,11 @@ export interface HealthOptions {
   paths?: Partial<ProbePaths>;
   /** Wall clock in epoch ms, for `time` fields and cache ages. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * Keep every run of a check inside the probe (request) that started it, as Cloudflare Workers require: a promise or
+   * timer must not outlive its request there. Concurrent probes then do not share an in-flight run (finished results
+   * are still cached and shared), and no background timer runs (`intervalMs` becomes the age under which a check's
+   * last result is reused). Default: `true` on Cloudflare Workers (`navigator.userAgent`), `false` elsewhere.
+   */
+  requestScoped?: boolean;
 }
