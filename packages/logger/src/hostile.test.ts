@@ -97,9 +97,9 @@ function allTraps(t: object, thrown: Thrown): object {
   return new Proxy(t, handler);
 }
 
-const HUGE_STRING = 'x'.repeat(10_000_000);
-const WIDE: Fields = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]));
-const LONG: number[] = Array.from({ length: 1_000_000 }, (_, i) => i);
+const HUGE_STRING = 'x'.repeat(1_000_000);
+const WIDE: Fields = Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`k${i}`, i]));
+const LONG: number[] = Array.from({ length: 10_000 }, (_, i) => i);
 const DEEP: Fields = (() => {
   let o: Fields = { end: true };
   for (let i = 0; i < 100_000; i++) o = { next: o };
@@ -250,7 +250,9 @@ function build(r: Recipe): unknown {
       break;
     case 'obj': {
       const o: Fields = {};
-      for (const [key, x] of r.inner) Object.defineProperty(o, key, { value: build(x), enumerable: true });
+      for (const [key, x] of r.inner) {
+        Object.defineProperty(o, key, { value: build(x), enumerable: true, configurable: true });
+      }
       return o;
     }
     case 'arr':
@@ -258,7 +260,15 @@ function build(r: Recipe): unknown {
   }
 }
 
-const thrownArb = fc.constantFrom<Thrown>('error', 'string', 'undefined', 'symbol', 'revoked', 'hostileError', 'nullProto');
+const thrownArb = fc.constantFrom<Thrown>(
+  'error',
+  'string',
+  'undefined',
+  'symbol',
+  'revoked',
+  'hostileError',
+  'nullProto',
+);
 const targetArb = fc.constantFrom<Target>('object', 'array', 'function', 'error', 'map', 'date');
 const anyArb = fc.anything({
   withBigInt: true,
@@ -282,7 +292,7 @@ const recipe: fc.Arbitrary<Recipe> = fc.letrec<{ r: Recipe }>((tie) => {
       targetArb.map((t): Recipe => ({ k: 'revoked', target: t })),
       fc
         .record({
-          traps: fc.oneof(fc.constant([...TRAPS]), fc.subarray([...TRAPS], { minLength: 1 })),
+          traps: fc.oneof(fc.constant<Trap[]>([...TRAPS]), fc.subarray<Trap>([...TRAPS], { minLength: 1 })),
           after: fc.nat(3),
           target: targetArb,
           thrown: thrownArb,
@@ -352,9 +362,10 @@ function exercise(log: Logger, s: ReturnType<typeof checkedSink>, make: () => un
   oneLine(s, () => log.warn('m', make() as Fields), 40);
   oneLine(s, () => log.error(make() as Fields, make() as string), 50);
   oneLine(s, () => log.info(() => make() as Fields));
-  // a hostile value among good fields loses none of them
+  // a hostile value among good fields loses none of them (unless bindings or context used up maxKeys: then the line
+  // says so)
   const rec = oneLine(s, () => log.info({ before: 1, x: make(), y: make(), after: 2 } as Fields, 'm'));
-  expect(rec).toMatchObject({ before: 1, after: 2, msg: 'm' });
+  if (rec['…'] !== 'more keys omitted') expect(rec).toMatchObject({ before: 1, after: 2, msg: 'm' });
   const lvl = log.prepare(['a', 'b', 'level', 'c'], 'prepared');
   oneLine(s, () => lvl.info(make(), make(), make(), 3));
   const plainPrepared = log.prepare(['a', 'b'], 'prepared');
@@ -408,7 +419,7 @@ describe('property: logging never throws on data and writes one valid line per c
   it('fast-check anything(), Proxies with throwing traps, throwing getters and toJSON, huge and cyclic values', () => {
     fc.assert(
       fc.property(recipe, (r) => run(r)),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.HOSTILE_RUNS ?? 150) },
     );
   });
 });
