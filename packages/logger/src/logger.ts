@@ -99,7 +99,7 @@ const hasOwn = Object.prototype.hasOwnProperty;
 /**
  * Whether a for-in over `obj` can yield only its own keys: its prototype is Object.prototype (with no enumerable
  * property: checked on every call, as code may add one at any time) or null. Then serTop needs no hasOwnProperty
- * call per key (measured: about 100 instructions a key).
+ * call per key (a measurable cost per key: see BENCHMARKS.md).
  */
 function ownKeysOnly(obj: object): boolean {
   const p = Object.getPrototypeOf(obj) as object | null;
@@ -193,7 +193,7 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
   let q = false;
   const own = ownKeysOnly(obj);
   // for-in over own keys (the order of Object.keys): V8 reads each value through the enum cache, where Object.keys
-  // plus obj[k] makes a megamorphic keyed load per key (measured in a server: the costliest part of a request line)
+  // plus obj[k] makes a megamorphic keyed load per key (the costliest part of a request line in a server profile)
   for (const k in obj) {
     if (!own && !hasOwn.call(obj, k)) continue;
     const known = cache !== null && i < KEY_SLOTS && cache.keys[i] === k;
@@ -612,8 +612,7 @@ const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
 /**
  * A record of fixed keys (see PreparedRecord). Its line is built straight from the values, with each key's JSON text
  * made once: the same text serTop makes for a fields object of those keys, without the object, the key walk and the
- * per-key cache checks. Measured on Node 20: 281 against 337 ns for a six-field request line (no-op sink); in a
- * Fastify server under load, about 1,100 instructions a request less (callgrind). Keys that need the generic path (a
+ * per-key cache checks (figures in BENCHMARKS.md). Keys that need the generic path (a
  * binding or core key, a serializer, a redaction path, an index-like or repeated key, more than maxKeys) send every
  * call through it, as does a context to merge.
  */
