@@ -193,7 +193,10 @@ function normalize(o: RetryOptions<any>, where: string): Config {
   const onRetry = checkFunction<Config['onRetry']>(where, 'onRetry', o.onRetry);
   const onGiveUp = checkFunction<Config['onGiveUp']>(where, 'onGiveUp', o.onGiveUp);
   const timed =
-    maxElapsedMs !== Number.POSITIVE_INFINITY || retryOn !== undefined || onRetry !== undefined || onGiveUp !== undefined;
+    maxElapsedMs !== Number.POSITIVE_INFINITY ||
+    retryOn !== undefined ||
+    onRetry !== undefined ||
+    onGiveUp !== undefined;
   return {
     attempts,
     backoff,
@@ -329,7 +332,8 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  * bulk of the overhead over a bare `await fn()`.
  */
 function firstAttempt<T>(c: Config, fn: RetryFn<T>): Promise<T> {
-  if (typeof fn !== 'function') return Promise.reject(new TypeError(`retry: fn must be a function, got ${describe(fn)}`));
+  if (typeof fn !== 'function')
+    return Promise.reject(new TypeError(`retry: fn must be a function, got ${describe(fn)}`));
   let p: T | PromiseLike<T>;
   try {
     p = fn(new PlainAttempt(1));
@@ -345,7 +349,8 @@ function firstAttempt<T>(c: Config, fn: RetryFn<T>): Promise<T> {
  * over a success that lands in the same turn.
  */
 function firstGuardedAttempt<T>(c: Config, fn: RetryFn<T>, signal: AbortSignal): Promise<T> {
-  if (typeof fn !== 'function') return Promise.reject(new TypeError(`retry: fn must be a function, got ${describe(fn)}`));
+  if (typeof fn !== 'function')
+    return Promise.reject(new TypeError(`retry: fn must be a function, got ${describe(fn)}`));
   if (signal.aborted) return Promise.reject(signal.reason);
   return new GuardedAttempt<T>(1, signal, false).run(fn, undefined).then(
     (v) => (signal.aborted ? Promise.reject(signal.reason) : v),
