@@ -235,7 +235,7 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
   let anyOrigin = false; // '*': answer with "*", independent of the request's origin
   let fn: CorsOriginFn | null = null;
   let match: Matcher | null = null;
-  // An async origin function's probe, while it runs; then the refusal it found, if any (see probeFunction).
+  // An async origin function's credentials probe while it runs, then the refusal it found, if any (see below).
   let probing: Promise<void> | null = null;
   let probeRefusal: TypeError | null = null;
   const exact = new Set<string>();
