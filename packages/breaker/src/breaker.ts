@@ -99,8 +99,16 @@ export interface CircuitBreakerOptions<F = never> {
   timeoutMs?: number;
   /** Value to return instead of throwing when the call is rejected, fails or times out (`execute`/`executeSync`). */
   fallback?: (info: FallbackInfo) => F;
-  /** Time source in ms. Default `Date.now` (wall clock, so `toJSON()` snapshots survive a restart). */
+  /**
+   * Monotonic time source in ms: open durations, call durations and time windows. Default `performance.now()` (a
+   * wall-clock step neither keeps a circuit open nor closes it early).
+   */
   clock?: () => number;
+  /**
+   * Wall clock in ms since the epoch, read only by `toJSON()` and `restore()` to carry `openUntil` across processes
+   * (each has its own monotonic origin). Default `Date.now`.
+   */
+  wallClock?: () => number;
 }
 
 /** `tryExecute`'s answer: the value, or why the circuit did not admit the call (no Error is built). */
@@ -145,7 +153,7 @@ export interface BreakerStats {
 export interface BreakerSnapshot {
   version: 1;
   state: CircuitState;
-  /** Clock time (ms) at which an open circuit turns half-open. */
+  /** Wall-clock time (ms since the epoch, from `wallClock`) at which an open circuit turns half-open; 0 otherwise. */
   openUntil: number;
   consecutiveOpens: number;
   consecutiveFailures: number;
@@ -180,10 +188,30 @@ export interface CircuitBreaker<F = never> {
   stats(): BreakerStats;
   /** Serialisable state (see {@link BreakerSnapshot}). */
   toJSON(): BreakerSnapshot;
-  /** Restores a snapshot from `toJSON()`. A restored isolation is ended by `reset()`. */
+  /**
+   * Restores a snapshot from `toJSON()`, possibly taken by another process. A restored isolation is ended by
+   * `reset()`.
+   * @throws {RangeError} when a field is malformed, or when an open snapshot's `openUntil` lies further ahead of
+   * `wallClock()` than these options' open duration for its `consecutiveOpens` allows.
+   */
   restore(snapshot: BreakerSnapshot): void;
   /** Subscribes to an event; returns the unsubscribe function. Costs nothing while nobody listens. */
   on<E extends keyof BreakerEvents>(event: E, listener: (e: BreakerEvents[E]) => void): () => void;
+}
+
+/**
+ * `performance.now()` where the runtime has it (Node, Bun, Deno, Workers, browsers); else `Date.now()` made
+ * non-decreasing, which at least never moves an open circuit's end further away.
+ */
+function monotonicClock(): () => number {
+  const perf = (globalThis as { performance?: { now?: () => number } }).performance;
+  if (perf !== undefined && typeof perf.now === 'function') return () => perf.now!();
+  let last = Number.NEGATIVE_INFINITY;
+  return () => {
+    const t = Date.now();
+    if (t > last) last = t;
+    return last;
+  };
 }
 
 /** Defaults applied by {@link circuitBreaker}. */
@@ -200,6 +228,7 @@ export interface BreakerDefaults {
   halfOpenSuccesses: number;
   timeoutMs: number;
   clock: () => number;
+  wallClock: () => number;
 }
 
 /** Defaults applied by {@link circuitBreaker}. */
@@ -215,7 +244,8 @@ export const BREAKER_DEFAULTS: Readonly<BreakerDefaults> = Object.freeze({
   halfOpenMaxCalls: 1,
   halfOpenSuccesses: 1,
   timeoutMs: Number.POSITIVE_INFINITY,
-  clock: () => Date.now(),
+  clock: monotonicClock(),
+  wallClock: () => Date.now(),
 });
 
 const CLOSED = 0;
@@ -281,6 +311,7 @@ class Breaker<F> implements CircuitBreaker<F> {
   readonly _timeoutMs: number;
   readonly _fallback: ((info: FallbackInfo) => F) | null;
   readonly _clock: () => number;
+  private readonly _wallClock: () => number;
   private readonly _window: OutcomeWindow;
   private readonly _timeWindow: boolean;
   // State.
@@ -397,10 +428,12 @@ class Breaker<F> implements CircuitBreaker<F> {
     checkFn('isResultFailure', o.isResultFailure);
     checkFn('fallback', o.fallback);
     checkFn('clock', o.clock);
+    checkFn('wallClock', o.wallClock);
     this._isFailure = o.isFailure ?? null;
     this._isResultFailure = o.isResultFailure ?? null;
     this._fallback = o.fallback ?? null;
     this._clock = o.clock ?? d.clock;
+    this._wallClock = o.wallClock ?? d.wallClock;
     this._timed = false;
     this._updateTimed();
   }
@@ -763,7 +796,8 @@ class Breaker<F> implements CircuitBreaker<F> {
     return {
       version: 1,
       state: STATE_NAMES[this._state]!,
-      openUntil: this._state === OPEN ? this._openUntil : 0,
+      // The monotonic clock's origin is this process's; the wall clock is shared: write the end as wall-clock time.
+      openUntil: this._state === OPEN ? this._wallClock() + (this._openUntil - this._clock()) : 0,
       consecutiveOpens: this._opens,
       consecutiveFailures: this._consecutive,
     };
@@ -789,12 +823,24 @@ class Breaker<F> implements CircuitBreaker<F> {
       throw new RangeError(
         `circuitBreaker: restore(): consecutiveFailures must be an integer >= 0, got ${show(snapshot.consecutiveFailures)}`,
       );
+    let remaining = 0;
+    if (to === OPEN) {
+      // What is left of the open time, by the wall clock, may not exceed what these options would open for: a
+      // snapshot from a wall clock that was ahead (or stepped back since), from other options, or forged, would
+      // otherwise keep the circuit open for as long as it says.
+      remaining = snapshot.openUntil - this._wallClock();
+      const allowed = this._openDuration(Math.max(1, snapshot.consecutiveOpens));
+      if (!(remaining <= allowed))
+        throw new RangeError(
+          `circuitBreaker: restore(): openUntil is ${show(remaining)} ms ahead, beyond the ${allowed} ms open duration the options allow (consecutiveOpens ${snapshot.consecutiveOpens})`,
+        );
+    }
     this._isolationGen++;
     this._isolations = to === ISOLATED ? 1 : 0;
     this._window.reset();
     this._setState(to as StateCode, 'restore');
     this._opens = snapshot.consecutiveOpens;
-    this._openUntil = to === OPEN ? snapshot.openUntil : 0;
+    this._openUntil = to === OPEN ? this._clock() + Math.max(0, remaining) : 0;
     this._consecutive = to === CLOSED ? snapshot.consecutiveFailures : 0;
   }
 

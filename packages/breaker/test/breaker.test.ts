@@ -515,7 +515,9 @@ describe('events', () => {
 describe('toJSON / restore', () => {
   it('round-trips an open circuit through JSON into a new breaker', async () => {
     const clock = manualClock();
-    const a = circuitBreaker({ consecutiveFailures: 1, openMs: { initialMs: 100, maxMs: 1000 }, clock: clock.fn });
+    // one manual clock as both the monotonic and the wall clock: snapshot times read as the clock's own
+    const clocks = { clock: clock.fn, wallClock: clock.fn };
+    const a = circuitBreaker({ consecutiveFailures: 1, openMs: { initialMs: 100, maxMs: 1000 }, ...clocks });
     await run(a.execute(fails));
     clock.advance(100);
     await run(a.execute(fails)); // second open: 200 ms
@@ -527,7 +529,7 @@ describe('toJSON / restore', () => {
       consecutiveOpens: 2,
       consecutiveFailures: 0,
     });
-    const b = circuitBreaker({ consecutiveFailures: 1, openMs: { initialMs: 100, maxMs: 1000 }, clock: clock.fn });
+    const b = circuitBreaker({ consecutiveFailures: 1, openMs: { initialMs: 100, maxMs: 1000 }, ...clocks });
     b.restore(snap);
     clock.advance(50);
     expect(await b.tryExecute(ok)).toEqual({ ok: false, reason: 'open', retryAfterMs: 150 });

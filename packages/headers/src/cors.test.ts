@@ -249,8 +249,8 @@ describe('cors credentials rules (construction)', () => {
     ["origin '*'", { origin: '*', credentials: true }, /credentials cannot be combined with origin '\*'/],
     ['reflect-all', { origin: true, credentials: true }, /credentials cannot be combined with a reflect-all origin/],
     ["'*' inside a list", { origin: [APP, '*'], credentials: true }, /credentials cannot be combined with origin '\*'/],
-    ['catch-all RegExp', { origin: /^.*$/, credentials: true }, /matches any origin/],
-    ['catch-all RegExp in a list', { origin: [APP, /^https?:\/\/.+$/], credentials: true }, /matches any origin/],
+    ['catch-all RegExp', { origin: /^.*$/, credentials: true }, /it admits null/],
+    ['catch-all RegExp in a list', { origin: [APP, /^https?:\/\/.+$/], credentials: true }, /a host unrelated/],
     ["allowedHeaders '*'", { origin: APP, credentials: true, allowedHeaders: '*' }, /allowedHeaders '\*'/],
     ["exposedHeaders '*'", { origin: APP, credentials: true, exposedHeaders: '*' }, /exposedHeaders '\*'/],
     ["methods '*'", { origin: APP, credentials: true, methods: '*' }, /methods '\*'/],
@@ -292,6 +292,7 @@ describe('cors: function origins and caching', () => {
       credentials: true,
     });
     expect(c.isAsync).toBe(true);
+    seen.length = 0; // the credentials probe's calls, made when the policy was built
     const ok = await c.handle(get('https://x.trusted.test'));
     expect(shape(ok).headers).toEqual({
       'Access-Control-Allow-Origin': 'https://x.trusted.test',

@@ -1,3 +1,4 @@
+import { type Canary, canaries, extensionCanaries, regexpHosts, regexpWords, unescapedDot } from './cors-probe.js';
 import { type Entry, freezeEntries, parseOrigin, show } from './internal/util.js';
 import type { HeaderEntry } from './security-headers.js';
 
@@ -29,7 +30,12 @@ export interface CorsOptions<O extends CorsOrigin = CorsOrigin> {
   allowedHeaders?: readonly string[] | '*';
   /** Response headers the page may read (Access-Control-Expose-Headers). Default none. */
   exposedHeaders?: readonly string[] | '*';
-  /** Sends Access-Control-Allow-Credentials: true. Not allowed with `'*'` or reflect-all origins. Default false. */
+  /**
+   * Sends Access-Control-Allow-Credentials: true. Refused (a TypeError when the policy is built) with `'*'`, `true`, and
+   * any RegExp, pattern or function that admits an origin of the credentials probe: `null`, hosts unrelated to the
+   * policy, look-alikes of the hosts it names, strangers' subdomains of shared hosting suffixes (see the README).
+   * Default false.
+   */
   credentials?: boolean;
   /** Access-Control-Max-Age in seconds (browsers cap it: Chromium 7200, Firefox 86400). Default 600. */
   maxAgeSec?: number;
@@ -83,6 +89,7 @@ type Matcher = (origin: string) => boolean;
 interface Pattern {
   prefix: string; // "https://"
   suffix: string; // ".example.com" or ".example.com:8443"
+  host: string; // "example.com"
 }
 
 function compilePattern(p: string): Pattern {
@@ -99,7 +106,7 @@ function compilePattern(p: string): Pattern {
   if (!probe.host.slice(2).includes('.')) {
     throw new TypeError(`${W}: origin pattern ${show(p)} is too broad: it covers a whole top-level domain`);
   }
-  return { prefix, suffix: rest };
+  return { prefix, suffix: rest, host: probe.host.slice(2) };
 }
 
 const isLabelChar = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46;
@@ -136,8 +143,26 @@ function checkRegExp(re: RegExp): RegExp {
   return re;
 }
 
-// Origins an attacker controls: a matcher accepting both is treated as reflect-all.
-const CANARIES = ['https://cors-canary-7f3a9.invalid', 'http://evil.attacker.invalid:8080'];
+const INSTEAD =
+  'List exact origins, or match subdomains of a domain you own: the pattern "https://*.example.com" or ' +
+  String.raw`/^https:\/\/([a-z0-9-]+\.)*example\.com$/` +
+  ' (every literal dot escaped, the dot before the domain included, both anchors on the whole expression)';
+
+/** The build-time refusal of a credentialed policy that admits `c`, with what to write instead. */
+function refusal(origin: unknown, c: Canary): TypeError {
+  return new TypeError(
+    `${W}: credentials: true cannot be combined with origin ${show(origin)}: it admits ${c.origin} (${c.why}). ${INSTEAD}`,
+  );
+}
+
+/** The first canary `admits` accepts, or undefined. */
+function firstAdmitted(list: readonly Canary[], admits: (o: string) => boolean): Canary | undefined {
+  for (const c of list) if (admits(c.origin)) return c;
+  return undefined;
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 
 function checkList(where: string, list: readonly string[], allowStar: boolean): readonly string[] {
   if (!Array.isArray(list)) throw new TypeError(`${W}: ${where} must be an array of strings, got ${show(list)}`);
@@ -210,6 +235,9 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
   let anyOrigin = false; // '*': answer with "*", independent of the request's origin
   let fn: CorsOriginFn | null = null;
   let match: Matcher | null = null;
+  // An async origin function's credentials probe while it runs, then the refusal it found, if any (see below).
+  let probing: Promise<void> | null = null;
+  let probeRefusal: TypeError | null = null;
   const exact = new Set<string>();
   if (origin === '*') {
     if (credentials) {
@@ -226,14 +254,48 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
     match = (o) => parseOrigin(o) !== undefined;
   } else if (typeof origin === 'function') {
     fn = origin;
+    if (credentials) {
+      // Called now with each canary: a sync verdict of true refuses the policy here; promised verdicts are awaited by
+      // the first calls of handle(), which reject with the refusal if one comes true.
+      const pending: Array<Promise<Canary | undefined>> = [];
+      for (const c of canaries([], new Set(), true)) {
+        let v: unknown;
+        try {
+          v = origin(c.origin);
+        } catch {
+          continue; // throwing is not admitting (handle would throw too)
+        }
+        if (v === true) throw refusal(origin, c);
+        if (isThenable(v)) {
+          pending.push(
+            Promise.resolve(v).then(
+              (ok) => (ok === true ? c : undefined),
+              () => undefined,
+            ),
+          );
+        }
+      }
+      if (pending.length > 0) {
+        probing = Promise.all(pending).then((found) => {
+          const c = found.find((x) => x !== undefined);
+          if (c !== undefined) probeRefusal = refusal(origin, c);
+          probing = null;
+        });
+      }
+    }
   } else {
     const items = Array.isArray(origin) ? origin : [origin];
     if (items.length === 0) throw new TypeError(`${W}: origin list is empty`);
     const patterns: Pattern[] = [];
     const regexps: RegExp[] = [];
+    const named: string[] = [];
+    const words: string[] = [];
     for (const it of items as readonly unknown[]) {
-      if (it instanceof RegExp) regexps.push(checkRegExp(it));
-      else if (typeof it !== 'string') {
+      if (it instanceof RegExp) {
+        regexps.push(checkRegExp(it));
+        named.push(...regexpHosts(it));
+        words.push(...regexpWords(it));
+      } else if (typeof it !== 'string') {
         throw new TypeError(`${W}: origin entries must be strings or RegExps, got ${show(it)}`);
       } else if (it === '*') {
         throw new TypeError(
@@ -243,12 +305,20 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
         );
       } else if (it === 'null') {
         throw new TypeError(`${W}: origin "null" is not allowed: sandboxed iframes and file: pages all send it`);
-      } else if (it.includes('*')) patterns.push(compilePattern(it));
-      else if (parseOrigin(it) === undefined) {
-        throw new TypeError(
-          `${W}: origin ${show(it)} is not an origin; write scheme://host[:port] in lowercase, without path or trailing slash`,
-        );
-      } else exact.add(it);
+      } else if (it.includes('*')) {
+        const p = compilePattern(it);
+        patterns.push(p);
+        named.push(p.host);
+      } else {
+        const parsed = parseOrigin(it);
+        if (parsed === undefined) {
+          throw new TypeError(
+            `${W}: origin ${show(it)} is not an origin; write scheme://host[:port] in lowercase, without path or trailing slash`,
+          );
+        }
+        exact.add(it);
+        named.push(parsed.host);
+      }
     }
     const np = patterns.length;
     const nr = regexps.length;
@@ -258,10 +328,23 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
       return false;
     };
     if (np === 0 && nr === 0) match = null;
-    if (credentials && match !== null && CANARIES.every((c) => match!(c))) {
-      throw new TypeError(
-        `${W}: credentials cannot be combined with an origin that matches any origin (${show(origin)} accepts ${CANARIES[0]})`,
-      );
+    if (credentials && match !== null) {
+      const m = match;
+      const bad =
+        firstAdmitted(canaries(named, exact, false), m) ??
+        firstAdmitted(
+          extensionCanaries(named, words, m).filter((c) => !exact.has(c.origin)),
+          m,
+        );
+      if (bad !== undefined) throw refusal(origin, bad);
+      for (const re of regexps) {
+        const dot = unescapedDot(re);
+        if (dot !== undefined) {
+          throw new TypeError(
+            `${W}: credentials: true cannot be combined with origin ${show(origin)}: it admits look-alike hosts (the unescaped "." in ${show(dot)} matches any character). ${INSTEAD}`,
+          );
+        }
+      }
     }
   }
   const originDependent = !anyOrigin;
@@ -377,6 +460,8 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
     }
     if (anyOrigin) return allowedAnswer(o, isPreflight, req.accessControlRequestHeaders, false);
     if (fn !== null) {
+      if (probing !== null) return probing.then(() => handle(req));
+      if (probeRefusal !== null) return Promise.reject(probeRefusal);
       const verdict = fn(o);
       const decide = (ok: unknown): CorsResult => {
         if (typeof ok !== 'boolean') {

@@ -1,6 +1,19 @@
 import { currentContext, slot } from './internal/context.js';
 import { compileRedaction, type RState, stepRedaction } from './internal/redact.js';
-import { isError, keyStr, num, plainText, type SerConfig, str, val } from './internal/serialize.js';
+import {
+  copyFields,
+  isArray,
+  isError,
+  keyStr,
+  num,
+  plainText,
+  type SerConfig,
+  str,
+  thrown,
+  val,
+  type Walk,
+  walk,
+} from './internal/serialize.js';
 import { consoleSink } from './sinks.js';
 import type {
   ChildOptions,
@@ -38,6 +51,7 @@ export const LOGGER_DEFAULTS: Readonly<{
   maxKeys: number;
   maxArrayLength: number;
   maxStringLength: number;
+  maxLineLength: number;
   censor: string;
 }> = Object.freeze({
   level: 'info',
@@ -50,6 +64,7 @@ export const LOGGER_DEFAULTS: Readonly<{
   maxKeys: 200,
   maxArrayLength: 200,
   maxStringLength: 16_384,
+  maxLineLength: 1_048_576,
   censor: '[Redacted]',
 });
 
@@ -84,7 +99,7 @@ const hasOwn = Object.prototype.hasOwnProperty;
 /**
  * Whether a for-in over `obj` can yield only its own keys: its prototype is Object.prototype (with no enumerable
  * property: checked on every call, as code may add one at any time) or null. Then serTop needs no hasOwnProperty
- * call per key (measured: about 100 instructions a key).
+ * call per key (a measurable cost per key: see BENCHMARKS.md).
  */
 function ownKeysOnly(obj: object): boolean {
   const p = Object.getPrototypeOf(obj) as object | null;
@@ -110,11 +125,22 @@ function errorLike(o: object): o is Error {
   }
 }
 
-function thrownText(e: unknown): string {
+/** A copy of `src` made key by key, for data the fast paths could not read (see copyFields). */
+function copyOf(src: object, errKey: string): Fields {
+  const o: Fields = {};
+  copyFields(src, o, errKey);
+  return o;
+}
+
+/** `{ ...a, ...b }`, or when spreading throws (hostile Proxies, throwing getters), what could be read of each. */
+function merge(a: object, b: object): Fields {
   try {
-    return `[Throws: ${e instanceof Error ? e.message : String(e)}]`;
+    return { ...a, ...b };
   } catch {
-    return '[Throws]';
+    const o: Fields = {};
+    copyFields(a, o, 'contextError');
+    copyFields(b, o, 'fieldsError');
+    return o;
   }
 }
 
@@ -161,13 +187,13 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
   let out = '';
   let n = 0;
   let i = 0;
-  let seen: object[] | null = null;
+  let w: Walk | null = null;
   // A plain string value's closing quote is left pending and joined to the next key's cached prefix (`","key":`):
   // one string concatenation less per such value, and one node less in the rope the sink flattens.
   let q = false;
   const own = ownKeysOnly(obj);
   // for-in over own keys (the order of Object.keys): V8 reads each value through the enum cache, where Object.keys
-  // plus obj[k] makes a megamorphic keyed load per key (measured in a server: the costliest part of a request line)
+  // plus obj[k] makes a megamorphic keyed load per key (the costliest part of a request line in a server profile)
   for (const k in obj) {
     if (!own && !hasOwn.call(obj, k)) continue;
     const known = cache !== null && i < KEY_SLOTS && cache.keys[i] === k;
@@ -186,7 +212,7 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
       try {
         v = (obj as Fields)[k];
       } catch (e) {
-        v = thrownText(e);
+        v = thrown(e);
       }
       if (typeof v === 'string') {
         if (v.length <= cfg.maxStringLength && plainText(v)) {
@@ -202,7 +228,9 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
         q = false;
         n++;
       } else {
-        const s = val(v, 1, null, cfg, (seen ??= [obj]));
+        w ??= walk(obj);
+        w.at = out.length;
+        const s = val(v, 1, null, cfg, w);
         if (s !== undefined) {
           out += (q ? cache.qpre[i] : cache.pre[i]) + s;
           q = false;
@@ -220,7 +248,7 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
     try {
       v = (obj as Fields)[k];
     } catch (e) {
-      v = thrownText(e);
+      v = thrown(e);
     }
     let plain = true;
     if (sers !== null) {
@@ -230,7 +258,7 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
         try {
           v = f(v);
         } catch (e) {
-          v = thrownText(e);
+          v = thrown(e);
         }
       }
     }
@@ -251,7 +279,11 @@ function serTop(sh: Shared, obj: object, reserved: readonly string[] | null, cac
     let s: string | undefined;
     if (typeof v === 'string') s = str(v, cfg.maxStringLength);
     else if (typeof v === 'number' && Number.isFinite(v)) s = num(v);
-    else s = val(v, 1, child, cfg, (seen ??= [obj]));
+    else {
+      w ??= walk(obj);
+      w.at = out.length;
+      s = val(v, 1, child, cfg, w);
+    }
     if (s !== undefined) {
       out += keyPrefix(k) + s;
       n++;
@@ -286,9 +318,9 @@ function timeFragment(sh: Shared): string {
   try {
     t = sh.timeFn!();
   } catch (e) {
-    t = thrownText(e);
+    t = thrown(e);
   }
-  return val(t, 0, null, sh.cfg, []) ?? 'null';
+  return val(t, 0, null, sh.cfg, walk(null)) ?? 'null';
 }
 
 /** `{"level":30,"time":…` of a line at `lvl`. */
@@ -327,8 +359,10 @@ function emit(l: LoggerImpl, lvl: number, a: unknown, b: unknown): void {
   } else if (sh.ctxFn !== null) {
     try {
       ctx = sh.ctxFn();
+      // not an object to merge: kept whole, as a primitive or an array passed as fields is
+      if (ctx !== undefined && (typeof ctx !== 'object' || ctx === null || isArray(ctx))) ctx = { context: ctx };
     } catch (e) {
-      ctx = { contextError: thrownText(e) };
+      ctx = { contextError: thrown(e) };
     }
   }
 
@@ -339,11 +373,11 @@ function emit(l: LoggerImpl, lvl: number, a: unknown, b: unknown): void {
       try {
         fields = fields();
       } catch (e) {
-        fields = { lazyError: thrownText(e) };
+        fields = { lazyError: thrown(e) };
       }
     }
     if (fields !== undefined && fields !== null) {
-      if (typeof fields !== 'object' || Array.isArray(fields)) {
+      if (typeof fields !== 'object' || isArray(fields)) {
         if (msg === undefined && typeof fields !== 'object') msg = fields;
         else fields = { value: fields };
       } else if (errorLike(fields)) {
@@ -355,25 +389,27 @@ function emit(l: LoggerImpl, lvl: number, a: unknown, b: unknown): void {
         fields = { [sh.errorKey]: fields };
       }
     }
-    if (ctx !== undefined) fields = typeof fields === 'object' && fields !== null ? { ...ctx, ...fields } : ctx;
+    if (ctx !== undefined) fields = typeof fields === 'object' && fields !== null ? merge(ctx, fields) : ctx;
     let body: string | null = l._chindings;
     if (typeof fields === 'object' && fields !== null) {
+      let src: object = fields;
+      let f: string | null;
       try {
-        const f = serTop(sh, fields, l._reserved, l._keys);
-        body = f === null ? null : body + f;
-      } catch (e) {
-        body = `${body},"fieldsError":${str(thrownText(e), sh.cfg.maxStringLength)}`;
+        f = serTop(sh, src, l._reserved, l._keys);
+      } catch {
+        // hostile data (a Proxy trap, a throwing getter): read it key by key, so only what throws is lost
+        src = copyOf(src, 'fieldsError');
+        try {
+          f = serTop(sh, src, l._reserved, null);
+        } catch (e) {
+          f = `,"fieldsError":${str(thrown(e), sh.cfg.maxStringLength)}`;
+        }
       }
+      body = f === null ? null : body + f;
       if (body === null) {
         // A field repeats a binding or a core key: merge so each key appears once (fields win over bindings).
         const m: Fields = { ...l._bindings };
-        for (const k of Object.keys(fields)) {
-          try {
-            setOwn(m, k, (fields as Fields)[k]);
-          } catch (e) {
-            setOwn(m, k, thrownText(e));
-          }
-        }
+        copyFields(src, m, 'fieldsError');
         if (msg === undefined && m[sh.msgKey] !== undefined) msg = m[sh.msgKey];
         delete m[sh.msgKey];
         delete m.level;
@@ -391,7 +427,7 @@ function emit(l: LoggerImpl, lvl: number, a: unknown, b: unknown): void {
         sh.lastMsgTail = msgTail(sh, msg);
       }
       line += sh.lastMsgTail;
-    } else line += `${sh.msgKeyJson}${val(msg, 1, null, sh.cfg, []) ?? 'null'}}\n`;
+    } else line += `${sh.msgKeyJson}${val(msg, 1, null, sh.cfg, walk(null)) ?? 'null'}}\n`;
   } else line += '}\n';
   deliver(sh, line, lvl);
 }
@@ -489,23 +525,19 @@ class LoggerImpl implements Logger {
   }
 
   child(bindings: Fields, options?: ChildOptions): Logger {
-    if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings)) {
+    if (typeof bindings !== 'object' || bindings === null || isArray(bindings)) {
       throw new TypeError(`logger: child(bindings) must be a plain object, got ${describe(bindings)}`);
     }
     const sh = this._sh;
+    // read once, key by key: bindings are data too (a request, a user), and may be hostile
+    const own = copyOf(bindings, 'bindingsError');
     for (const k of ['level', 'time', sh.msgKey]) {
-      if (hasOwn.call(bindings, k)) {
+      if (hasOwn.call(own, k)) {
         throw new TypeError(`logger: child(bindings) may not set the reserved key "${k}"`);
       }
     }
     const merged: Fields = { ...this._bindings };
-    for (const k of Object.keys(bindings)) {
-      try {
-        setOwn(merged, k, bindings[k]);
-      } catch (e) {
-        setOwn(merged, k, thrownText(e));
-      }
-    }
+    for (const k of Object.keys(own)) setOwn(merged, k, own[k]);
     const level = options?.level === undefined ? this._level : levelValue(options.level, 'child options.level');
     return new LoggerImpl(sh, merged, serBindings(sh, merged), level);
   }
@@ -521,7 +553,7 @@ class LoggerImpl implements Logger {
     const t0 = clock();
     return (fields?: Fields) => {
       const ms = clock() - t0;
-      if (lv >= this._level) emit(this, lv, { ...fields, durationMs: round3(ms) }, label);
+      if (lv >= this._level) emit(this, lv, withDuration(fields, ms), label);
       return ms;
     };
   }
@@ -534,15 +566,14 @@ class LoggerImpl implements Logger {
       done: (msg?: string, fields?: Fields, level: Exclude<LevelName, 'silent'> = 'info') => {
         const ms = clock() - t0;
         const lv = levelValue(level, 'done(level)');
-        if (lv >= this._level) emit(this, lv, { ...fields, durationMs: round3(ms) }, msg);
+        if (lv >= this._level) emit(this, lv, withDuration(fields, ms), msg);
         return ms;
       },
     };
   }
 
   prepare(keys: readonly string[], msg?: string): PreparedRecord {
-    if (!Array.isArray(keys))
-      throw new TypeError(`logger: prepare(keys) must be an array of strings, got ${describe(keys)}`);
+    if (!isArray(keys)) throw new TypeError(`logger: prepare(keys) must be an array of strings, got ${describe(keys)}`);
     const bad = keys.findIndex((k) => typeof k !== 'string');
     if (bad >= 0) {
       throw new TypeError(
@@ -568,14 +599,20 @@ class LoggerImpl implements Logger {
 
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
 
+/** A timer's fields plus `durationMs`. */
+function withDuration(fields: Fields | undefined, ms: number): Fields {
+  const f = typeof fields === 'object' && fields !== null ? merge({}, fields) : {};
+  f.durationMs = round3(ms);
+  return f;
+}
+
 /** Array-index-like keys: an object lists them first, in numeric order, so only the generic path orders them right. */
 const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
 
 /**
  * A record of fixed keys (see PreparedRecord). Its line is built straight from the values, with each key's JSON text
  * made once: the same text serTop makes for a fields object of those keys, without the object, the key walk and the
- * per-key cache checks. Measured on Node 20: 281 against 337 ns for a six-field request line (no-op sink); in a
- * Fastify server under load, about 1,100 instructions a request less (callgrind). Keys that need the generic path (a
+ * per-key cache checks (figures in BENCHMARKS.md). Keys that need the generic path (a
  * binding or core key, a serializer, a redaction path, an index-like or repeated key, more than maxKeys) send every
  * call through it, as does a context to merge.
  */
@@ -645,10 +682,11 @@ class PreparedImpl implements PreparedRecord {
     const max = cfg.maxStringLength;
     const { pre, preQ, qpre, qpreQ } = this.texts;
     let line = lineHead(sh, lvl) + l._chindings;
+    const start = line.length;
     // The same value cases as serTop's cached path, written out again: one shared function (its pending-quote result
     // in module state) made both paths 5-8% slower (Node 20, six-field lines). The property test keeps them equal.
     let q = false;
-    let seen: object[] | null = null;
+    let w: Walk | null = null;
     const n = this.keys.length;
     for (let i = 0; i < n; i++) {
       const v = values[i];
@@ -664,7 +702,9 @@ class PreparedImpl implements PreparedRecord {
         line += (q ? qpre[i] : pre[i]) + num(v);
         q = false;
       } else if (v !== undefined) {
-        const s = val(v, 1, null, cfg, (seen ??= []));
+        w ??= walk(null);
+        w.at = line.length - start;
+        const s = val(v, 1, null, cfg, w);
         if (s !== undefined) {
           line += (q ? qpre[i] : pre[i]) + s;
           q = false;
@@ -678,12 +718,15 @@ class PreparedImpl implements PreparedRecord {
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
+  if (isArray(v)) return 'an array';
   if (typeof v === 'string') return JSON.stringify(v);
   return typeof v === 'object' || typeof v === 'function' ? typeof v : String(v);
 }
 
-function intOption(opts: LoggerOptions, key: 'maxDepth' | 'maxKeys' | 'maxArrayLength' | 'maxStringLength'): number {
+function intOption(
+  opts: LoggerOptions,
+  key: 'maxDepth' | 'maxKeys' | 'maxArrayLength' | 'maxStringLength' | 'maxLineLength',
+): number {
   const v = opts[key] ?? LOGGER_DEFAULTS[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new RangeError(`logger: ${key} must be an integer >= 1, got ${describe(v)}`);
@@ -764,6 +807,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     maxKeys: intOption(opts, 'maxKeys'),
     maxArrayLength: intOption(opts, 'maxArrayLength'),
     maxStringLength: intOption(opts, 'maxStringLength'),
+    maxLineLength: intOption(opts, 'maxLineLength'),
     censorJson: JSON.stringify(redact?.censor ?? LOGGER_DEFAULTS.censor),
     remove: redact?.remove === true,
     caseInsensitive: ci,

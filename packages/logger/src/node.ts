@@ -85,8 +85,7 @@ const sleep = (ms: number): void => {
 
 /**
  * One encoding buffer shared by every sink (writes are synchronous, so it is free again when `writeSync` returns): a
- * flush encodes into it instead of allocating a Buffer per write (measured: ~100–150 ns less per 200-byte log line
- * with minLength 4096). Sized for `maxWrite` characters at the worst UTF-8 expansion (3 bytes per UTF-16 unit); longer
+ * flush encodes into it instead of allocating a Buffer per write (figures in BENCHMARKS.md). Sized for `maxWrite` characters at the worst UTF-8 expansion (3 bytes per UTF-16 unit); longer
  * text gets a Buffer of its own.
  */
 let SCRATCH: Buffer | null = null;

@@ -131,6 +131,13 @@ export interface LoggerOptions {
   maxArrayLength?: number;
   /** Strings longer than this are truncated (with a marker). Default 16384. */
   maxStringLength?: number;
+  /**
+   * Once a line's fields reach this many characters, the rest of every nested object and array is summarised as
+   * maxKeys and maxArrayLength do (`"…": "N more keys"`, `"[…N more items]"`); top-level fields stay bounded by
+   * maxKeys and maxStringLength. Shared sub-objects are written each time they occur, so without this bound a small
+   * object graph could expand exponentially. Default 1048576.
+   */
+  maxLineLength?: number;
   /** Wall clock in ms for `time`. Default `Date.now`. */
   clock?: () => number;
   /** Monotonic clock in ms for `time()`/`startTimer()`. Default `performance.now`. */

@@ -8,8 +8,10 @@ import pRetry from 'p-retry';
 const built = '../dist/index.js';
 const { retry, retryPolicy }: typeof import('../src/index.js') = await import(built);
 
-// Every contender runs in this one process, interleaved round by round (see @org/bench-kit).
+// Every contender runs in this one process, interleaved round by round (see @org/bench-kit). The runner awaits what each
+// case returns, so the baseline `() => ok()` is exactly `await ok()`: no async wrapper of ours around it.
 const ok = async (): Promise<number> => 1;
+const bare = (): Promise<number> => ok();
 
 // ---------------------------------------------------------------------------------------------------------------
 // 1. Success path: overhead over a bare `await fn()`.
@@ -19,7 +21,7 @@ const live = new AbortController(); // a caller signal that never aborts (e.g. a
 await compare(
   'success path (first attempt succeeds)',
   [
-    { name: 'bare await fn()', fn: async () => await ok() },
+    { name: 'bare await fn()', fn: bare },
     { name: '@org/retry policy', fn: () => policy.execute(ok) },
     { name: '@org/retry retry()', fn: () => retry(ok, { attempts: 3 }) },
     { name: 'p-retry 9', fn: () => pRetry(ok, { retries: 2 }) },
@@ -69,7 +71,7 @@ async function pairedOverhead(
   };
   return new Map([...diffs].map(([k, xs]) => [k, med(xs)]));
 }
-const paired = await pairedOverhead(async () => await ok(), {
+const successCases: Record<string, () => unknown> = {
   '@org/retry policy': () => policy.execute(ok),
   '@org/retry retry()': () => retry(ok, { attempts: 3 }),
   'p-retry 9': () => pRetry(ok, { retries: 2 }),
@@ -77,20 +79,56 @@ const paired = await pairedOverhead(async () => await ok(), {
   '@org/retry +signal': () => policy.execute(ok, live.signal),
   'p-retry 9 +signal': () => pRetry(ok, { retries: 2, signal: live.signal }),
   'cockatiel 4 +signal': () => cockatiel.execute(ok, live.signal),
-});
-console.log('\n## success-path overhead over a bare `await fn()` (paired A-B-B-A, median of 25 rounds)');
-for (const [k, v] of paired) console.log(`  ${k.padEnd(20)} ${v.toFixed(1).padStart(9)} ns`);
-const over = (n: string): number => paired.get(n)!;
-const verdict = (x: number): string => (x <= 0.5 ? 'met' : 'MISSED');
-console.log(
-  `  ratio: @org/retry policy overhead is ${(over('@org/retry policy') / over('cockatiel 4')).toFixed(2)}x cockatiel's (target <= 0.50: ${verdict(over('@org/retry policy') / over('cockatiel 4'))}), ${(over('@org/retry policy') / over('p-retry 9')).toFixed(3)}x p-retry's`,
-);
-console.log(
-  `  ratio: @org/retry retry() overhead is ${(over('@org/retry retry()') / over('cockatiel 4')).toFixed(2)}x cockatiel's, ${(over('@org/retry retry()') / over('p-retry 9')).toFixed(3)}x p-retry's`,
-);
-console.log(
-  `  ratio: with a caller signal, @org/retry overhead is ${(over('@org/retry +signal') / over('cockatiel 4 +signal')).toFixed(2)}x cockatiel's, ${(over('@org/retry +signal') / over('p-retry 9 +signal')).toFixed(3)}x p-retry's (ours also settles an in-flight attempt at once on abort; theirs wait for it)`,
-);
+};
+const paired = await pairedOverhead(bare, successCases);
+
+// A third estimate that a busy machine cannot inflate: the fastest of many short blocks per case, interleaved. Being
+// descheduled, or a GC, only ever adds time to a block, so the minimum is the undisturbed cost of a CPU-bound call.
+async function bestOverhead(
+  base: () => unknown,
+  cases: Record<string, () => unknown>,
+  rounds = 150,
+  blockMs = 1,
+): Promise<Map<string, number>> {
+  const all: Record<string, () => unknown> = { base, ...cases };
+  const sizes = new Map<string, number>();
+  for (const [k, f] of Object.entries(all)) {
+    await timeN(f, 2_000);
+    sizes.set(k, Math.max(20, Math.round(blockMs / ((await timeN(f, 2_000)) / 2_000))));
+  }
+  const best = new Map<string, number>(Object.keys(all).map((k) => [k, Number.POSITIVE_INFINITY]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, f] of Object.entries(all)) {
+      const n = sizes.get(k)!;
+      const ns = ((await timeN(f, n)) / n) * 1e6;
+      if (ns < best.get(k)!) best.set(k, ns);
+    }
+  }
+  const b = best.get('base')!;
+  return new Map(Object.keys(cases).map((k) => [k, best.get(k)! - b]));
+}
+const best = await bestOverhead(bare, successCases);
+
+// An overhead at or below zero means noise swamped the measure: no verdict then.
+const verdict = (ours: number, theirs: number): string =>
+  !(ours > 0 && theirs > 0) ? 'inconclusive: an overhead <= 0 is noise' : ours / theirs < 0.4 ? 'met' : 'MISSED';
+for (const [title, m] of [
+  ['paired A-B-B-A, median of 25 rounds', paired],
+  ['fastest of 150 interleaved 1 ms blocks per case', best],
+] as const) {
+  console.log(`\n## success-path overhead over a bare \`await fn()\` (${title})`);
+  for (const [k, v] of m) console.log(`  ${k.padEnd(20)} ${v.toFixed(1).padStart(9)} ns`);
+  const over = (n: string): number => m.get(n)!;
+  console.log(
+    `  ratio: @org/retry policy overhead is ${(over('@org/retry policy') / over('cockatiel 4')).toFixed(2)}x cockatiel's (target < 0.40: ${verdict(over('@org/retry policy'), over('cockatiel 4'))}), ${(over('@org/retry policy') / over('p-retry 9')).toFixed(3)}x p-retry's`,
+  );
+  console.log(
+    `  ratio: @org/retry retry() overhead is ${(over('@org/retry retry()') / over('cockatiel 4')).toFixed(2)}x cockatiel's, ${(over('@org/retry retry()') / over('p-retry 9')).toFixed(3)}x p-retry's`,
+  );
+  console.log(
+    `  ratio: with a caller signal, @org/retry overhead is ${(over('@org/retry +signal') / over('cockatiel 4 +signal')).toFixed(2)}x cockatiel's, ${(over('@org/retry +signal') / over('p-retry 9 +signal')).toFixed(3)}x p-retry's (ours also settles an in-flight attempt at once on abort; theirs wait for it)`,
+  );
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // 2. Fail, fail, succeed with zero delays (the error objects are built once so only retry machinery is measured).

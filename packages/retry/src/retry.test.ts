@@ -487,6 +487,41 @@ describe('retry: abort', () => {
     expect(seen?.aborted).toBe(true);
   });
 
+  it("the caller's abort wins over a success that lands in the same turn (retry and policy, own and call signal)", async () => {
+    const settleThenAbort = (ac: AbortController) => () => {
+      const v = Promise.resolve(1);
+      void v.then(() => ac.abort(new Error('late abort')));
+      return v;
+    };
+    const a = new AbortController();
+    await expect(retry(settleThenAbort(a), { signal: a.signal })).rejects.toThrow('late abort');
+    const b = new AbortController();
+    await expect(retryPolicy().execute(settleThenAbort(b), b.signal)).rejects.toThrow('late abort');
+    const c = new AbortController();
+    await expect(retryPolicy({ signal: c.signal }).execute(settleThenAbort(c))).rejects.toThrow('late abort');
+  });
+
+  it('the first-attempt fast path keeps every outcome: values, thenables, sync throws, retried rejections', async () => {
+    const policy = retryPolicy({ attempts: 3, backoff: { type: 'constant', initialMs: 0 } });
+    expect(await policy.execute(() => 5)).toBe(5);
+    // a thenable that is not a native promise
+    const thenable = {
+      // biome-ignore lint/suspicious/noThenProperty: a custom thenable is what this line tests
+      then: (onFulfilled: (v: number) => unknown) => onFulfilled(6),
+    } as unknown as PromiseLike<number>;
+    expect(await policy.execute(() => thenable)).toBe(6);
+    let n = 0;
+    expect(
+      await policy.execute(() => {
+        if (++n < 2) throw new Error('sync');
+        return 7;
+      }),
+    ).toBe(7);
+    let m = 0;
+    expect(await policy.execute(async ({ attempt }) => (++m < 3 ? Promise.reject(new Error('x')) : attempt))).toBe(3);
+    await expect(policy.execute(null as never)).rejects.toThrow(/fn must be a function/);
+  });
+
   it("the caller's abort wins over the attempt's own failure and stops retrying", async () => {
     const ac = new AbortController();
     let n = 0;

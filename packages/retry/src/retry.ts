@@ -126,6 +126,8 @@ interface Config {
   clock: () => number;
   /** Whether anything reads elapsed time (else the clock is never read). */
   timed: boolean;
+  /** Nothing but `fn` runs on a first success (see firstAttempt): no timeout, retryOn, budget or clock. */
+  plain: boolean;
   sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }
 
@@ -190,6 +192,11 @@ function normalize(o: RetryOptions<any>, where: string): Config {
   const retryOn = checkFunction<Config['retryOn']>(where, 'retryOn', o.retryOn);
   const onRetry = checkFunction<Config['onRetry']>(where, 'onRetry', o.onRetry);
   const onGiveUp = checkFunction<Config['onGiveUp']>(where, 'onGiveUp', o.onGiveUp);
+  const timed =
+    maxElapsedMs !== Number.POSITIVE_INFINITY ||
+    retryOn !== undefined ||
+    onRetry !== undefined ||
+    onGiveUp !== undefined;
   return {
     attempts,
     backoff,
@@ -202,11 +209,8 @@ function normalize(o: RetryOptions<any>, where: string): Config {
     onRetry,
     onGiveUp,
     clock: checkFunction<() => number>(where, 'clock', o.clock) ?? perfNow,
-    timed:
-      maxElapsedMs !== Number.POSITIVE_INFINITY ||
-      retryOn !== undefined ||
-      onRetry !== undefined ||
-      onGiveUp !== undefined,
+    timed,
+    plain: !timed && timeoutMs === undefined && o.budget === undefined,
     sleep: checkFunction<Config['sleep']>(where, 'sleep', o.sleep) ?? defaultSleep,
   };
 }
@@ -322,7 +326,45 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
 }
 
-async function run<T>(c: Config, fn: RetryFn<T>, signal: AbortSignal | undefined): Promise<T> {
+/**
+ * The first attempt of a plain config (no signal): `fn`'s promise with a rejection handler that goes on retrying. A
+ * first success, the common case, then costs one `then` instead of an async function's frame, await and resume: the
+ * bulk of the overhead over a bare `await fn()`.
+ */
+function firstAttempt<T>(c: Config, fn: RetryFn<T>): Promise<T> {
+  if (typeof fn !== 'function')
+    return Promise.reject(new TypeError(`retry: fn must be a function, got ${describe(fn)}`));
+  let p: T | PromiseLike<T>;
+  try {
+    p = fn(new PlainAttempt(1));
+  } catch (e) {
+    return run(c, fn, undefined, { error: e });
+  }
+  const q: Promise<T> = p instanceof Promise ? p : Promise.resolve(p);
+  return q.then(undefined, (e: unknown) => run(c, fn, undefined, { error: e }));
+}
+
+/**
+ * firstAttempt with a caller signal: the attempt races the signal (GuardedAttempt), and the caller's abort still wins
+ * over a success that lands in the same turn.
+ */
+function firstGuardedAttempt<T>(c: Config, fn: RetryFn<T>, signal: AbortSignal): Promise<T> {
+  if (typeof fn !== 'function')
+    return Promise.reject(new TypeError(`retry: fn must be a function, got ${describe(fn)}`));
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new GuardedAttempt<T>(1, signal, false).run(fn, undefined).then(
+    (v) => (signal.aborted ? Promise.reject(signal.reason) : v),
+    (e: unknown) => (signal.aborted ? Promise.reject(signal.reason) : run(c, fn, signal, { error: e })),
+  );
+}
+
+/** Runs the retry loop; `first` is the outcome of a first attempt already made (by firstAttempt). */
+async function run<T>(
+  c: Config,
+  fn: RetryFn<T>,
+  signal: AbortSignal | undefined,
+  first?: { error: unknown },
+): Promise<T> {
   if (typeof fn !== 'function') throw new TypeError(`retry: fn must be a function, got ${describe(fn)}`);
   if (signal?.aborted) throw signal.reason;
   if (c.budget !== undefined) c.budget.recordExecution();
@@ -333,13 +375,18 @@ async function run<T>(c: Config, fn: RetryFn<T>, signal: AbortSignal | undefined
     let failed = false;
     let error: unknown;
     let value: T | undefined;
-    try {
-      value = guarded
-        ? await new GuardedAttempt<T>(attempt, signal, c.timeoutMs !== undefined).run(fn, c.timeoutMs)
-        : await fn(new PlainAttempt(attempt));
-    } catch (e) {
+    if (attempt === 1 && first !== undefined) {
       failed = true;
-      error = e;
+      error = first.error;
+    } else {
+      try {
+        value = guarded
+          ? await new GuardedAttempt<T>(attempt, signal, c.timeoutMs !== undefined).run(fn, c.timeoutMs)
+          : await fn(new PlainAttempt(attempt));
+      } catch (e) {
+        failed = true;
+        error = e;
+      }
     }
     if (signal?.aborted) throw signal.reason; // the caller's abort wins over any outcome
     if (!failed && c.retryOn === undefined) return value as T;
@@ -414,8 +461,10 @@ async function run<T>(c: Config, fn: RetryFn<T>, signal: AbortSignal | undefined
  * });
  */
 export function retry<T>(fn: RetryFn<T>, opts?: RetryOptions<T>): Promise<T> {
-  if (opts === undefined) return run((defaultConfig ??= normalize({}, 'retry')), fn, undefined);
-  return run(normalize(opts, 'retry'), fn, opts.signal);
+  if (opts === undefined) return firstAttempt((defaultConfig ??= normalize({}, 'retry')), fn);
+  const c = normalize(opts, 'retry');
+  if (!c.plain) return run(c, fn, opts.signal);
+  return opts.signal === undefined ? firstAttempt(c, fn) : firstGuardedAttempt(c, fn, opts.signal);
 }
 
 /**
@@ -430,6 +479,10 @@ export function retryPolicy(opts: RetryOptions<unknown> = {}): RetryPolicy {
     execute<T>(fn: RetryFn<T>, signal?: AbortSignal): Promise<T> {
       if (signal !== undefined && !isSignal(signal))
         return Promise.reject(new TypeError(`retryPolicy: signal must be an AbortSignal, got ${describe(signal)}`));
+      if (c.plain && (own === undefined || signal === undefined)) {
+        const s = own ?? signal;
+        return s === undefined ? firstAttempt(c, fn) : firstGuardedAttempt(c, fn, s);
+      }
       if (own === undefined || signal === undefined) return run(c, fn, own ?? signal);
       const link = linkSignals(own, signal);
       const p = run(c, fn, link.signal);

@@ -28,6 +28,12 @@ describe('bench-kit', () => {
       console.log = log;
     }
   });
+  it('refuses a bare baseline wrapped in an async function (an extra async layer flatters every overhead)', async () => {
+    const op = async (): Promise<number> => 1;
+    await expect(
+      compare('t', [{ name: 'bare await op()', fn: async () => await op() }], { rounds: 1 }),
+    ).rejects.toThrow(/baseline "bare await op\(\)" is an async function/);
+  });
   it('formats durations', () => {
     expect(formatNs(12.34)).toBe('12.3 ns');
     expect(formatNs(1500)).toBe('1.50 µs');

@@ -2,6 +2,11 @@
  * Side-by-side benchmark runner. Every case runs in the same process, interleaved round by round so that machine
  * noise (the other core, GC, turbo boost) hits every case alike; the figure reported is the median round.
  * Ratios are printed against the first case (the baseline) and against a named rival when one is given.
+ *
+ * The runner awaits what a case returns, so a bare baseline is the call itself: `{ name: 'bare', fn: () => op() }`
+ * measures `await op()`. Wrapping it (`async () => await op()`) adds a promise and an await of the wrapper's own to
+ * the baseline and makes every overhead over it look smaller; a case named "bare…" that is an async function is
+ * refused.
  */
 
 /** One contender: sync or async, run `batch` times per sample. */
@@ -37,6 +42,9 @@ export interface CaseResult {
 }
 
 const now = (): number => performance.now();
+
+const AsyncFunction = (async () => {}).constructor;
+const isAsyncFunction = (f: unknown): boolean => f instanceof AsyncFunction;
 
 async function timeBatch(fn: () => unknown, n: number): Promise<number> {
   const first = fn();
@@ -78,6 +86,13 @@ export function formatNs(ns: number): string {
  * When `ours` and `rival` are given, also prints "ours is N.NNx rival" (throughput ratio, >1 means faster).
  */
 export async function compare(title: string, cases: BenchCase[], opts: CompareOptions = {}): Promise<CaseResult[]> {
+  for (const c of cases) {
+    if (/^bare\b/i.test(c.name) && isAsyncFunction(c.fn)) {
+      throw new TypeError(
+        `bench-kit: the baseline "${c.name}" is an async function, which adds an async layer of its own; pass the call itself (() => op()): the runner awaits it`,
+      );
+    }
+  }
   const rounds = opts.rounds ?? 7;
   const roundMs = opts.roundMs ?? 150;
   const batches = new Map<BenchCase, number>();

@@ -3,6 +3,8 @@
  * in the process through a Symbol.for() slot. Without AsyncLocalStorage, context covers the synchronous part of `fn`.
  */
 
+import { copyFields } from './serialize.js';
+
 type Fields = Record<string, unknown>;
 
 interface Als {
@@ -47,12 +49,22 @@ export function currentContext(s: ContextSlot): Fields | undefined {
   return s.als !== null ? s.als.getStore() : s.current;
 }
 
+/** `{ ...outer, ...fields }`; when spreading throws (hostile Proxies, throwing getters), what could be read. */
+function merged(outer: Fields | undefined, fields: Fields): Fields {
+  try {
+    return outer ? { ...outer, ...fields } : { ...fields };
+  } catch {
+    const o: Fields = { ...outer };
+    copyFields(fields, o, 'contextError');
+    return o;
+  }
+}
+
 /** Runs `fn` with `fields` merged over the current context. */
 export function runWithContext<R>(fields: Fields, fn: () => R): R {
   const s = slot();
   s.used = true;
-  const outer = currentContext(s);
-  const store = outer ? { ...outer, ...fields } : { ...fields };
+  const store = merged(currentContext(s), fields);
   if (s.als !== null) return s.als.run(store, fn);
   const prev = s.current;
   s.current = store;

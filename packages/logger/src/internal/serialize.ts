@@ -1,6 +1,7 @@
 /**
- * Safe JSON serialisation: never throws, never loops. Cycles, BigInt, Symbols, throwing getters and Proxies, depth and
- * size caps, Errors with stack / cause / AggregateError, Map and Set. Redaction is applied while walking.
+ * Safe JSON serialisation: never throws, never loops, never expands without bound. Cycles, BigInt, Symbols, throwing
+ * getters and Proxies, depth, size and line-length caps, Errors with stack / cause / AggregateError, Map and Set.
+ * Redaction is applied while walking.
  */
 import { type RState, stepRedaction } from './redact.js';
 
@@ -10,6 +11,8 @@ export interface SerConfig {
   maxKeys: number;
   maxArrayLength: number;
   maxStringLength: number;
+  /** Line position past which nested objects and arrays are summarised (shared structures can expand exponentially). */
+  maxLineLength: number;
   /** Pre-serialised censor value. */
   censorJson: string;
   remove: boolean;
@@ -36,7 +39,7 @@ export function str(s: string, max: number): string {
 
 /**
  * True when `s` needs no escaping in a JSON string (false also for long text, which JSON.stringify handles best). A
- * char loop for short text, a RegExp from 12 chars on: measured 11 vs 15 ns for 3-10 chars, 95 vs 45 ns for a UUID.
+ * char loop for short text (no RegExp call to set up), a RegExp from 12 chars on (faster per char; see BENCHMARKS.md).
  */
 export function plainText(s: string): boolean {
   return s.length < 12 ? plainShort(s) : s.length < 256 && !NEEDS_ESCAPE.test(s);
@@ -87,14 +90,74 @@ export function isError(v: object): v is Error {
   return v instanceof Error || toStringTag.call(v) === '[object Error]';
 }
 
-function thrown(e: unknown): string {
-  let m: string;
+/** `[Throws: message]` for anything thrown, including values that throw when looked at. */
+export function thrown(e: unknown): string {
   try {
-    m = e instanceof Error ? e.message : String(e);
+    return `[Throws: ${e instanceof Error ? e.message : String(e)}]`;
   } catch {
-    m = 'unknown';
+    return '[Throws]';
   }
-  return `[Throws: ${m}]`;
+}
+
+/** State of one line's walk. */
+export interface Walk {
+  /** The objects being serialised, outermost first (cycle detection). */
+  seen: object[];
+  /** Where in the line the value being serialised starts (the maxLineLength budget). */
+  at: number;
+}
+
+/** A walk that starts inside `root` (null: at the top). */
+export function walk(root: object | null): Walk {
+  return { seen: root === null ? [] : [root], at: 0 };
+}
+
+function define(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+const isEnumerable = Object.prototype.propertyIsEnumerable;
+
+/**
+ * Copies the own enumerable string-keyed properties of `src` into `into` as data properties, never throwing: a key
+ * whose read throws gets `"[Throws: …]"`, and when not even the keys can be listed, `errKey` gets the error. For data
+ * the fast paths could not read (hostile Proxies, throwing getters), so everything readable is still logged.
+ */
+export function copyFields(src: object, into: Record<string, unknown>, errKey: string): void {
+  let keys: readonly (string | symbol)[];
+  let checkEnumerable = false;
+  try {
+    keys = Object.keys(src);
+  } catch {
+    // Object.keys fails as a whole when one key's descriptor trap throws: list the keys, then look at each alone
+    try {
+      keys = Reflect.ownKeys(src);
+      checkEnumerable = true;
+    } catch (e) {
+      define(into, errKey, thrown(e));
+      return;
+    }
+  }
+  for (const k of keys) {
+    if (typeof k !== 'string') continue;
+    let v: unknown;
+    try {
+      if (checkEnumerable && !isEnumerable.call(src, k)) continue;
+      v = (src as Record<string, unknown>)[k];
+    } catch (e) {
+      v = thrown(e);
+    }
+    define(into, k, v);
+  }
+}
+
+/** Array.isArray that answers false for a revoked Proxy instead of throwing. */
+export function isArray(v: unknown): v is unknown[] {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return false;
+  }
 }
 
 function read(o: any, k: string | symbol): unknown {
@@ -107,7 +170,8 @@ function read(o: any, k: string | symbol): unknown {
 
 /** Plain-object view of an Error: type, message, stack, own enumerable fields, `cause`, AggregateError `errors`. */
 export function errorToObject(err: Error): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // no prototype: an own key named "__proto__" stays a key
+  const out = Object.create(null) as Record<string, unknown>;
   let type: unknown;
   try {
     type = err.constructor?.name || err.name;
@@ -130,7 +194,7 @@ export function errorToObject(err: Error): Record<string, unknown> {
     hasCause = 'cause' in err;
   } catch {}
   if (hasCause && out.cause === undefined) out.cause = read(err, 'cause');
-  if (err instanceof AggregateError || (out.type === 'AggregateError' && Array.isArray(read(err, 'errors')))) {
+  if (err instanceof AggregateError || (out.type === 'AggregateError' && isArray(read(err, 'errors')))) {
     out.errors = read(err, 'errors');
   }
   return out;
@@ -138,9 +202,9 @@ export function errorToObject(err: Error): Record<string, unknown> {
 
 /**
  * Serialises any value; returns undefined for values JSON omits (undefined, functions).
- * `seen` is the stack of objects being serialised (cycle detection); `red` the redaction state at this position.
+ * `w` is the line's walk state; `red` the redaction state at this position.
  */
-export function val(v: unknown, depth: number, red: RState | null, cfg: SerConfig, seen: object[]): string | undefined {
+export function val(v: unknown, depth: number, red: RState | null, cfg: SerConfig, w: Walk): string | undefined {
   switch (typeof v) {
     case 'string':
       return str(v, cfg.maxStringLength);
@@ -153,13 +217,15 @@ export function val(v: unknown, depth: number, red: RState | null, cfg: SerConfi
     case 'symbol':
       return str(v.toString(), cfg.maxStringLength);
     case 'object':
-      return v === null ? 'null' : obj(v, depth, red, cfg, seen);
+      return v === null ? 'null' : obj(v, depth, red, cfg, w, false);
     default:
       return undefined;
   }
 }
 
-function obj(v: object, depth: number, red: RState | null, cfg: SerConfig, seen: object[]): string {
+/** `json`: v is a toJSON result, whose own toJSON is not called (as JSON.stringify does; it could make another). */
+function obj(v: object, depth: number, red: RState | null, cfg: SerConfig, w: Walk, json: boolean): string {
+  const seen = w.seen;
   if (seen.includes(v)) return '"[Circular]"';
   let isArr: boolean;
   try {
@@ -170,13 +236,13 @@ function obj(v: object, depth: number, red: RState | null, cfg: SerConfig, seen:
   if (depth >= cfg.maxDepth) return isArr ? '"[Array]"' : '"[Object]"';
   seen.push(v);
   try {
-    if (isArr) return arr(v as unknown[], depth, red, cfg, seen);
+    if (isArr) return arr(v as unknown[], depth, red, cfg, w);
     const proto = Object.getPrototypeOf(v);
-    if ((proto === Object.prototype || proto === null) && (v as { toJSON?: unknown }).toJSON === undefined) {
-      return plain(v, depth, red, cfg, seen);
+    if ((proto === Object.prototype || proto === null) && (json || (v as { toJSON?: unknown }).toJSON === undefined)) {
+      return plain(v, depth, red, cfg, w);
     }
-    if (isError(v)) return plain(errorToObject(v), depth, red, cfg, seen);
-    const toJSON = read(v, 'toJSON');
+    if (isError(v)) return plain(errorToObject(v), depth, red, cfg, w);
+    const toJSON = json ? undefined : read(v, 'toJSON');
     if (typeof toJSON === 'function') {
       let r: unknown;
       try {
@@ -184,17 +250,18 @@ function obj(v: object, depth: number, red: RState | null, cfg: SerConfig, seen:
       } catch (e) {
         return str(thrown(e), cfg.maxStringLength);
       }
-      if (r === v) return plain(v, depth, red, cfg, seen);
-      return val(r, depth, red, cfg, seen) ?? 'null';
+      if (r === v) return plain(v, depth, red, cfg, w);
+      if (typeof r === 'object' && r !== null) return obj(r, depth, red, cfg, w, true);
+      return val(r, depth, red, cfg, w) ?? 'null';
     }
     if (v instanceof Map) {
-      const o: Record<string, unknown> = {};
+      const o = Object.create(null) as Record<string, unknown>;
       let n = 0;
       for (const [k, x] of v) {
         if (n++ > cfg.maxKeys) break;
         o[typeof k === 'string' ? k : String(k)] = x;
       }
-      return plain(o, depth, red, cfg, seen, v.size);
+      return plain(o, depth, red, cfg, w, v.size);
     }
     if (v instanceof Set) {
       const a: unknown[] = [];
@@ -202,9 +269,9 @@ function obj(v: object, depth: number, red: RState | null, cfg: SerConfig, seen:
         if (a.length > cfg.maxArrayLength) break;
         a.push(x);
       }
-      return arr(a, depth, red, cfg, seen, v.size);
+      return arr(a, depth, red, cfg, w, v.size);
     }
-    return plain(v, depth, red, cfg, seen);
+    return plain(v, depth, red, cfg, w);
   } catch (e) {
     return str(thrown(e), cfg.maxStringLength);
   } finally {
@@ -212,7 +279,7 @@ function obj(v: object, depth: number, red: RState | null, cfg: SerConfig, seen:
   }
 }
 
-function arr(a: unknown[], depth: number, red: RState | null, cfg: SerConfig, seen: object[], total?: number): string {
+function arr(a: unknown[], depth: number, red: RState | null, cfg: SerConfig, w: Walk, total?: number): string {
   let len: number;
   try {
     len = a.length;
@@ -220,9 +287,14 @@ function arr(a: unknown[], depth: number, red: RState | null, cfg: SerConfig, se
     return str(thrown(e), cfg.maxStringLength);
   }
   const size = total ?? len;
-  const n = Math.min(len, cfg.maxArrayLength);
+  let n = Math.min(len, cfg.maxArrayLength);
+  const start = w.at;
   let out = '[';
   for (let i = 0; i < n; i++) {
+    if (start + out.length >= cfg.maxLineLength) {
+      n = i;
+      break;
+    }
     if (i > 0) out += ',';
     let child: RState | null = null;
     if (red !== null) {
@@ -233,13 +305,14 @@ function arr(a: unknown[], depth: number, red: RState | null, cfg: SerConfig, se
         continue;
       }
     }
-    out += val(read(a, i as unknown as string), depth + 1, child, cfg, seen) ?? 'null';
+    w.at = start + out.length;
+    out += val(read(a, i as unknown as string), depth + 1, child, cfg, w) ?? 'null';
   }
   if (size > n) out += `${n > 0 ? ',' : ''}"[…${size - n} more items]"`;
   return `${out}]`;
 }
 
-function plain(o: object, depth: number, red: RState | null, cfg: SerConfig, seen: object[], total?: number): string {
+function plain(o: object, depth: number, red: RState | null, cfg: SerConfig, w: Walk, total?: number): string {
   let keys: string[];
   try {
     keys = Object.keys(o);
@@ -249,9 +322,10 @@ function plain(o: object, depth: number, red: RState | null, cfg: SerConfig, see
   let out = '{';
   let n = 0;
   const max = cfg.maxKeys;
+  const start = w.at;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    if (n >= max) {
+    if (n >= max || start + out.length >= cfg.maxLineLength) {
       out += `${n > 0 ? ',' : ''}"…":"${(total ?? keys.length) - i} more keys"`;
       break;
     }
@@ -268,7 +342,10 @@ function plain(o: object, depth: number, red: RState | null, cfg: SerConfig, see
     let s: string | undefined;
     if (typeof x === 'string') s = str(x, cfg.maxStringLength);
     else if (typeof x === 'number' && Number.isFinite(x)) s = num(x);
-    else s = val(x, depth + 1, child, cfg, seen);
+    else {
+      w.at = start + out.length + k.length + 4;
+      s = val(x, depth + 1, child, cfg, w);
+    }
     if (s === undefined) continue;
     out += `${n++ > 0 ? ',' : ''}${keyStr(k)}:${s}`;
   }
