@@ -10,6 +10,8 @@ export interface PackageCase {
   modules: readonly string[];
   /** Modules only Node-compatible runtimes get (Node, Bun, Deno): `/node` subpaths. */
   nodeModules?: readonly string[];
+  /** Packages a plain install must not bring (e.g. a dependency only an optional feature needs). */
+  notInstalled?: readonly string[];
   /** Extra `lib` entries the type-check needs, with the reason (e.g. a framework's own declarations need them). */
   lib?: { names: readonly string[]; reason: string };
 }
@@ -58,6 +60,8 @@ export const CASES: Readonly<Record<string, PackageCase>> = {
     },
     modules: ['@org/health'],
     nodeModules: ['@org/health/node'],
+    // httpCheck uses the runtime's fetch: edge-only users do not download an HTTP client.
+    notInstalled: ['undici'],
   },
   '@org/hono': {
     wrongOption: {
