@@ -12,8 +12,6 @@ export interface PackageCase {
   nodeModules?: readonly string[];
   /** Packages a plain install must not bring (e.g. a dependency only an optional feature needs). */
   notInstalled?: readonly string[];
-  /** Extra `lib` entries the type-check needs, with the reason (e.g. a framework's own declarations need them). */
-  lib?: { names: readonly string[]; reason: string };
 }
 
 export const CASES: Readonly<Record<string, PackageCase>> = {
@@ -69,10 +67,6 @@ export const CASES: Readonly<Record<string, PackageCase>> = {
       errors: [2322],
     },
     modules: ['@org/hono', 'hono', '@org/headers', '@org/ratelimit', '@org/health'],
-    lib: {
-      names: ['dom'],
-      reason: "hono's own declarations (hono/dist/types/helper/websocket) name MessageEvent, CloseEvent and BinaryType",
-    },
   },
   '@org/logger': {
     wrongOption: {

@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { CASES, wrongOptionFile } from './cases.js';
+import { wrongOptionFile } from './cases.js';
 import { readmeFiles } from './readme-files.js';
 import { type CheckResult, PROFILES, typecheck } from './typecheck.js';
 import { installedPackageDir, publishedPackages, ROOT, typesPackageName, type WorkspacePackage } from './workspace.js';
@@ -41,7 +41,7 @@ export function checkPackageReadme(pkg: WorkspacePackage): { results: CheckResul
     const nodeTypes = installedPackageDir('@types/node', ROOT);
     if (!nodeTypes) throw new Error('@types/node is not installed at the root; run pnpm install');
     link(project, '@types/node', nodeTypes);
-    const results = typecheck(project, files, { lib: CASES[pkg.name]?.lib?.names ?? [] });
+    const results = typecheck(project, files);
     return { results, skipped: rf.skipped.map((s) => `${rf.readme}:${s.block.line}: skipped: ${s.reason}`) };
   } finally {
     rmSync(project, { recursive: true, force: true });

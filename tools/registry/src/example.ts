@@ -63,8 +63,9 @@ export async function runExample(
   writeFileSync(file, compileExample(source, format));
   copyFileSync(HARNESS, join(projectDir, 'example-network.mjs'));
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', './example-network.mjs', file], {
-    cwd: projectDir,
+  // Its own working directory per format: files an example writes (a key file) are not shared between the runs.
+  const child = spawn(process.execPath, ['--import', join(projectDir, 'example-network.mjs'), file], {
+    cwd: dir,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

@@ -88,17 +88,13 @@ async function npmInstall(dir: string, specs: string[], dev: boolean, registry: 
   if (r.code !== 0) throw new Error(`npm ${args.join(' ')} failed:\n${tail(r, 40)}`);
 }
 
-async function typecheckInChild(
-  projectDir: string,
-  files: CheckFile[],
-  lib: readonly string[],
-): Promise<CheckResult[]> {
+async function typecheckInChild(projectDir: string, files: CheckFile[]): Promise<CheckResult[]> {
   // The caller runs under tsx: its loader flags are in execArgv.
   const cli = new URL('./typecheck-cli.ts', import.meta.url).pathname;
   const r = await runProc(process.execPath, [...process.execArgv, cli], {
     cwd: projectDir,
     timeoutMs: 300_000,
-    input: JSON.stringify({ projectDir, files, lib }),
+    input: JSON.stringify({ projectDir, files }),
   });
   if (r.code !== 0) throw new Error(`type-check process failed:\n${tail(r, 40)}`);
   return JSON.parse(r.stdout) as CheckResult[];
@@ -188,7 +184,7 @@ export async function checkPackage(pub: Published, ctx: MatrixContext): Promise<
   const wrong = wrongOptionFile(pub.name) as CheckFile;
   t0 = performance.now();
   try {
-    const results = await typecheckInChild(dir, [wrong], c.lib?.names ?? []);
+    const results = await typecheckInChild(dir, [wrong]);
     for (const r of results)
       add(
         `types:${r.profile}`,
@@ -225,9 +221,14 @@ export async function checkPackage(pub: Published, ctx: MatrixContext): Promise<
       false,
       ctx.registry,
     );
+    // A block importing an untyped package (express) needs its @types package, as its reader would install it.
+    const blockTypes = deps
+      .filter((d) => !d.startsWith('@org/') && !d.startsWith('@types/'))
+      .map(typesPackageName)
+      .filter((t) => installedPackageDir(t, wsDir, root) !== undefined);
     await npmInstall(
       dir,
-      [...new Set([...documented.devDependencies, ...typesFor(deps)])]
+      [...new Set([...documented.devDependencies, ...blockTypes])]
         .filter((d) => !d.startsWith('@types/node'))
         .map((d) => pinned(d, ctx, wsDir)),
       true,
@@ -240,7 +241,7 @@ export async function checkPackage(pub: Published, ctx: MatrixContext): Promise<
   t0 = performance.now();
   const skipped = rf.skipped.map((s) => `block ${s.block.index} (line ${s.block.line}) skipped: ${s.reason}`);
   try {
-    const results = await typecheckInChild(dir, rf.files, c.lib?.names ?? []);
+    const results = await typecheckInChild(dir, rf.files);
     for (const p of PROFILES) {
       const mine = results.filter((r) => r.profile === p);
       const bad = mine.filter((r) => !r.ok);

@@ -143,6 +143,29 @@ function format(d: ts.Diagnostic, projectDir: string, where: Map<string, { file:
   return { key: undefined, message: `${path}:${line + 1}: TS${d.code} ${text}` };
 }
 
+/** A declaration file of one of our packages: installed (`node_modules/@org/`) or in the workspace. */
+export function isOrgDeclaration(fileName: string): boolean {
+  return (
+    /\.d\.[cm]?ts$/.test(fileName) &&
+    (fileName.includes('/node_modules/@org/') || fileName.startsWith(`${ROOT}/packages/`))
+  );
+}
+
+/**
+ * Diagnostics as `tsc` with `skipLibCheck: false` reports them for the given files: options, global, syntactic and
+ * semantic. Checked files are the user's code and every declaration file of ours (in full); other libraries'
+ * declarations are used as far as that code reaches, not re-verified file by file (they are not ours to fix, and
+ * re-checking @types/node in every program would cost ~10 s each).
+ */
+function diagnostics(program: ts.Program, checked: (fileName: string) => boolean): ts.Diagnostic[] {
+  const out: ts.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
+  for (const sf of program.getSourceFiles()) {
+    if (!checked(sf.fileName)) continue;
+    out.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
+  }
+  return out;
+}
+
 /** A compiler host sharing parsed files across the profiles of one run (lib and @types files are parsed once). */
 function cachingHost(options: ts.CompilerOptions, cache: Map<string, ts.SourceFile>): ts.CompilerHost {
   const host = ts.createCompilerHost(options, true);
@@ -164,8 +187,6 @@ function cachingHost(options: ts.CompilerOptions, cache: Map<string, ts.SourceFi
 export interface TypecheckOptions {
   /** Default: every profile. */
   profiles?: readonly Profile[];
-  /** Extra `lib` names, e.g. `['dom']`. */
-  lib?: readonly string[];
 }
 
 /**
@@ -174,7 +195,6 @@ export interface TypecheckOptions {
  */
 export function typecheck(projectDir: string, files: readonly CheckFile[], opts: TypecheckOptions = {}): CheckResult[] {
   const profiles = opts.profiles ?? PROFILES;
-  const lib = [...(COMMON.lib ?? []), ...(opts.lib ?? []).map((l) => `lib.${l}.d.ts`)];
   const results: CheckResult[] = [];
   const cache = new Map<string, ts.SourceFile>();
   for (const profile of profiles) {
@@ -188,10 +208,10 @@ export function typecheck(projectDir: string, files: readonly CheckFile[], opts:
       writeFileSync(path, `${src.text}\n`);
       where.set(path, { file: f, lines: src.lines });
     }
-    const options = { ...COMMON, ...setup.options, lib };
+    const options = { ...COMMON, ...setup.options };
     writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify(tsconfigJson(options), null, 2)}\n`);
     const program = ts.createProgram({ rootNames: [...where.keys()], options, host: cachingHost(options, cache) });
-    const diags = ts.getPreEmitDiagnostics(program);
+    const diags = diagnostics(program, (f) => where.has(f) || isOrgDeclaration(f));
     const perFile = new Map<string, { codes: number[]; messages: string[] }>();
     const elsewhere: string[] = [];
     for (const d of diags) {
