@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Runs publint (strict) and @arethetypeswrong/cli (profile node16) on every buildable package, sequentially.
-// Exits non-zero naming each package that fails. Requires `pnpm build` first.
+// Runs publint (strict) and @arethetypeswrong/cli on every buildable package, sequentially. attw checks every module
+// resolution a user meets (its default `strict` profile: node10, node16 from CJS, node16 from ESM, bundler); none is
+// excluded: node10 is TypeScript's default with `module: commonjs`, and `typesVersions` serves the `/node` subpaths
+// there. Exits non-zero naming each package that fails. Requires `pnpm build` first.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ for (const dir of dirs) {
   const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   for (const [tool, args] of [
     ['publint', ['exec', 'publint', '--strict', dir]],
-    ['attw', ['exec', 'attw', '--pack', dir, '--profile', 'node16', '--format', 'ascii']],
+    ['attw', ['exec', 'attw', '--pack', dir, '--profile', 'strict', '--format', 'ascii']],
   ]) {
     const r = spawnSync('pnpm', args, { cwd: root, encoding: 'utf8' });
     const out = `${r.stdout}${r.stderr}`.trim();

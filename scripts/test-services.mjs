@@ -98,9 +98,15 @@ async function probePostgres(url, timeoutMs) {
   if (last?.type === 'Z') return { ok: true };
   if (last?.type === 'R') {
     if (url.password) return { ok: true };
-    return { ok: false, why: `asks user ${user} for a password (auth method ${last.body.readInt32BE(0)}) and DATABASE_URL has none` };
+    return {
+      ok: false,
+      why: `asks user ${user} for a password (auth method ${last.body.readInt32BE(0)}) and DATABASE_URL has none`,
+    };
   }
-  const text = last?.body.toString().split('\0').find((f) => f.startsWith('M'));
+  const text = last?.body
+    .toString()
+    .split('\0')
+    .find((f) => f.startsWith('M'));
   return { ok: false, why: `refused user ${user}: ${text ? text.slice(1) : 'error'}` };
 }
 

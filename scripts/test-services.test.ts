@@ -36,24 +36,29 @@ describe('test prerequisites', () => {
     expect(err.message).toContain('apt-get install redis-server');
   });
 
-  it.runIf(existsSync('/usr/bin/redis-server'))('starts Redis on the URL when it is installed, and stops it', async () => {
-    const port = await freePort();
-    const stop = await ensureServices(['redis'], { env: { REDIS_URL: `redis://127.0.0.1:${port}`, PATH: '/usr/bin' } });
-    try {
-      expect(await ping(port)).toBe('+PONG\r\n');
-    } finally {
-      stop();
-    }
-    let refused = false;
-    for (let i = 0; i < 50 && !refused; i++) {
-      refused = await ping(port).then(
-        () => false,
-        () => true,
-      );
-      if (!refused) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(refused).toBe(true);
-  });
+  it.runIf(existsSync('/usr/bin/redis-server'))(
+    'starts Redis on the URL when it is installed, and stops it',
+    async () => {
+      const port = await freePort();
+      const stop = await ensureServices(['redis'], {
+        env: { REDIS_URL: `redis://127.0.0.1:${port}`, PATH: '/usr/bin' },
+      });
+      try {
+        expect(await ping(port)).toBe('+PONG\r\n');
+      } finally {
+        stop();
+      }
+      let refused = false;
+      for (let i = 0; i < 50 && !refused; i++) {
+        refused = await ping(port).then(
+          () => false,
+          () => true,
+        );
+        if (!refused) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(refused).toBe(true);
+    },
+  );
 
   it('accepts the running shared Redis and PostgreSQL as they are', async () => {
     const stop = await ensureServices(['redis', 'postgres'], { env: process.env });

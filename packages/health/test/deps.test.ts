@@ -147,7 +147,10 @@ describe('tcpCheck', () => {
     const closed = await freePort();
     h.check(tcpCheck({ name: 'nothing:connectTime', port: closed, critical: false }));
     const c = (await h.readiness({ verbose: true })).json.checks ?? {};
-    expect(c[`${redisAt.hostname}-${redisAt.port || 6379}:connectTime`]?.[0]).toMatchObject({ status: 'pass', observedUnit: 'ms' });
+    expect(c[`${redisAt.hostname}-${redisAt.port || 6379}:connectTime`]?.[0]).toMatchObject({
+      status: 'pass',
+      observedUnit: 'ms',
+    });
     expect(c['nothing:connectTime']?.[0]?.status).toBe('warn');
     expect(c['nothing:connectTime']?.[0]?.output).toMatch(/ECONNREFUSED/);
     expect(() => tcpCheck({ port: 70000 })).toThrow('tcpCheck: port must be an integer in 1..65535, got 70000');

@@ -6,7 +6,21 @@ const md = (...lines: string[]) => lines.join('\n');
 describe('parseReadme', () => {
   it('finds TypeScript blocks only, with their README lines', () => {
     const blocks = parseReadme(
-      md('# x', '', '```sh', 'npm i x', '```', '', '```ts', "import { a } from 'x';", 'a();', '```', '```json', '{}', '```'),
+      md(
+        '# x',
+        '',
+        '```sh',
+        'npm i x',
+        '```',
+        '',
+        '```ts',
+        "import { a } from 'x';",
+        'a();',
+        '```',
+        '```json',
+        '{}',
+        '```',
+      ),
     );
     expect(blocks).toHaveLength(1);
     expect(blocks[0]).toMatchObject({ index: 1, line: 7, continues: false });

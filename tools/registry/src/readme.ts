@@ -179,7 +179,11 @@ export function documentedInstall(markdown: string): { dependencies: string[]; d
   const dependencies: string[] = [];
   const devDependencies: string[] = [];
   for (const m of markdown.matchAll(/^\s*npm (?:install|i)\b([^\n]*)$/gm)) {
-    const words = (m[1] as string).replace(/\s#.*$/, '').trim().split(/\s+/).filter(Boolean);
+    const words = (m[1] as string)
+      .replace(/\s#.*$/, '')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     const dev = words.some((w) => w === '-D' || w === '--save-dev');
     for (const w of words) if (!w.startsWith('-')) (dev ? devDependencies : dependencies).push(w);
   }

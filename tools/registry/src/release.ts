@@ -115,7 +115,8 @@ export async function releaseLocal(opts: ReleaseOptions): Promise<Published[]> {
       npm_config_userconfig: opts.registry.npmrc,
       CI: 'true',
     };
-    const changeset = join(root, 'node_modules', '@changesets', 'cli', 'bin.js');
+    // The repository's changesets CLI, whatever workspace is released (tests release a fixture workspace).
+    const changeset = join(ROOT, 'node_modules', '@changesets', 'cli', 'bin.js');
     log(`changeset version --snapshot ${tag}`);
     await sh(process.execPath, [changeset, 'version', '--snapshot', tag], copy, env);
     log(`changeset publish --tag ${tag} --no-git-tag → ${opts.registry.url}`);

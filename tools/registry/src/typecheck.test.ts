@@ -87,12 +87,17 @@ describe('typecheck', () => {
   it('reports errors at README lines, and a wrong option that compiles', () => {
     const r = typecheck(dir, [
       { name: 'bad', source: mapped("import { make } from '@org/good';\nmake(db);", 20), origin: 'README.md' },
-      { name: 'lax', source: mapped("import { make } from '@org/good';\nmake({});"), origin: 'case', expectErrors: [2322] },
+      {
+        name: 'lax',
+        source: mapped("import { make } from '@org/good';\nmake({});"),
+        origin: 'case',
+        expectErrors: [2322],
+      },
     ]);
     const bad = r.filter((x) => x.file === 'bad');
-    expect(bad.every((x) => !x.ok && x.messages.some((m) => m.startsWith("README.md:21: TS2304 Cannot find name 'db'")))).toBe(
-      true,
-    );
+    expect(
+      bad.every((x) => !x.ok && x.messages.some((m) => m.startsWith("README.md:21: TS2304 Cannot find name 'db'"))),
+    ).toBe(true);
     const lax = r.filter((x) => x.file === 'lax');
     expect(lax.every((x) => !x.ok && /expected TS2322 .* got no error/.test(x.messages[0] ?? ''))).toBe(true);
   });
@@ -104,7 +109,9 @@ describe('typecheck', () => {
     expect(r).toHaveLength(PROFILES.length);
     for (const x of r) {
       expect(x.ok).toBe(false);
-      expect(x.messages.join('\n')).toMatch(/node_modules\/@org\/leaky\/index\.d\.c?ts:1: TS2307 Cannot find module '@org\/private-kit'/);
+      expect(x.messages.join('\n')).toMatch(
+        /node_modules\/@org\/leaky\/index\.d\.c?ts:1: TS2307 Cannot find module '@org\/private-kit'/,
+      );
     }
   });
 });
