@@ -146,12 +146,20 @@ function start(name, url, env) {
     if (r.status !== 0) return { why: `redis-server failed to start: ${`${r.stdout}${r.stderr}`.trim()}` };
     return {
       how: `redis-server --port ${port}`,
-      stop: () => {
-        try {
-          process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGTERM');
-        } catch {
-          // already gone
-        }
+      stop: async () => {
+        const pid = Number(readFileSync(pidfile, 'utf8'));
+        const alive = () => {
+          try {
+            process.kill(pid, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        if (alive()) process.kill(pid, 'SIGTERM');
+        // Stopped means gone: wait for the exit (SIGKILL after 5 s), so the port is free when the run ends.
+        for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+        if (alive()) process.kill(pid, 'SIGKILL');
         rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -183,7 +191,7 @@ function start(name, url, env) {
 
 /**
  * Makes sure each named service answers at its URL. Starts it when it is down, on loopback, and installed; resolves
- * with a function stopping what was started. Rejects within about `startTimeoutMs` with every problem found.
+ * with an async function stopping what was started. Rejects within about `startTimeoutMs` with every problem found.
  */
 export async function ensureServices(
   names,
@@ -221,11 +229,11 @@ export async function ensureServices(
     if (!p.ok)
       problems.push(`${name} was started (${started.how}) but does not answer at ${shown}: ${p.why}; ${s.install}`);
   }
-  const stop = () => {
-    for (const s of stops.reverse()) s();
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
   };
   if (problems.length) {
-    stop();
+    await stop();
     throw new Error(`test prerequisites missing:\n  - ${problems.join('\n  - ')}`);
   }
   return stop;
@@ -261,7 +269,7 @@ export function servicesSetup(names) {
       for (const entry of held) {
         if (--entry.users > 0) continue;
         for (const [k, v] of shared) if (v === entry) shared.delete(k);
-        (await entry.ready)();
+        await (await entry.ready)();
       }
     };
   };

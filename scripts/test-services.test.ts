@@ -62,7 +62,7 @@ describe('test prerequisites', () => {
 
   it('accepts the running shared Redis and PostgreSQL as they are', async () => {
     const stop = await ensureServices(['redis', 'postgres'], { env: process.env });
-    stop(); // started nothing, stops nothing
+    await stop(); // started nothing, stops nothing
     expect(await ping(6379)).toBe('+PONG\r\n');
   });
 
@@ -98,7 +98,7 @@ describe('test prerequisites', () => {
       const ok = await ensureServices(['postgres'], {
         env: { DATABASE_URL: `postgres://postgres:secret@127.0.0.1:${port}/postgres` },
       });
-      ok();
+      await ok();
     } finally {
       server.close();
     }
