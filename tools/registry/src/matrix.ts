@@ -100,6 +100,19 @@ async function typecheckInChild(projectDir: string, files: CheckFile[]): Promise
   return JSON.parse(r.stdout) as CheckResult[];
 }
 
+const ORDER = ['install', 'types:', 'readme-install', 'readme:', 'example:', 'smoke:'];
+/** Report order of a check: by kind, then profile or runtime order. */
+function checkOrder(check: string): number {
+  const kind = ORDER.findIndex((k) => check === k || (k.endsWith(':') && check.startsWith(k)));
+  const sub = check.includes(':') ? check.slice(check.indexOf(':') + 1) : '';
+  const within = Math.max(
+    PROFILES.indexOf(sub as never),
+    SMOKE_TARGETS.indexOf(sub as never),
+    ['esm', 'cjs'].indexOf(sub),
+  );
+  return kind * 100 + within;
+}
+
 /** Runs every check of one package; never throws (a broken step fails its cells and skips the ones after it). */
 export async function checkPackage(pub: Published, ctx: MatrixContext): Promise<Cell[]> {
   const cells: Cell[] = [];
@@ -238,67 +251,76 @@ export async function checkPackage(pub: Published, ctx: MatrixContext): Promise<
     add('readme-install', 'fail', Math.round(performance.now() - t0), e instanceof Error ? e.message : String(e));
     return cells;
   }
-  t0 = performance.now();
-  const skipped = rf.skipped.map((s) => `block ${s.block.index} (line ${s.block.line}) skipped: ${s.reason}`);
-  try {
-    const results = await typecheckInChild(dir, rf.files);
-    for (const p of PROFILES) {
-      const mine = results.filter((r) => r.profile === p);
-      const bad = mine.filter((r) => !r.ok);
-      add(
-        `readme:${p}`,
-        bad.length ? 'fail' : 'pass',
-        Math.round(performance.now() - t0),
-        bad.length
-          ? bad.flatMap((r) => [`${r.file}:`, ...r.messages]).join('\n')
-          : [`${mine.length} blocks`, ...skipped].join('; '),
-      );
-    }
-  } catch (e) {
-    for (const p of PROFILES) add(`readme:${p}`, 'fail', 0, e instanceof Error ? e.message : String(e));
-  }
-
-  // 4. The first example runs, as ESM and as CommonJS.
-  const first = rf.blocks[0];
-  for (const format of ['esm', 'cjs'] as const) {
-    if (!first) add(`example:${format}`, 'fail', 0, 'the README has no TypeScript block');
-    else if (first.skip !== undefined) add(`example:${format}`, 'skip', 0, first.skip);
-    else {
-      const r = await runExample(dir, first, blockSource(rf.blocks, first), format);
-      add(`example:${format}`, r.ok ? 'pass' : 'fail', r.ms, r.ok ? `${rf.readme}:${first.line}` : r.detail);
-    }
-  }
-
-  // 5. The smoke script on every runtime; unsupported ones (root README table) are skipped with the reason.
-  writeSmokeRunners(dir, pub.name, c);
-  const row = ctx.table.get(pub.name);
-  for (const target of SMOKE_TARGETS) {
-    const col = columnOf(target);
-    if (col) {
-      const support = row?.get(col as never);
-      if (!support) {
-        add(`smoke:${target}`, 'fail', 0, `the root README's runtime table has no ${pub.name} / ${col} cell`);
-        continue;
-      }
-      if (!support.supported) {
-        const documentedThere = readme.includes(support.reason);
+  const readmeTypes = async (): Promise<void> => {
+    const t1 = performance.now();
+    const skipped = rf.skipped.map((s) => `block ${s.block.index} (line ${s.block.line}) skipped: ${s.reason}`);
+    try {
+      const results = await typecheckInChild(dir, rf.files);
+      for (const p of PROFILES) {
+        const mine = results.filter((r) => r.profile === p);
+        const bad = mine.filter((r) => !r.ok);
         add(
-          `smoke:${target}`,
-          documentedThere ? 'skip' : 'fail',
-          0,
-          documentedThere ? support.reason : `"${support.reason}" (root README) does not appear in ${rf.readme}`,
+          `readme:${p}`,
+          bad.length ? 'fail' : 'pass',
+          Math.round(performance.now() - t1),
+          bad.length
+            ? bad.flatMap((r) => [`${r.file}:`, ...r.messages]).join('\n')
+            : [`${mine.length} blocks`, ...skipped].join('; '),
         );
-        continue;
       }
-    } else {
-      const range = pub.manifest.engines?.node ?? '*';
-      if (!semver.satisfies('22.11.0', range)) {
-        add(`smoke:${target}`, 'skip', 0, `engines.node "${range}" excludes Node 22.11`);
-        continue;
+    } catch (e) {
+      for (const p of PROFILES) add(`readme:${p}`, 'fail', 0, e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  const runs = async (): Promise<void> => {
+    // 4. The first example runs, as ESM and as CommonJS.
+    const first = rf.blocks[0];
+    for (const format of ['esm', 'cjs'] as const) {
+      if (!first) add(`example:${format}`, 'fail', 0, 'the README has no TypeScript block');
+      else if (first.skip !== undefined) add(`example:${format}`, 'skip', 0, first.skip);
+      else {
+        const r = await runExample(dir, first, blockSource(rf.blocks, first), format);
+        add(`example:${format}`, r.ok ? 'pass' : 'fail', r.ms, r.ok ? `${rf.readme}:${first.line}` : r.detail);
       }
     }
-    const r = await runSmoke(dir, target);
-    add(`smoke:${target}`, r.ok ? 'pass' : 'fail', r.ms, r.detail);
-  }
+
+    // 5. The smoke script on every runtime; unsupported ones (root README table) are skipped with the reason.
+    writeSmokeRunners(dir, pub.name, c);
+    const row = ctx.table.get(pub.name);
+    for (const target of SMOKE_TARGETS) {
+      const col = columnOf(target);
+      if (col) {
+        const support = row?.get(col as never);
+        if (!support) {
+          add(`smoke:${target}`, 'fail', 0, `the root README's runtime table has no ${pub.name} / ${col} cell`);
+          continue;
+        }
+        if (!support.supported) {
+          const documentedThere = readme.includes(support.reason);
+          add(
+            `smoke:${target}`,
+            documentedThere ? 'skip' : 'fail',
+            0,
+            documentedThere ? support.reason : `"${support.reason}" (root README) does not appear in ${rf.readme}`,
+          );
+          continue;
+        }
+      } else {
+        const range = pub.manifest.engines?.node ?? '*';
+        if (!semver.satisfies('22.11.0', range)) {
+          add(`smoke:${target}`, 'skip', 0, `engines.node "${range}" excludes Node 22.11`);
+          continue;
+        }
+      }
+      const r = await runSmoke(dir, target);
+      add(`smoke:${target}`, r.ok ? 'pass' : 'fail', r.ms, r.detail);
+    }
+  };
+
+  // The type-check (its own process, CPU) and the runs (processes mostly waiting) go side by side; neither writes
+  // where the other reads.
+  await Promise.all([readmeTypes(), runs()]);
+  cells.sort((x, y) => checkOrder(x.check) - checkOrder(y.check));
   return cells;
 }
