@@ -4,9 +4,14 @@
 //   peerDependencies or optionalDependencies, nor import one at runtime (src or dist).
 // - An adapter (@org/express, @org/fastify, @org/hono) may import core packages' *types* only: `import type` /
 //   `export type`. Its dependencies may not list @org packages (peerDependencies may, for the types).
-// - A core package's main entry (and the chunks it statically loads) has no static `node:` import, so it runs on
-//   Bun, Deno and edge runtimes; Node-only code lives in a subpath such as `/node`.
+// - A core package's main entry (and the chunks it statically loads) has no static import of a Node builtin, with or
+//   without the `node:` prefix (bundlers strip it: `from 'crypto'`), so it runs on Bun, Deno and edge runtimes;
+//   Node-only code lives in a subpath such as `/node`.
+// - A package's published declarations (.d.ts/.d.cts/.d.mts in dist) import only what every user has: its
+//   dependencies, its required peers and Node builtins. An optional peer or an unpublished package (@org/adapter-kit)
+//   fails to resolve for a user without it under `skipLibCheck: false`, and silently becomes `any` with it on.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,13 +53,40 @@ export function runtimeOrgImports(code) {
   return found;
 }
 
-/** Lists static `node:` imports (ESM or CJS) in built code. Dynamic `import('node:x')` is allowed: it is lazy. */
-export function staticNodeImports(code) {
+const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
+
+/**
+ * Lists static imports of Node builtins (ESM or CJS) in built code: `node:x`, and a bare builtin name (`crypto`,
+ * `fs/promises`) unless `dependencies` names it (then it is the npm package of that name). Dynamic `import('x')` is
+ * allowed: it is lazy.
+ */
+export function staticNodeImports(code, dependencies = {}) {
   const found = [];
-  const re = /(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*)['"](node:[^'"]+)['"]/g;
-  for (let m = re.exec(code); m; m = re.exec(code)) found.push(m[1]);
+  const re = /(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*)['"]([^'"./][^'"]*)['"]/g;
+  for (let m = re.exec(code); m; m = re.exec(code)) {
+    const spec = m[1];
+    if (spec.startsWith('node:')) found.push(spec);
+    else if (BUILTINS.has(spec) && !(spec.split('/')[0] in dependencies)) found.push(spec);
+  }
   return found;
 }
+
+/** The packages a declaration file imports or references (`import`/`export ... from`, `import("x")`, `/// <reference types>`). */
+export function declarationImports(code) {
+  const found = new Set();
+  const res = [
+    /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"]([^'"./][^'"]*)['"]/g,
+    /\/\/\/\s*<reference\s+types=['"]([^'"]+)['"]/g,
+  ];
+  for (const re of res) for (let m = re.exec(code); m; m = re.exec(code)) found.add(m[1]);
+  return [...found];
+}
+
+const packageOf = (spec) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 
 function entryFiles(pkgDir, pkg) {
   const root = pkg.exports?.['.'] ?? pkg.exports;
@@ -108,6 +140,26 @@ export function checkCoupling(root) {
         );
       }
     }
+    const optional = new Set(
+      Object.keys(pkg.peerDependenciesMeta ?? {}).filter((k) => pkg.peerDependenciesMeta[k]?.optional),
+    );
+    const everyUserHas = new Set([
+      pkg.name,
+      ...Object.keys(pkg.dependencies ?? {}),
+      ...Object.keys(pkg.peerDependencies ?? {}).filter((k) => !optional.has(k)),
+    ]);
+    for (const file of walk(join(dir, 'dist'))) {
+      if (!/\.d\.[cm]?ts$/.test(file)) continue;
+      for (const spec of declarationImports(readFileSync(file, 'utf8'))) {
+        const name = packageOf(spec);
+        // `/// <reference types="node" />` and builtins come from @types/node, which Node users have.
+        if (spec === 'node' || spec.startsWith('node:') || BUILTINS.has(spec) || everyUserHas.has(name)) continue;
+        const why = optional.has(name) ? 'an optional peer' : 'not a dependency or required peer';
+        violations.push(
+          `${relative(root, file)}: declarations of ${pkg.name} import ${spec} (${why}): users without it get TS2307 under skipLibCheck: false`,
+        );
+      }
+    }
     for (const file of walk(join(dir, 'dist'))) {
       if (!/\.[cm]?js$/.test(file)) continue;
       for (const spec of runtimeOrgImports(readFileSync(file, 'utf8'))) {
@@ -118,7 +170,7 @@ export function checkCoupling(root) {
     if (!isAdapter) {
       for (const entry of entryFiles(dir, pkg)) {
         for (const file of staticGraph(entry)) {
-          for (const spec of staticNodeImports(readFileSync(file, 'utf8'))) {
+          for (const spec of staticNodeImports(readFileSync(file, 'utf8'), pkg.dependencies)) {
             violations.push(
               `${relative(root, file)}: main entry of ${pkg.name} statically imports ${spec} (move it to a /node subpath or load it at run time)`,
             );

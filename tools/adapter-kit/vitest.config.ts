@@ -1,3 +1,9 @@
 import { defineProject } from 'vitest/config';
 
-export default defineProject({ test: { name: '@org/adapter-kit' } });
+export default defineProject({
+  test: {
+    name: '@org/adapter-kit',
+    // Redis at REDIS_URL: started when down and installed, else the run stops at once saying what is missing.
+    globalSetup: ['../../scripts/services/redis.mjs'],
+  },
+});

@@ -8,6 +8,9 @@ import pg from 'pg';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+// Where the tests' Redis is: REDIS_URL, else the local default (the test run's globalSetup starts it when down).
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
 const DEMO_DIR = join(import.meta.dirname, '..');
 const RATE_LIMIT = 40;
 const BREAKER_OPEN_MS = 2_000;
@@ -351,7 +354,7 @@ const TEST_KEK = Buffer.alloc(32, 3).toString('base64');
 describe('@org/demo over HTTP (REDIS_URL set)', () => {
   const prefix = `demo-e2e-${process.pid}-${Date.now()}:`;
   const keyringName = `demo-e2e-keyring-${process.pid}-${Date.now()}`;
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   let demo: RunningDemo;
   let dataDir = '';
 
@@ -372,7 +375,7 @@ describe('@org/demo over HTTP (REDIS_URL set)', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'org-demo-e2e-redis-'));
     demo = await startDemo({
       DATA_DIR: dataDir,
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL,
       RATE_LIMIT_PREFIX: prefix,
       RATE_LIMIT: '5',
       APP_KEK: TEST_KEK,

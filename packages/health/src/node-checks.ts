@@ -1,7 +1,6 @@
 import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import { type Dispatcher, request } from 'undici';
 import { describe, duration } from './internal/util.js';
 import type { CheckDefinition, CheckOutcome, ProbeName } from './types.js';
 
@@ -140,12 +139,16 @@ export interface HttpCheckOptions extends BuiltinCheckOptions {
   expectStatus?: readonly number[] | ((status: number) => boolean);
   /** Warn when the response takes longer (ms). Default: never. */
   warnAboveMs?: number;
-  /** undici dispatcher (Agent/Pool) to use. Default: undici's global dispatcher. */
-  dispatcher?: Dispatcher;
+  /**
+   * An undici `Dispatcher` (Agent, Pool) handed to Node's fetch, which is undici. Default: fetch's global one. Only on
+   * Node: other runtimes' fetch cannot use it, and httpCheck throws rather than ignore it there.
+   */
+  dispatcher?: object;
 }
 
 /**
- * An HTTP dependency, requested with undici and aborted at the check's timeout. Reports the response time (ms).
+ * An HTTP dependency, requested with the runtime's `fetch` (no HTTP client to install; Node, Bun and Deno alike) and
+ * aborted at the check's timeout; the body is discarded. Reports the response time (ms).
  * Default name `<host>:responseTime`, probes `['readiness']`.
  */
 export function httpCheck(options: HttpCheckOptions): CheckDefinition {
@@ -167,19 +170,22 @@ export function httpCheck(options: HttpCheckOptions): CheckDefinition {
   const accepts = typeof exp === 'function' ? exp : (s: number) => exp.includes(s);
   const { w } = thresholds(W, options.warnAboveMs, undefined, 'Ms');
   const href = url.href;
+  const versions = process.versions as Record<string, string | undefined>;
+  if (options.dispatcher !== undefined && (versions.bun || versions.deno))
+    throw new TypeError(`${W}: dispatcher is an undici option of Node's fetch; this runtime's fetch cannot use it`);
+  const init: Record<string, unknown> = { method, redirect: 'manual' };
+  if (options.headers) init.headers = options.headers;
+  if (options.dispatcher) init.dispatcher = options.dispatcher;
   return {
     ...base(W, options, `${url.hostname}:responseTime`, ['readiness'], 'component'),
     observedUnit: 'ms',
     async run(signal) {
       const t0 = performance.now();
-      const opts: Parameters<typeof request>[1] = { method, signal };
-      if (options.headers) opts.headers = options.headers;
-      if (options.dispatcher) opts.dispatcher = options.dispatcher;
-      const res = await request(href, opts);
-      await res.body.dump();
+      const res = await fetch(href, { ...init, signal } as RequestInit);
+      // Discarding the body frees the connection; a body that errors while discarded does not change the verdict.
+      await res.body?.cancel().catch(() => undefined);
       const ms = round2(performance.now() - t0);
-      if (!accepts(res.statusCode))
-        return { status: 'fail', observedValue: ms, output: `unexpected status ${res.statusCode}` };
+      if (!accepts(res.status)) return { status: 'fail', observedValue: ms, output: `unexpected status ${res.status}` };
       if (ms > w) return { status: 'warn', observedValue: ms, output: `slower than ${w} ms` };
       return { observedValue: ms };
     },

@@ -9,6 +9,12 @@ import { createHealth, pingCheck } from '../src/index.js';
 import { eventLoopDelayCheck, httpCheck, memoryCheck, tcpCheck } from '../src/node.js';
 import { draftViolations } from './draft-shape.js';
 
+// Where the tests' servers are: REDIS_URL / DATABASE_URL, else the local defaults (the test run's globalSetup starts
+// them when down).
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const redisAt = new URL(REDIS_URL);
+
 const cleanups: Array<() => unknown> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -24,10 +30,10 @@ const freePort = (): Promise<number> =>
 
 describe('pingCheck with the real Redis and PostgreSQL', () => {
   it('passes against the shared Redis and PostgreSQL and reports response times', async () => {
-    const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 1 });
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
     cleanups.push(() => redis.quit());
-    const pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres', max: 2 });
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
     cleanups.push(() => pool.end());
     const h = createHealth({ cacheMs: 0, timeoutMs: 2000 });
     h.check(pingCheck({ name: 'redis:responseTime', ping: () => redis.ping(), expect: (r) => r === 'PONG' }));
@@ -137,11 +143,14 @@ describe('httpCheck (undici) against real loopback servers', () => {
 describe('tcpCheck', () => {
   it('passes when a port accepts, fails when nothing listens', async () => {
     const h = createHealth({ cacheMs: 0 });
-    h.check(tcpCheck({ port: 6379, critical: false }));
+    h.check(tcpCheck({ host: redisAt.hostname, port: Number(redisAt.port || 6379), critical: false }));
     const closed = await freePort();
     h.check(tcpCheck({ name: 'nothing:connectTime', port: closed, critical: false }));
     const c = (await h.readiness({ verbose: true })).json.checks ?? {};
-    expect(c['127.0.0.1-6379:connectTime']?.[0]).toMatchObject({ status: 'pass', observedUnit: 'ms' });
+    expect(c[`${redisAt.hostname}-${redisAt.port || 6379}:connectTime`]?.[0]).toMatchObject({
+      status: 'pass',
+      observedUnit: 'ms',
+    });
     expect(c['nothing:connectTime']?.[0]?.status).toBe('warn');
     expect(c['nothing:connectTime']?.[0]?.output).toMatch(/ECONNREFUSED/);
     expect(() => tcpCheck({ port: 70000 })).toThrow('tcpCheck: port must be an integer in 1..65535, got 70000');

@@ -18,6 +18,9 @@ import {
 import { keySlot } from '../src/internal/slot.js';
 import { freePort, spawnRedisServer, stopServer } from './redis-server.js';
 
+// Where the tests' Redis is: REDIS_URL, else the local default (the test run's globalSetup starts it when down).
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
 // Private throwaway redis-servers on random ports (one cluster-enabled, for CLUSTER KEYSLOT; one fresh, for NOSCRIPT).
 // The shared server on 6379 only gets keys under this file's own prefix.
 const servers: ChildProcess[] = [];
@@ -68,7 +71,7 @@ describe('keySlot', () => {
 const ALGOS: Algorithm[] = ['gcra', 'fixed-window', 'token-bucket', 'sliding-window'];
 
 describe('batching on the shared Redis', () => {
-  const redis = new Redis({ port: 6379 });
+  const redis = new Redis(REDIS_URL);
   const prefix = `rltest:batch:${process.pid}:${Date.now()}:`;
   const send = (a: string[]) => redis.call(a[0]!, ...a.slice(1));
   beforeAll(() => redis.ping());
@@ -197,7 +200,7 @@ describe('batching on the shared Redis', () => {
 
   it(`caps a batch at ${REDIS_BATCH_MAX} decisions and still admits exactly the limit (server time)`, async () => {
     for (const client of ['ioredis', 'node-redis'] as const) {
-      const c = client === 'node-redis' ? createClient({ url: 'redis://127.0.0.1:6379' }) : null;
+      const c = client === 'node-redis' ? createClient({ url: REDIS_URL }) : null;
       await c?.connect();
       const sizes: number[] = [];
       const store = redisStore({

@@ -3,11 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+// Where the tests' Redis is: REDIS_URL, else the local default (the test run's globalSetup starts it when down).
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
 // 4 real processes (2 on ioredis, 2 on node-redis) x 250 concurrent requests against one Redis key, limit 100:
 // exactly 100 admitted, for fixed window and GCRA.
 const worker = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));
 const prefix = `rltest:conc:${process.pid}:${Date.now()}:`;
-const redis = new Redis({ port: 6379 });
+const redis = new Redis(REDIS_URL);
 
 interface Worker {
   c: ChildProcess;

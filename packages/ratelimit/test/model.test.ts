@@ -11,11 +11,14 @@ import {
 } from '../src/index.js';
 import { type Algo, Model } from './reference.js';
 
+// Where the tests' Redis is: REDIS_URL, else the local default (the test run's globalSetup starts it when down).
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
 const ALGOS: Algo[] = ['gcra', 'sliding-window', 'token-bucket', 'fixed-window'];
 
 /** A client of the shared Redis and a key prefix of this run; the keys under it are deleted after the suite. */
 function sharedRedis(tag: string): { redis: Redis; prefix: string } {
-  const redis = new Redis({ port: 6379 });
+  const redis = new Redis(REDIS_URL);
   const prefix = `rltest:${tag}:${process.pid}:${Date.now()}:`;
   afterAll(async () => {
     const keys = await redis.keys(`${prefix}*`);
