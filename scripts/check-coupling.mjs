@@ -78,7 +78,12 @@ export function declarationImports(code) {
     /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"]([^'"./][^'"]*)['"]/g,
     /\/\/\/\s*<reference\s+types=['"]([^'"]+)['"]/g,
   ];
-  for (const re of res) for (let m = re.exec(code); m; m = re.exec(code)) found.add(m[1]);
+  // Import statements are read with comments removed (a JSDoc @example may show `import pg from 'pg'`); triple-slash
+  // references are comments themselves, so they are read from the raw text.
+  const [imports, references] = res;
+  const src = stripComments(code);
+  for (let m = imports.exec(src); m; m = imports.exec(src)) found.add(m[1]);
+  for (let m = references.exec(code); m; m = references.exec(code)) found.add(m[1]);
   return [...found];
 }
 

@@ -83,6 +83,14 @@ export const CASES: Readonly<Record<string, PackageCase>> = {
     },
     modules: ['@org/ratelimit'],
   },
+  '@org/secrets': {
+    wrongOption: {
+      code: `import { secrets } from '@org/secrets';\nsecrets({ secrets: { TOKEN: { minLength: 'long' } } });`,
+      errors: [2322],
+    },
+    modules: ['@org/secrets'],
+    nodeModules: ['@org/secrets/node'],
+  },
   '@org/retry': {
     wrongOption: {
       code: `import { retry } from '@org/retry';\nvoid retry(async () => 1, { attempts: '3' });`,
