@@ -48,6 +48,9 @@ export function postgresKeyStoreSchema(table: string = POSTGRES_KEY_STORE_DEFAUL
 )`;
 }
 
+/** PostgreSQL error codes a concurrent CREATE TABLE IF NOT EXISTS can fail with. */
+const DUPLICATE = new Set(['23505', '42P07', '42710']);
+
 function quoteTable(fn: string, table: unknown): string {
   const parts = typeof table === 'string' ? table.split('.') : [];
   if (parts.length < 1 || parts.length > 2 || !parts.every((p) => IDENT.test(p)))
@@ -98,16 +101,19 @@ export function postgresKeyStore(opts: PostgresKeyStoreOptions): KeyStore {
   let ready: Promise<void> | null = null;
   const ensure = (): Promise<void> => {
     if (!createTable) return Promise.resolve();
-    ready ??= rows(postgresKeyStoreSchema(tableName), []).then(
-      () => undefined,
-      (e: unknown) => {
-        // Two instances creating the table at once: one of them gets a duplicate error, and the table exists.
-        const code = (e as { code?: unknown } | null)?.code;
-        if (code === '23505' || code === '42P07') return;
+    const create = () => rows(postgresKeyStoreSchema(tableName), []).then(() => undefined);
+    ready ??= create()
+      .catch((e: unknown) => {
+        // Instances creating the table at once: IF NOT EXISTS does not serialise them, and the losers get a duplicate
+        // error from the catalog (unique_violation on pg_type, duplicate_table, or duplicate_object "type already
+        // exists"). The winner has committed by then: one more IF NOT EXISTS is a no-op that proves the table is there.
+        if (!DUPLICATE.has((e as { code?: unknown } | null)?.code as string)) throw e;
+        return create();
+      })
+      .catch((e: unknown) => {
         ready = null;
         throw e;
-      },
-    );
+      });
     return ready;
   };
 

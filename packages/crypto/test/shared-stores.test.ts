@@ -337,4 +337,20 @@ describe('postgresKeyStore creates its table', () => {
       await pool.query(`DROP TABLE IF EXISTS "${t}"`);
     }
   });
+
+  it('whatever the catalog race gives the instances that lose it (40 rounds of 8 instances on a new table)', async () => {
+    const wide = pgPool(8); // one connection per instance, so the CREATEs really run at once
+    const query = (text: string, params: unknown[]) => wide.query(text, params);
+    for (let round = 0; round < 40; round++) {
+      const t = uniqueName('ks_race');
+      try {
+        const stores = Array.from({ length: 8 }, () => postgresKeyStore({ query, kek: KEK, table: t }));
+        const loaded = await Promise.allSettled(stores.map((s) => s.load()));
+        expect(loaded.filter((r) => r.status === 'rejected')).toEqual([]);
+      } finally {
+        await pool.query(`DROP TABLE IF EXISTS "${t}"`);
+      }
+    }
+    await wide.end();
+  });
 });
