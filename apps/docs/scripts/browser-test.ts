@@ -16,6 +16,8 @@ const DIST = join(REPO_ROOT, 'apps/docs/dist');
 const OUT = join(REPO_ROOT, '.tmp/docs-browser');
 /** Longest wait for one page or one search, so a broken page fails the run instead of hanging it. */
 const STEP_MS = 20_000;
+/** A search for a package's name must show its guide among this many first results. */
+const TOP_RESULTS = 3;
 
 const problems: string[] = [];
 const problem = (msg: string): void => {
@@ -111,28 +113,35 @@ async function checkImages(page: Page, base: string): Promise<number> {
   return imgs.length;
 }
 
-async function searchFinds(page: Page, base: string, query: string, slug: string): Promise<void> {
+/** Opens the search box on the landing page and searches each package's name: its guide must be in the first results. */
+async function searchFindsEach(
+  page: Page,
+  base: string,
+  packages: ReadonlyArray<{ name: string; slug: string }>,
+): Promise<void> {
   await page.goto(base, { waitUntil: 'load', timeout: STEP_MS });
   await page.waitForSelector('#app .VPContent', { timeout: STEP_MS });
   await page.locator('.VPNavBarSearch button').first().click();
   const input = page.locator('.VPLocalSearchBox input');
   await input.waitFor({ timeout: STEP_MS });
-  await input.fill(query);
-  const want = `/guide/${slug}.html`;
-  try {
-    await page.waitForFunction(
-      (w) =>
-        [...document.querySelectorAll('.VPLocalSearchBox a.result')].some(
-          (a) => new URL((a as HTMLAnchorElement).href).pathname === w,
-        ),
-      want,
-      { timeout: STEP_MS },
-    );
-  } catch {
-    const got = await page.$$eval('.VPLocalSearchBox a.result', (as) =>
-      as.slice(0, 5).map((a) => (a as HTMLAnchorElement).pathname),
-    );
-    problem(`search "${query}": no result for ${want} (first results: ${got.join(', ') || 'none'})`);
+  for (const { name, slug } of packages) {
+    await input.fill(name);
+    const want = `/guide/${slug}.html`;
+    try {
+      await page.waitForFunction(
+        ({ w, n }) =>
+          [...document.querySelectorAll('.VPLocalSearchBox a.result')]
+            .slice(0, n)
+            .some((a) => new URL((a as HTMLAnchorElement).href).pathname === w),
+        { w: want, n: TOP_RESULTS },
+        { timeout: STEP_MS },
+      );
+    } catch {
+      const got = await page.$$eval('.VPLocalSearchBox a.result', (as) =>
+        as.slice(0, 5).map((a) => (a as HTMLAnchorElement).pathname),
+      );
+      problem(`search "${name}": ${want} is not in the first ${TOP_RESULTS} results (${got.join(', ') || 'none'})`);
+    }
   }
 }
 
@@ -232,7 +241,7 @@ try {
   // the search finds each package by name
   const packages = discoverPackages();
   current = 'search';
-  for (const p of packages) await searchFinds(page, base, p.name, p.slug);
+  await searchFindsEach(page, base, packages);
 
   // every package has its guide, and the four pictures their pages
   for (const p of packages)

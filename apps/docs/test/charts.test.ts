@@ -38,6 +38,13 @@ describe('parseBenchRun', () => {
     expect(() => parseBenchRun(r, F)).toThrow(`${F}: ${message}`);
   });
 
+  it('accepts the example of the format documented in apps/docs/README.md', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const json = /```json\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(json).toBeDefined();
+    expect(parseBenchRun(JSON.parse(json!), 'README').cases[0]!.rivals[0]!.oursVsRival).toBe(60.2);
+  });
+
   it('refuses a stored ratio that its figures do not give (a stale hand edit)', () => {
     const r = raw();
     r.cases[0].rivals[0].nsPerOp = 800; // ratio stays 5, figures now give 10

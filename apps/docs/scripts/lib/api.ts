@@ -62,7 +62,12 @@ export function rejoinOrgMentions(comment: Comment): void {
       continue;
     }
     const into = kept.length > 0 ? kept[kept.length - 1]!.content : comment.summary;
-    into.push({ kind: 'text', text: '@org' }, ...tag.content);
+    // TSDoc trimmed the spaces around the tag: put back the ones the sentence had
+    const before = into.length > 0 ? into[into.length - 1]!.text : '';
+    const after = tag.content[0]?.text ?? '';
+    const lead = before === '' || /[\s([{"'`]$/.test(before) ? '' : ' ';
+    const trail = after === '' || /^[\s/.,:;)\]'-]/.test(after) ? '' : ' ';
+    into.push({ kind: 'text', text: `${lead}@org${trail}` }, ...tag.content);
   }
   comment.blockTags = kept;
 }
@@ -95,16 +100,22 @@ export function findUndocumented(project: ProjectReflection): Undocumented[] {
 }
 
 /** Converts every entry point of `packages`, writes the Markdown pages under `outDir`, returns undocumented exports. */
-export async function generateApi(packages: PackageInfo[], outDir: string): Promise<Undocumented[]> {
+export async function generateApi(
+  packages: PackageInfo[],
+  outDir: string,
+  tsconfig: string = join(REPO_ROOT, 'apps/docs/tsconfig.api.json'),
+): Promise<Undocumented[]> {
   const entries = packages.flatMap((p) => p.entries);
   const specifierOf = new Map(entries.map((e) => [e.source, e.specifier]));
   const options: TypeDocOptions & PluginOptions = {
     entryPoints: entries.map((e) => e.source),
-    tsconfig: join(REPO_ROOT, 'apps/docs/tsconfig.api.json'),
+    tsconfig,
     plugin: ['typedoc-plugin-markdown'],
     router: 'module',
     entryFileName: 'index',
     readme: 'none',
+    // a module per entry point even when there is only one, so every page is named by its import specifier
+    alwaysCreateEntryPointModule: true,
     name: 'API reference',
     // the build type-checks every package already (pnpm typecheck); here it would only cost time
     skipErrorChecking: true,
