@@ -149,7 +149,11 @@ for (const p of packages)
   for (const e of p.entries) {
     const file = join(SITE_DIR, `${apiPath(e.specifier, p).slice(1)}.md`);
     const md = readFileSync(file, 'utf8');
-    const intro = `${p.description}\n\n[Guide](/guide/${p.slug}) · API of every entry point: ${p.entries.map((x) => `[${x.specifier}](${apiPath(x.specifier, p)})`).join(', ')}`;
+    const others =
+      p.entries.length > 1
+        ? ` · API of every entry point: ${p.entries.map((x) => `[${x.specifier}](${apiPath(x.specifier, p)})`).join(', ')}`
+        : '';
+    const intro = `${p.description}\n\n[Guide](/guide/${p.slug})${others}`;
     writeFileSync(file, md.replace(/^(# .*\n)/, `$1\n${intro}\n`));
   }
 if (missing.length > 0) {

@@ -215,7 +215,8 @@ describe('picture: health probes during a graceful shutdown', () => {
       const controller = gracefulShutdown(server, {
         health,
         signals: [],
-        preStopDelayMs: 300,
+        // long enough for the probes below to reach the server while it drains, even on a loaded machine
+        preStopDelayMs: 1_500,
         drainTimeoutMs: 5_000,
         deadlineMs: 8_000,
         hooks: [
@@ -226,7 +227,12 @@ describe('picture: health probes during a graceful shutdown', () => {
           exitCode = code;
         },
       });
-      controller.on('phase', ({ phase }) => phases.push(phase));
+      const closing = new Promise<void>((resolve) =>
+        controller.on('phase', ({ phase }) => {
+          phases.push(phase);
+          if (phase === 'closing') resolve();
+        }),
+      );
       const inflight = get('/work');
       await new Promise((r) => setTimeout(r, 50));
       const done = controller.shutdown('SIGTERM');
@@ -240,7 +246,7 @@ describe('picture: health probes during a graceful shutdown', () => {
       expect(label('GET /livez', 1)).toMatch(/^200/);
       expect(label('new connections', 1)).toBe('accepted');
       // after the close: new connections are refused, the in-flight request still finishes with Connection: close
-      await new Promise<void>((r) => controller.on('phase', ({ phase }) => phase === 'closing' && r()));
+      await closing;
       await expect(get('/livez', new Agent())).rejects.toThrow();
       expect(label('GET /livez', 6_000)).toMatch(/refused/);
       const work = await inflight;
