@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { generateApi } from './lib/api.js';
 import { BENCH_RESULTS_FILE, type BenchRun, parseBenchRun } from './lib/bench-results.js';
-import { caseSlug, chartSvg } from './lib/charts.js';
+import { benchmarkPage } from './lib/charts.js';
 import { guideFromReadme, rewriteLinks, sections, splitPitch, wrapVPre } from './lib/markdown.js';
 import { discoverPackages, type PackageInfo, REPO_ROOT, SITE_DIR } from './lib/packages.js';
 import { PICTURES } from './pictures/index.js';
@@ -46,35 +46,15 @@ for (const p of packages) {
 }
 
 for (const p of packages) {
-  const run = runs.get(p.slug);
-  const out: string[] = [`# ${p.name} benchmarks`, ''];
-  if (run === undefined) {
-    out.push(
-      `No benchmark results yet: \`${BENCH_RESULTS_FILE}\` is written by the package's bench (\`pnpm --filter ${p.name} bench\`), and charts appear here once it has run.`,
-      '',
-    );
-  } else {
-    out.push(
-      `From \`packages/${p.slug}/${BENCH_RESULTS_FILE}\`, written by \`${run.command}\` on ${run.date.slice(0, 10)}. Every contender ran in the same process, interleaved round by round; the bar is the median round.`,
-      '',
-    );
-    run.cases.forEach((k, i) => {
-      const { svg, layout } = chartSvg(run, i);
-      const name = `${String(i + 1).padStart(2, '0')}-${caseSlug(k.title)}.svg`;
-      write(`public/charts/${p.slug}/${name}`, svg);
-      out.push(
-        `<img class="chart" src="/charts/${p.slug}/${name}" width="${layout.width}" height="${layout.height}" alt="${p.name}: ${k.title.replace(/"/g, '&quot;').replace(/</g, '&lt;')}">`,
-        '',
-      );
-    });
-  }
+  const page = benchmarkPage(p, runs.get(p.slug));
+  for (const c of page.charts) write(`public${c.path}`, c.svg);
+  let md = page.markdown;
   if (p.benchmarksMd !== undefined) {
-    const md = rewriteLinks(readFileSync(p.benchmarksMd, 'utf8'), p.benchmarksMd, slugs);
-    const { pitch, rest } = splitPitch(md);
-    out.push(`## From BENCHMARKS.md`, '', wrapVPre(`${pitch}\n\n${rest.replace(/^(#{1,5})\s/gm, '#$1 ')}`));
+    const text = rewriteLinks(readFileSync(p.benchmarksMd, 'utf8'), p.benchmarksMd, slugs);
+    const { pitch, rest } = splitPitch(text);
+    md += `\n## From BENCHMARKS.md\n\n${wrapVPre(`${pitch}\n\n${rest.replace(/^(#{1,5})\s/gm, '#$1 ')}`)}`;
   }
-  out.push('', `[Guide](/guide/${p.slug}) · [API reference](${apiPath(p.name, p)})`, '');
-  write(`benchmarks/${p.slug}.md`, out.join('\n'));
+  write(`benchmarks/${p.slug}.md`, `${md}\n[Guide](/guide/${p.slug}) · [API reference](${apiPath(p.name, p)})\n`);
 }
 write(
   'benchmarks/index.md',
@@ -126,7 +106,7 @@ write(
     '| --- | --- | --- | --- |',
     ...packages.map(
       (p) =>
-        `| [${p.name}](/guide/${p.slug}) | ${p.description.replace(/\|/g, '\\|')} | ${p.entries.map((e) => `[${e.specifier.slice(p.name.length) || 'main'}](${apiPath(e.specifier, p)})`).join(', ')} | [${runs.has(p.slug) ? 'charts' : 'not yet'}](/benchmarks/${p.slug}) |`,
+        `| [${p.name}](/guide/${p.slug}) | ${p.description.replace(/\|/g, '\\|')} | ${p.entries.map((e) => `[${e.specifier}](${apiPath(e.specifier, p)})`).join('<br>')} | [${runs.has(p.slug) ? 'charts' : 'not yet'}](/benchmarks/${p.slug}) |`,
     ),
     '',
   ].join('\n'),

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBenchRun } from '../scripts/lib/bench-results.js';
-import { CHART_BAR_WIDTH, chartSvg, formatNs, ratioWords } from '../scripts/lib/charts.js';
+import { benchmarkPage, CHART_BAR_WIDTH, chartSvg, formatNs, ratioWords } from '../scripts/lib/charts.js';
 
 const FIXTURE = new URL('./fixtures/bench-results.json', import.meta.url);
 const raw = (): any => JSON.parse(readFileSync(FIXTURE, 'utf8'));
@@ -98,5 +98,31 @@ describe('chartSvg', () => {
   it('formats figures as bench-kit prints them', () => {
     expect([formatNs(42.04), formatNs(1_500), formatNs(2_500_000)]).toEqual(['42.0 ns', '1.50 µs', '2.50 ms']);
     expect([ratioWords(2), ratioWords(0.5)]).toEqual(['ours 2.00x faster', 'ours 2.00x slower']);
+  });
+});
+
+describe('benchmarkPage', () => {
+  const run = parseBenchRun(raw(), F);
+
+  it('shows one chart per case, at its size, and says where the figures come from', () => {
+    const page = benchmarkPage({ name: '@org/example', slug: 'example' }, run);
+    expect(page.charts.map((c) => c.path)).toEqual([
+      '/charts/example/01-success-path-first-attempt-friends.svg',
+      '/charts/example/02-open-rejection.svg',
+    ]);
+    expect(page.markdown).toContain(
+      'From `packages/example/bench/results.json`, written by `pnpm --filter @org/example bench` on 2026-12-05.',
+    );
+    const { layout } = chartSvg(run, 1);
+    expect(page.markdown).toContain(
+      `<img class="chart" src="/charts/example/02-open-rejection.svg" width="${layout.width}" height="${layout.height}" alt="@org/example: open rejection">`,
+    );
+    expect(page.markdown).toContain('alt="@org/example: success path &lt;first attempt&gt; &amp; friends"');
+  });
+
+  it('says so when a package has no results yet, and shows no chart', () => {
+    const page = benchmarkPage({ name: '@org/example', slug: 'example' }, undefined);
+    expect(page.charts).toEqual([]);
+    expect(page.markdown).toContain('No benchmark results yet: `bench/results.json` is written by the package');
   });
 });

@@ -1,6 +1,6 @@
 // Ours-vs-rival bar charts (SVG) from a package's benchmark results (see bench-results.ts). Each chart says where its
 // figures come from: date, host, CPU, Node version and the command that produced them.
-import type { BenchCase, BenchRun, Contender } from './bench-results.js';
+import { BENCH_RESULTS_FILE, type BenchCase, type BenchRun, type Contender } from './bench-results.js';
 import { box, COLORS, esc, line, svgDocument, text, wrap } from './svg.js';
 
 /** Nanoseconds for humans, as bench-kit prints them. */
@@ -138,3 +138,34 @@ export const caseSlug = (title: string): string =>
 
 /** Markdown alt text for a chart image (escaped for an HTML attribute too). */
 export const chartAlt = (run: BenchRun, k: BenchCase): string => esc(`${run.package}: ${k.title}`);
+
+/** The benchmark page of one package: its Markdown and the chart files it shows (site paths, under public/). */
+export function benchmarkPage(
+  pkg: { name: string; slug: string },
+  run: BenchRun | undefined,
+): { markdown: string; charts: Array<{ path: string; svg: string }> } {
+  // charts are wide: no outline column (see theme/custom.css)
+  const out: string[] = ['---', 'aside: false', 'pageClass: picture-page', '---', '', `# ${pkg.name} benchmarks`, ''];
+  const charts: Array<{ path: string; svg: string }> = [];
+  if (run === undefined) {
+    out.push(
+      `No benchmark results yet: \`${BENCH_RESULTS_FILE}\` is written by the package's bench (\`pnpm --filter ${pkg.name} bench\`), and its charts appear here once it has run.`,
+      '',
+    );
+    return { markdown: out.join('\n'), charts };
+  }
+  out.push(
+    `From \`packages/${pkg.slug}/${BENCH_RESULTS_FILE}\`, written by \`${run.command}\` on ${run.date.slice(0, 10)}. Every contender ran in the same process, interleaved round by round; each bar is the median round.`,
+    '',
+  );
+  run.cases.forEach((k, i) => {
+    const { svg, layout } = chartSvg(run, i);
+    const path = `/charts/${pkg.slug}/${String(i + 1).padStart(2, '0')}-${caseSlug(k.title)}.svg`;
+    charts.push({ path, svg });
+    out.push(
+      `<img class="chart" src="${path}" width="${layout.width}" height="${layout.height}" alt="${chartAlt(run, k)}">`,
+      '',
+    );
+  });
+  return { markdown: out.join('\n'), charts };
+}
