@@ -18,6 +18,11 @@ export const OP_PENALIZE = 3;
 export const OP_BLOCK = 4;
 export const OP_RESET = 5;
 
+/**
+ * A rate-limiting algorithm: `gcra` (default; one request every `windowMs / limit`, up to `burst` at once),
+ * `sliding-window` (previous window weighted by the time left plus the current one), `token-bucket` (`burst` tokens
+ * refilled continuously) or `fixed-window` (windows aligned to multiples of `windowMs` since the epoch).
+ */
 export type Algorithm = 'gcra' | 'sliding-window' | 'token-bucket' | 'fixed-window';
 
 export const ALGO_CODES: Readonly<Record<Algorithm, number>> = {
