@@ -89,6 +89,14 @@ describe('imports and install lines', () => {
     ).toEqual(['@org/x', 'express', 'hono']);
   });
 
+  it('ignores imports shown in comments and runtime-provided modules (cloudflare:, bun:)', () => {
+    expect(
+      importedPackages(
+        "// e.g. `env.KV` from `import { env } from 'cloudflare:workers'`\n/* import x from 'pg' */\nimport { env } from 'cloudflare:workers';\nimport { serve } from 'bun:test';\nfetch('https://example.com/x'); import y from 'ky';",
+      ),
+    ).toEqual(['ky']);
+  });
+
   it('reads npm install lines, dev ones apart, comments ignored', () => {
     expect(
       documentedInstall(

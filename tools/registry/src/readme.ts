@@ -164,10 +164,13 @@ export function blockSource(blocks: readonly ReadmeBlock[], block: ReadmeBlock):
 /** Every bare module specifier the code imports (static or dynamic), `node:` builtins excluded. */
 export function importedPackages(code: string): string[] {
   const found = new Set<string>();
+  // Comments may show an import (`// from 'cloudflare:workers'`); a `://` in a string is not a comment.
+  const src = code.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
   const re = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]([^'"./][^'"]*)['"]/g;
-  for (let m = re.exec(code); m; m = re.exec(code)) {
+  for (let m = re.exec(src); m; m = re.exec(src)) {
     const spec = m[1] as string;
-    if (spec.startsWith('node:')) continue;
+    // A scheme (`node:fs`, `cloudflare:workers`, `bun:sqlite`) names a module the runtime provides, not a package.
+    if (/^[a-z]+:/.test(spec)) continue;
     const parts = spec.split('/');
     found.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string));
   }
