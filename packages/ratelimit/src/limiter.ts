@@ -13,6 +13,7 @@ import {
   OP_RESET,
   TOKEN,
 } from './internal/policy.js';
+import { IP_KEY_DEFAULTS, ipKey } from './ipkey.js';
 import { memoryStore } from './memory.js';
 import type { RateLimitStore, StoreRunner } from './store.js';
 
@@ -52,6 +53,8 @@ export interface StoreOptions {
    * `true` for 10,000 keys, or `{ maxKeys }`. Default off. Uses the local clock (`Date.now`).
    */
   denyCache?: boolean | { maxKeys?: number };
+  /** IPv6 prefix of {@link RateLimiter.ipKey}: clients are keyed by their /`ipv6Prefix` network. Default 56. */
+  ipv6Prefix?: number;
 }
 
 /** Options for {@link rateLimiter}. */
@@ -115,6 +118,12 @@ export interface RateLimiter {
   block(key: string, durationMs: number): Promise<RateLimitDecision>;
   /** Forgets everything about `key`. */
   reset(key: string): Promise<void>;
+  /**
+   * The key of a client address as this limiter groups clients: `ipKey(ip, { ipv6Prefix })` with the limiter's own
+   * `ipv6Prefix` (e.g. `2001:db8:abcd:1200::/56`). Adapters key requests with it, so `limiter.reset(limiter.ipKey(ip))`
+   * (or `ipKey(ip)` at the default prefix) finds their bucket.
+   */
+  ipKey(ip: string): string;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof RateLimiterEvents>(event: E, listener: (e: RateLimiterEvents[E]) => void): () => void;
 }
@@ -245,6 +254,11 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     cacheMax = intOpt(where, 'denyCache.maxKeys', opts.denyCache.maxKeys ?? RATE_LIMITER_DEFAULTS.denyCacheMaxKeys, 1);
   else if (opts.denyCache !== undefined && opts.denyCache !== false)
     throw new TypeError(`${where}: denyCache must be a boolean or { maxKeys }`);
+
+  const ipv6Prefix = opts.ipv6Prefix ?? IP_KEY_DEFAULTS.ipv6Prefix;
+  if (!Number.isInteger(ipv6Prefix) || ipv6Prefix < 0 || ipv6Prefix > 128)
+    throw new RangeError(`${where}: ipv6Prefix must be an integer between 0 and 128, got ${String(opts.ipv6Prefix)}`);
+  const keyOpts = { ipv6Prefix };
 
   const runner: StoreRunner = store.bind(policies);
   const n = policies.length;
@@ -477,6 +491,9 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     reset(key) {
       checkKey(key);
       return exec(OP_RESET, key, 0).then(() => undefined);
+    },
+    ipKey(ip) {
+      return ipKey(ip, keyOpts);
     },
     on(event, listener) {
       if (event !== 'storeError') throw new TypeError(`${where}: unknown event ${String(event)}`);
