@@ -127,7 +127,7 @@ class ReqState extends DeadlineNode {
     super();
   }
 
-  /** The head is about to be written: the plan goes on it (see header-plan.ts), the deadline stops. */
+  /** The head is about to be written (the head hook): the plan goes on it (header-plan.ts), the deadline stops. */
   onHead(): void {
     if (this.dlAt !== 0) this.sh.timeouts!.cancel(this);
     writePlanToNode(this.res, this.plan, bodyPending(this.req));
@@ -174,14 +174,22 @@ class ReqState extends DeadlineNode {
   }
 }
 
-const states = new WeakMap<object, ReqState>();
+/** The request's state, on its `res.locals` (Express gives every response its own locals object). */
+const kState = Symbol('@org/express.state');
+type LocalsWithState = HardeningLocals & { [kState]?: ReqState };
+const stateOf = (res: Response): ReqState | undefined => (res.locals as LocalsWithState)[kState];
+
+/** The one 'close' listener of every response (no closure per request). */
+function onResClose(this: Response): void {
+  stateOf(this)?.onClose();
+}
 
 /** `res.locals.signal`: created on first read; aborted on timeout (503) and when the client goes away. */
 const SIGNAL: PropertyDescriptor = {
   configurable: true,
   enumerable: false,
-  get(this: HardeningLocals): AbortSignal | undefined {
-    const st = states.get(this);
+  get(this: LocalsWithState): AbortSignal | undefined {
+    const st = this[kState];
     if (st === undefined) return undefined;
     if (st.ac === undefined) {
       st.ac = new AbortController();
@@ -224,12 +232,12 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
     const reqHeaders = req.headers;
     const plan = policy.plan(t0);
     const st = new ReqState(req, res, next, t0, plan, sh);
-    states.set(locals, st);
+    (locals as LocalsWithState)[kState] = st;
     if (plan.nonce !== undefined) locals.cspNonce = plan.nonce;
     const ip = clientIp(peerAddress(req.socket), reqHeaders['x-forwarded-for'], trust);
     st.ip = ip;
     locals.clientIp = ip;
-    const hooked = onHead(res, () => st.onHead());
+    const hooked = onHead(res, st);
     if (!hooked && !warnedNoHook) {
       warnedNoHook = true;
       logger?.warn({ reason: headHookProblem() }, 'express: headers are written before the route runs');
@@ -238,7 +246,7 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
     const writeNow = (): void => {
       if (!hooked && !res.headersSent) writePlanToNode(res, plan, bodyPending(req));
     };
-    if (logger !== undefined || timeoutMs !== undefined) res.on('close', () => st.onClose());
+    if (logger !== undefined || timeoutMs !== undefined) res.on('close', onResClose);
     if (idHeader !== undefined) {
       let id: string;
       try {

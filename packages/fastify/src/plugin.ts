@@ -8,9 +8,9 @@ import type { HeaderPlan, PlanPolicy } from '@org/adapter-kit/header-plan';
 import { resolveRequestId } from '@org/adapter-kit/ids';
 import { limitedBody } from '@org/adapter-kit/node-body-limit';
 import { type NodeHeaderTarget, writePlanToNode } from '@org/adapter-kit/node-writer';
-import { type CommonOptions, type ResolvedRate, resolveOptions } from '@org/adapter-kit/options';
+import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
 import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
-import { decide, rateKey } from '@org/adapter-kit/rate-limit';
+import { decide, type ResolvedRate, rateKey } from '@org/adapter-kit/rate-limit';
 import { logRequest } from '@org/adapter-kit/request-log';
 import type {
   FastifyError,
@@ -96,8 +96,8 @@ class State extends DeadlineNode implements NodeHeaderTarget {
     super();
   }
 
-  hasHeader(name: string): boolean {
-    return this.reply.hasHeader(name);
+  getHeaderNames(): string[] {
+    return Object.keys(this.reply.getHeaders());
   }
   getHeader(name: string): unknown {
     return this.reply.getHeader(name);

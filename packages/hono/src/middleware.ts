@@ -297,12 +297,19 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       }
     }
 
+    // c.res is only assigned a new response: Hono's setter copies the old one into it, headers and all
+    const route = c.res;
+    let out: Response;
     if (node !== undefined && !node.outgoing.headersSent) {
       // @hono/node-server: the plan goes on the Node response; the route's own headers (in its Response) are written
       // after them and win. Only Vary and the removals need the route's headers.
       writePlanToNode(node.outgoing, plan, bodyPending(node.incoming));
-      c.res = writeRouteFixups(c.res, plan);
-    } else c.res = writePlanToFetch(c.res, plan, unreadBody(ctx, raw) || timedOut);
+      out = writeRouteFixups(route, plan);
+    } else out = writePlanToFetch(route, plan, unreadBody(ctx, raw) || timedOut);
+    if (out !== route) {
+      c.res = undefined as unknown as Response;
+      c.res = out;
+    }
 
     if (logger !== undefined) logRequest(logger, id, c.req.method, c.req.path, c.res.status, t0, ip, false);
   };

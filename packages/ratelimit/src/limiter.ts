@@ -210,6 +210,34 @@ export function compilePolicy(o: PolicyOptions, where = 'rateLimiter'): Compiled
   };
 }
 
+/**
+ * Whether `s` is a dotted-quad IPv4 address written the way {@link ipKey} writes it (no leading zeros, no spaces): at
+ * the default /32 such an address is its own key. A character loop, for the limiter's per-request `ipKey`.
+ */
+function isCanonicalV4(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let dots = 0;
+  let digits = 0;
+  let value = 0;
+  let first = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 0) first = c;
+      else if (first === 48) return false; // a leading zero
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 48);
+      if (value > 255) return false;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
+}
+
 /** Builds a limiter for one policy. See {@link RateLimiterOptions}. @throws {RangeError|TypeError} on bad options, naming the option. */
 export function rateLimiter(opts: RateLimiterOptions): RateLimiter {
   const p = compilePolicy(opts, 'rateLimiter');
@@ -493,7 +521,8 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       return exec(OP_RESET, key, 0).then(() => undefined);
     },
     ipKey(ip) {
-      return ipKey(ip, keyOpts);
+      // called for every request: a plain IPv4 address, the usual case, is its own key (what ipKey() returns for it)
+      return typeof ip === 'string' && isCanonicalV4(ip) ? ip : ipKey(ip, keyOpts);
     },
     on(event, listener) {
       if (event !== 'storeError') throw new TypeError(`${where}: unknown event ${String(event)}`);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ipKey,
@@ -317,6 +318,14 @@ describe('ipKey', () => {
     expect((await limiter.consume(limiter.ipKey('2001:db8:abcd:1200::1'))).allowed).toBe(false);
     await limiter.reset(ipKey(ip));
     expect((await limiter.consume(limiter.ipKey(ip))).allowed).toBe(true);
+    // the method's shortcut for plain IPv4 gives exactly what ipKey() gives, for anything a client can send
+    const chars = fc.constantFrom(...'0123456789.: a'.split(''));
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV4Extended(), fc.ipV6(), fc.string({ unit: chars, maxLength: 18 })), (s) => {
+        expect(limiter.ipKey(s)).toBe(ipKey(s));
+      }),
+      { numRuns: 2000 },
+    );
     const group = rateLimiters([{ limit: 1, windowMs: 1000 }], { ipv6Prefix: 64 });
     expect(group.ipKey('2001:db8::1')).toBe('2001:db8::/64');
     expect(() => rateLimiter({ limit: 1, windowMs: 1, ipv6Prefix: 129 })).toThrow(

@@ -17,7 +17,7 @@ export function writePlanToFetch(res: Response, plan: HeaderPlan, closeConnectio
     if (plan.own !== null) fill(h, plan.own);
     if (!Number.isNaN(plan.t0) && !h.has('x-response-time')) h.set('x-response-time', plan.responseTime()!);
     mergeAndRemove(h, plan);
-    if (closeConnection) h.set('connection', 'close');
+    if (closeConnection) setConnectionClose(h);
   });
 }
 
@@ -32,6 +32,15 @@ export function writeRouteFixups(res: Response, plan: HeaderPlan): Response {
     const remove = plan.remove;
     for (let i = 0; i < remove.length; i++) if (h.has(remove[i]!)) h.delete(remove[i]!);
   });
+}
+
+/** `Connection: close`, where the runtime lets a response carry it (a hop-by-hop header some runtimes refuse). */
+function setConnectionClose(h: Headers): void {
+  try {
+    h.set('connection', 'close');
+  } catch {
+    // the runtime manages its connections itself
+  }
 }
 
 /** Runs `write` on `res`'s headers, or on a copy's when they cannot be changed; returns the response to send. */

@@ -16,10 +16,12 @@ describe('node head hook', () => {
     server = http.createServer((req, res) => {
       const how = req.url!.slice(1);
       calls[how] = 0;
-      onHead(res, (r) => {
-        calls[how]!++;
-        expect(r.headersSent).toBe(false);
-        res.setHeader('x-hooked', how);
+      onHead(res, {
+        onHead(r) {
+          calls[how]!++;
+          expect(r.headersSent).toBe(false);
+          res.setHeader('x-hooked', how);
+        },
       });
       if (how === 'end') res.end('x');
       else if (how === 'write') {

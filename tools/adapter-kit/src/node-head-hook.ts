@@ -39,9 +39,11 @@ function selfTest(): string | null {
     const req = new http.IncomingMessage(new net.Socket());
     const res = new http.ServerResponse(req);
     let sentAtHook: boolean | undefined;
-    install(res as unknown as HookedResponse, (r) => {
-      sentAtHook = r.headersSent;
-      (r as unknown as import('node:http').ServerResponse).setHeader('x-self-test', '1');
+    install(res as unknown as HookedResponse, {
+      onHead(r) {
+        sentAtHook = r.headersSent;
+        (r as unknown as import('node:http').ServerResponse).setHeader('x-self-test', '1');
+      },
     });
     res.end('ok');
     if (sentAtHook !== false) return 'end() did not call the response writeHead before the head was sent';
@@ -52,23 +54,31 @@ function selfTest(): string | null {
   }
 }
 
-function install(res: HookedResponse, fn: (res: HookedResponse) => void): void {
+/** What the hook calls: its `onHead(res)` method, once, before the head (an object, so no closure per request). */
+export interface HeadListener<R> {
+  onHead(res: R): void;
+}
+
+function install(res: HookedResponse, listener: HeadListener<HookedResponse>): void {
   const original = res.writeHead as WriteHead;
-  res.writeHead = function writeHead(this: HookedResponse, ...args: unknown[]): unknown {
-    // once: a second writeHead call (a framework retrying) finds the original
-    res.writeHead = original;
-    if (!this.headersSent) fn(this);
-    return original.apply(this, args);
+  let called = false;
+  res.writeHead = function writeHead(this: HookedResponse, a?: unknown, b?: unknown, c?: unknown): unknown {
+    // once: a second writeHead call (a framework retrying) goes straight to the original
+    if (!called) {
+      called = true;
+      if (!this.headersSent) listener.onHead(this);
+    }
+    return original.call(this, a, b, c);
   };
 }
 
 /**
- * Calls `fn(res)` once, just before `res` writes its head (explicitly or from `write()`/`end()`). Returns false, and
- * installs nothing, when the self-test failed in this process (see `headHookProblem()`).
+ * Calls `listener.onHead(res)` once, just before `res` writes its head (explicitly or from `write()`/`end()`). Returns
+ * false, and installs nothing, when the self-test failed in this process (see `headHookProblem()`).
  */
-export function onHead<R extends HookedResponse>(res: R, fn: (res: R) => void): boolean {
+export function onHead<R extends HookedResponse>(res: R, listener: HeadListener<R>): boolean {
   if (headHookProblem() !== null) return false;
-  install(res, fn as (res: HookedResponse) => void);
+  install(res, listener as unknown as HeadListener<HookedResponse>);
   return true;
 }
 

@@ -13,7 +13,7 @@ import type {
 } from './contracts.js';
 import { PlanPolicy } from './header-plan.js';
 import { randomId } from './ids.js';
-import type { RateLimitHeaderFormat } from './rate-limit.js';
+import type { RateLimitHeaderFormat, ResolvedRate } from './rate-limit.js';
 
 const UNITS: Record<string, number> = {
   b: 1,
@@ -110,15 +110,6 @@ export interface CommonOptions<K> {
    * behind a proxy that replaces the header, since behind one that appends to it any client chooses its own address.
    */
   trustProxy?: TrustProxy;
-}
-
-/** Rate limiting, normalised. */
-export interface ResolvedRate<K> {
-  limiter: RateLimiterLike;
-  /** The user's key function, or undefined for the limiter's own `ipKey` of the client address. */
-  key: ((ctx: K, ip: string) => string) | undefined;
-  cost: ((ctx: K) => number) | undefined;
-  skip: ((ctx: K) => boolean) | undefined;
 }
 
 /** Normalised settings shared by the adapters. */

@@ -3,7 +3,6 @@
 
 import type { DecisionLike, RateLimiterLike } from './contracts.js';
 import { noClientAddress } from './errors.js';
-import type { ResolvedRate } from './options.js';
 
 const asyncOnly = new WeakSet<object>();
 
@@ -25,6 +24,15 @@ export function decide(
     }
   }
   return limiter.consume(key, opts);
+}
+
+/** Rate limiting, normalised. */
+export interface ResolvedRate<K> {
+  limiter: RateLimiterLike;
+  /** The user's key function, or undefined for the limiter's own `ipKey` of the client address. */
+  key: ((ctx: K, ip: string) => string) | undefined;
+  cost: ((ctx: K) => number) | undefined;
+  skip: ((ctx: K) => boolean) | undefined;
 }
 
 /**
