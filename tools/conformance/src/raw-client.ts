@@ -103,19 +103,17 @@ export function rawRequest(base: string, r: RawRequest): Promise<RawResponse> {
     const framed = b.chunked
       ? Buffer.concat([Buffer.from(`${size.toString(16)}\r\n`), payload, Buffer.from('\r\n')])
       : payload;
+    // one chunk per turn of the event loop, so an early answer is read as soon as it arrives (as a browser reads while
+    // it uploads): a client that writes without reading may see EPIPE or a reset before it gets to the answer
     const pump = (): void => {
-      while (!closed && written < b.length) {
-        written += size;
-        if (written >= b.length && b.chunked) {
-          s.write(framed);
-          s.write('0\r\n\r\n');
-          return;
-        }
-        if (!s.write(framed)) {
-          s.once('drain', pump);
-          return;
-        }
-      }
+      if (closed || written >= b.length) return;
+      written += size;
+      const last = written >= b.length;
+      const more = s.write(framed);
+      if (last && b.chunked) s.write('0\r\n\r\n');
+      if (last) return;
+      if (more) setImmediate(pump);
+      else s.once('drain', pump);
     };
     if (b.delayMs === undefined) pump();
     else setTimeout(pump, b.delayMs);
