@@ -246,6 +246,8 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
       if (!d.allowed) denials.inc({ policy: d.name });
       return d;
     },
+    // the adapter keys clients by address with the limiter's own ipKey (so limiter.reset(ipKey(ip)) finds them)
+    ipKey: (ip: string) => limiter.ipKey(ip),
   };
 
   // --- health

@@ -113,9 +113,8 @@ describe('express specifics on a real server', () => {
   });
 });
 
-describe('security headers on both writeHead paths', () => {
-  // Rendered path: Node's own writeHead, our lines added to the head it renders. Wrapped path: something wrapped
-  // writeHead before the middleware (as on-headers does), so the headers go through setHeader first.
+describe('the plan on every head', () => {
+  // '/wrapped': another middleware wrapped writeHead before ours (as on-headers does); the plan still goes on the head.
   let server: Server;
   let base: string;
   beforeAll(async () => {
@@ -176,7 +175,7 @@ describe('security headers on both writeHead paths', () => {
   }
 });
 
-describe('writeHead patched once on the app response prototype', () => {
+describe('apps, sub-apps and responses that are not an app response', () => {
   const nodeWriteHead = http.ServerResponse.prototype.writeHead;
   const policy = securityHeaders({ preset: 'helmet' });
   const servers: Server[] = [];
@@ -226,12 +225,13 @@ describe('writeHead patched once on the app response prototype', () => {
       expect(early('x-frame-options')).toEqual([]);
       expect(early('x-response-time')).toEqual([]);
     }
-    // Node's own prototype is never touched
+    // no prototype is touched, Node's or Express's
     expect(http.ServerResponse.prototype.writeHead).toBe(nodeWriteHead);
     expect(Object.hasOwn(express.response, 'writeHead')).toBe(false);
+    expect(Object.hasOwn(app.response, 'writeHead')).toBe(false);
   });
 
-  it('patches the response itself where it is not an Express app response (a host giving only res.locals)', async () => {
+  it('serves a response that is not an Express app response (a host giving only res.locals)', async () => {
     const h = hardening({ headers: policy });
     const base = await listen((req, res) => {
       (res as unknown as { locals: object }).locals = {};

@@ -1,38 +1,18 @@
-import {
-  bodyTooLarge,
-  clientIp,
-  compileTrust,
-  DeadlineNode,
-  DeadlineQueue,
-  type DecisionLike,
-  existingHeaderStore,
-  formatResponseTime,
-  HeadLines,
-  headerPairs,
-  headLineOk,
-  insertIntoHead,
-  ipKey,
-  mergeVary,
-  nodeHeaderStore,
-  now,
-  PROBLEM_JSON,
-  type ProblemResponse,
-  peerAddress,
-  problemForError,
-  randomNonce,
-  rateLimitHeaderPairs,
-  rendersHead,
-  requestTimedOut,
-  resolveRequestId,
-} from '@org/adapter-kit/common';
-import {
-  type CommonOptions,
-  type CorsResultLike,
-  decide,
-  type LoggerLike,
-  logRequest,
-  resolveOptions,
-} from '@org/adapter-kit/contracts';
+import { bodyPending, declaredTooLarge } from '@org/adapter-kit/body-limit';
+import { clientIp, peerAddress } from '@org/adapter-kit/client-ip';
+import { now } from '@org/adapter-kit/clock';
+import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
+import { DeadlineNode, DeadlineQueue } from '@org/adapter-kit/deadlines';
+import { bodyTooLarge, requestTimedOut } from '@org/adapter-kit/errors';
+import type { HeaderPlan, PlanPolicy } from '@org/adapter-kit/header-plan';
+import { resolveRequestId } from '@org/adapter-kit/ids';
+import { watchBody } from '@org/adapter-kit/node-body-limit';
+import { discardLateWrites, headHookProblem, onHead } from '@org/adapter-kit/node-head-hook';
+import { writePlanToNode } from '@org/adapter-kit/node-writer';
+import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
+import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
+import { decide, rateKey } from '@org/adapter-kit/rate-limit';
+import { logRequest } from '@org/adapter-kit/request-log';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Options of {@link hardening}. Every concern is optional: leave an instance out and that concern is off. */
@@ -65,7 +45,7 @@ export interface HardeningLocals {
   clientIp?: string;
   /** Aborted when the request times out or the client goes away: pass it to your I/O (created on first read). */
   signal?: AbortSignal;
-  /** True once the timeout answered 503; anything the handler still does is discarded. */
+  /** True once the timeout answered 503; anything the handler still writes is discarded. */
   timedOut?: boolean;
 }
 
@@ -89,8 +69,9 @@ const pathOf = (req: Request): string => {
 
 /**
  * RFC 9457 error handler. Maps open circuits (`ERR_CIRCUIT_OPEN`) to 503 + Retry-After, rate-limit errors to 429,
- * oversize bodies (ours, body-parser's `entity.too.large`) to 413, timeouts to 503, 4xx errors carrying a status to
- * that status, and everything else to a bare 500 whose message and stack stay in the log.
+ * oversize bodies (ours, body-parser's `entity.too.large`) to 413, malformed bodies (body-parser) to 400, timeouts to
+ * 503, 4xx errors carrying a status to that status, and everything else (any thrown value) to a bare 500 whose message
+ * and stack stay in the log.
  */
 export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHandler {
   const logger = options.logger;
@@ -99,7 +80,7 @@ export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHan
   return function orgErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
     const locals = res.locals as HardeningLocals;
     if (res.headersSent) {
-      if (locals.timedOut) return; // the handler finished after our 503: nothing to say
+      if (locals.timedOut) return; // the handler failed after our 503: nothing to say
       next(err);
       return;
     }
@@ -121,10 +102,108 @@ export function notFound(): RequestHandler {
   };
 }
 
+/** What the per-request state needs from the middleware instance. */
+interface Shared {
+  policy: PlanPolicy;
+  logger: LoggerLike | undefined;
+  timeouts: DeadlineQueue | undefined;
+  onError: ErrorRequestHandler;
+}
+
+/** Per-request state, also the node of the timeout queue. */
+class ReqState extends DeadlineNode {
+  ac: AbortController | undefined = undefined;
+  timedOut = false;
+  id: string | undefined = undefined;
+  ip = '';
+  constructor(
+    readonly req: Request,
+    readonly res: Response,
+    readonly next: NextFunction,
+    readonly t0: number,
+    readonly plan: HeaderPlan,
+    readonly sh: Shared,
+  ) {
+    super();
+  }
+
+  /** The head is about to be written (the head hook): the plan goes on it (header-plan.ts), the deadline stops. */
+  onHead(): void {
+    if (this.dlAt !== 0) this.sh.timeouts!.cancel(this);
+    writePlanToNode(this.res, this.plan, bodyPending(this.req));
+  }
+
+  /** No answer in time: 503, the signal aborts, and whatever the handler still writes is discarded. */
+  onDeadline(): void {
+    const res = this.res;
+    if (res.headersSent || res.writableEnded || res.destroyed) return;
+    const err = requestTimedOut(this.sh.timeouts!.ms);
+    this.timedOut = true;
+    (res.locals as HardeningLocals).timedOut = true;
+    this.ac?.abort(err);
+    this.sh.onError(err, this.req, res, this.next);
+    discardLateWrites(res);
+  }
+
+  /** The body passed the limit while being read: 413, or the connection ends if the answer has begun. */
+  onBodyOverLimit(limit: number): void {
+    this.req.pause();
+    this.req.unpipe();
+    if (this.res.headersSent) this.res.destroy();
+    else this.sh.onError(bodyTooLarge(limit), this.req, this.res, this.next);
+  }
+
+  /** The response is done or the client left: the log line, the deadline stops, the signal aborts if unfinished. */
+  onClose(): void {
+    const res = this.res;
+    if (this.dlAt !== 0) this.sh.timeouts!.cancel(this);
+    if (this.ac !== undefined && !res.writableFinished && !this.ac.signal.aborted)
+      this.ac.abort(new Error('client closed the connection'));
+    const logger = this.sh.logger;
+    if (logger !== undefined)
+      logRequest(
+        logger,
+        this.id,
+        this.req.method,
+        pathOf(this.req),
+        res.statusCode,
+        this.t0,
+        this.ip,
+        !res.writableFinished,
+      );
+  }
+}
+
+/** The request's state, on its `res.locals` (Express gives every response its own locals object). */
+const kState = Symbol('@org/express.state');
+type LocalsWithState = HardeningLocals & { [kState]?: ReqState };
+const stateOf = (res: Response): ReqState | undefined => (res.locals as LocalsWithState)[kState];
+
+/** The one 'close' listener of every response (no closure per request). */
+function onResClose(this: Response): void {
+  stateOf(this)?.onClose();
+}
+
+/** `res.locals.signal`: created on first read; aborted on timeout (503) and when the client goes away. */
+const SIGNAL: PropertyDescriptor = {
+  configurable: true,
+  enumerable: false,
+  get(this: LocalsWithState): AbortSignal | undefined {
+    const st = this[kState];
+    if (st === undefined) return undefined;
+    if (st.ac === undefined) {
+      st.ac = new AbortController();
+      if (st.timedOut) st.ac.abort(requestTimedOut(st.sh.timeouts!.ms));
+      else if (st.res.destroyed && !st.res.writableFinished) st.ac.abort(new Error('client closed the connection'));
+    }
+    return st.ac.signal;
+  },
+};
+
 /**
  * All-in-one Express middleware: request id, X-Response-Time, access log, security headers (+ CSP nonce on
  * `res.locals.cspNonce`), CORS (preflights answered here, Vary merged), health routes, rate limiting (429 +
- * Retry-After + RateLimit headers), body size limit enforced while the body streams in (413), and a request timeout
+ * Retry-After + RateLimit headers), body size limit enforced while the body is read (413), and a request timeout
  * (503). Mount it first; mount `.notFound` and `.errorHandler` after your routes.
  *
  * @example
@@ -135,97 +214,78 @@ export function notFound(): RequestHandler {
  */
 export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddleware {
   const o = resolveOptions(options, 'express');
-  const trust = compileTrust(options.trustProxy, 'express: trustProxy');
-  const { headers, useNonce, cors, rate, hasRate, logger, health, healthPaths, idHeader, generateId, context } = o;
-  const { responseTime, bodyLimit, timeoutMs } = o;
-  const staticHeaders = headers?.entries ?? [];
-  const removeHeaders = headers?.remove ?? [];
-  const onErr = errorHandler(logger ? { logger } : {});
-
-  const staticLines = new HeadLines(staticHeaders);
-  const mw: Shared = {
-    responseTime,
+  const { policy, cors, rate, logger, health, healthPaths, idHeader, generateId, context, trust } = o;
+  const { bodyLimit, timeoutMs } = o;
+  const onError = errorHandler(logger ? { logger } : {});
+  const sh: Shared = {
+    policy,
     logger,
     timeouts: timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs),
-    onTimeout(st: ReqState): void {
-      const { req, res } = st;
-      if (res.headersSent || res.writableEnded || res.destroyed) return;
-      const err = requestTimedOut(timeoutMs!);
-      (res.locals as HardeningLocals).timedOut = true;
-      st.ac?.abort(err);
-      onErr(err, req, res, st.next);
-    },
+    onError,
   };
-  const needHead = headers !== undefined || responseTime || cors !== undefined || timeoutMs !== undefined;
+  // Without the head hook (its self-test failed in this process) the plan is written before the route runs.
+  let warnedNoHook = false;
 
   const handler = function orgHardening(req: Request, res: Response, next: NextFunction): void {
     const t0 = now();
     const locals = res.locals as HardeningLocals;
-    // each read of a property of Express's req/res is a megamorphic lookup (their prototypes are swapped per request):
-    // the header record is read once
     const reqHeaders = req.headers;
-    let id: string | undefined;
-    // headers written straight into Node's header store when res is a genuine Node response (validated names/values)
-    const store = nodeHeaderStore(res);
-    if (idHeader !== undefined) {
-      id = resolveRequestId(reqHeaders[idHeader], generateId!);
-      locals.requestId = id;
-      if (store !== undefined) store[idHeader] = [idHeader, id];
-      else res.setHeader(idHeader, id);
-    }
+    const plan = policy.plan(t0);
+    const st = new ReqState(req, res, next, t0, plan, sh);
+    (locals as LocalsWithState)[kState] = st;
+    if (plan.nonce !== undefined) locals.cspNonce = plan.nonce;
     const ip = clientIp(peerAddress(req.socket), reqHeaders['x-forwarded-for'], trust);
+    st.ip = ip;
     locals.clientIp = ip;
-    // One state object per request: the timeout queue's node, found by writeHead and the 'close' listener. Not a
-    // field on `res`: Express swaps the response's prototype on every request, and a property added to such an object
-    // (an own `writeHead` too) costs ~16,000 instructions (callgrind). So writeHead is patched once on the app's
-    // response prototype, and finds this state in a WeakMap; elsewhere (a response that is not an Express app's, or a
-    // second instance on the same request) a per-response closure does it.
-    const st = new ReqState(req, res, next, t0, id, ip, mw);
-    if (needHead) {
-      if (!viaPrototype(req, res, st)) {
-        st.writeHead = res.writeHead as (...a: unknown[]) => unknown;
-        res.writeHead = function writeHead(a: unknown, b?: unknown, c?: unknown) {
-          return patchedWriteHead(st, a, b, c);
-        } as Response['writeHead'];
+    const hooked = onHead(res, st);
+    if (!hooked && !warnedNoHook) {
+      warnedNoHook = true;
+      logger?.warn({ reason: headHookProblem() }, 'express: headers are written before the route runs');
+    }
+    // without the hook, the plan as it stands goes on the response before anything answers or the route runs
+    const writeNow = (): void => {
+      if (!hooked && !res.headersSent) writePlanToNode(res, plan, bodyPending(req));
+    };
+    if (logger !== undefined || timeoutMs !== undefined) res.on('close', onResClose);
+    if (idHeader !== undefined) {
+      let id: string;
+      try {
+        id = resolveRequestId(reqHeaders[idHeader], generateId!);
+      } catch (e) {
+        writeNow();
+        next(e);
+        return;
       }
-    }
-    if (logger !== undefined || timeoutMs !== undefined) res.on('close', () => onResClose(st));
-
-    // security headers: added when the head is written (see the writeHead patch); a header the route set wins
-    if (headers !== undefined) {
-      if (useNonce) {
-        const nonce = randomNonce();
-        locals.cspNonce = nonce;
-        st.secure = new HeadLines(headers.forRequest!({ nonce }));
-      } else st.secure = staticLines;
-      for (let i = 0; i < removeHeaders.length; i++) res.removeHeader(removeHeaders[i]!);
+      st.id = id;
+      locals.requestId = id;
+      plan.add(idHeader, id);
     }
 
-    // body size limit: count a chunked body from the first byte the socket delivers (installed before any await)
-    if (bodyLimit !== undefined) {
-      const cl = reqHeaders['content-length'];
-      if (cl === undefined && reqHeaders['transfer-encoding'] !== undefined)
-        limitStream(req, res, bodyLimit, onErr, next);
-    }
+    // body size limit: a body without Content-Length is counted as it is read, by whoever reads it
+    if (bodyLimit !== undefined && reqHeaders['content-length'] === undefined && reqHeaders['transfer-encoding'])
+      watchBody(req, bodyLimit, () => st.onBodyOverLimit(bodyLimit));
 
     // CORS (preflights are answered here)
     if (cors !== undefined) {
-      const h = reqHeaders;
       const r = cors.handle({
         method: req.method,
-        origin: h.origin,
-        accessControlRequestMethod: h['access-control-request-method'] as string | undefined,
-        accessControlRequestHeaders: h['access-control-request-headers'] as string | undefined,
+        origin: reqHeaders.origin,
+        accessControlRequestMethod: reqHeaders['access-control-request-method'] as string | undefined,
+        accessControlRequestHeaders: reqHeaders['access-control-request-headers'] as string | undefined,
       });
       if (typeof (r as Promise<CorsResultLike>).then === 'function') {
-        (r as Promise<CorsResultLike>).then((v) => {
-          if (v.vary.length > 0) st.vary = v.vary;
-          if (applyCors(res, v)) afterCors();
-        }, next);
+        (r as Promise<CorsResultLike>).then(
+          (v) => {
+            if (applyCors(res, plan, v, writeNow)) afterCors();
+          },
+          (e) => {
+            writeNow();
+            next(e);
+          },
+        );
         return;
       }
-      if ((r as CorsResultLike).vary.length > 0) st.vary = (r as CorsResultLike).vary;
-      if (!applyCors(res, r as CorsResultLike)) return;
+      if (!applyCors(res, plan, r as CorsResultLike, writeNow)) return;
     }
     afterCors();
 
@@ -234,6 +294,7 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
       if (health !== undefined && healthPaths.has(req.path)) {
         const probe = health.route(req.method, req.url, (n) => req.get(n));
         if (probe !== null) {
+          writeNow();
           probe.then((r) => {
             res.statusCode = r.httpStatus;
             for (const k of Object.keys(r.headers)) res.setHeader(k, r.headers[k]!);
@@ -245,250 +306,71 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
       }
 
       // a declared oversize body is refused before a byte of it is read
-      if (bodyLimit !== undefined) {
-        const cl = reqHeaders['content-length'];
-        if (cl !== undefined && Number(cl) > bodyLimit) {
-          onErr(bodyTooLarge(bodyLimit), req, res, next);
-          return;
-        }
+      if (bodyLimit !== undefined && declaredTooLarge(reqHeaders['content-length'], bodyLimit)) {
+        writeNow();
+        onError(bodyTooLarge(bodyLimit), req, res, next);
+        return;
       }
 
       // request timeout
-      if (timeoutMs !== undefined) {
-        (locals as { [kLocalsState]?: ReqState })[kLocalsState] = st;
+      if (sh.timeouts !== undefined) {
         Object.defineProperty(locals, 'signal', SIGNAL);
-        mw.timeouts!.add(st);
+        sh.timeouts.add(st);
       }
 
       // rate limiting
-      if (hasRate && !(rate.skip?.(req) ?? false)) {
-        const key = rate.key ? rate.key(req, ip) : ipKey(ip, rate.ipv6Prefix);
-        const cost = rate.cost?.(req);
-        let p: ReturnType<typeof decide>;
+      if (rate !== undefined && !(rate.skip?.(req) ?? false)) {
+        let p: DecisionLike | Promise<DecisionLike>;
         try {
-          p = decide(rate.limiter, key, cost === undefined ? undefined : { cost });
+          const cost = rate.cost?.(req);
+          p = decide(rate.limiter, rateKey(rate, req, ip, 'express'), cost === undefined ? undefined : { cost });
         } catch (e) {
+          writeNow();
           next(e);
           return;
         }
-        const onDecision = (d: DecisionLike): void => {
-          if (res.headersSent) return;
-          if (rate.formatHeaders) {
-            const pairs = headerPairs(rate.formatHeaders(d));
-            for (let i = 0; i < pairs.length; i++) res.setHeader(pairs[i]![0], pairs[i]![1]);
-          } else {
-            // our own lower-case names and numeric values: safe to write without setHeader's validation
-            const pairs = rateLimitHeaderPairs(d, rate.headers);
-            // the store found above (Node keeps one object per response); each lookup on Express's res is costly
-            const h = store ?? nodeHeaderStore(res);
-            for (let i = 0; i < pairs.length; i++) {
-              if (h !== undefined) h[pairs[i]![0]] = pairs[i]!;
-              else res.setHeader(pairs[i]![0], pairs[i]![1]);
-            }
-          }
-          if (d.allowed) proceed();
-          else onErr({ code: 'ERR_RATE_LIMITED', retryAfterMs: d.retryAfterMs }, req, res, next);
-        };
         // a memory store decides synchronously: no promise, no microtask
         if (typeof (p as Promise<DecisionLike>).then === 'function')
-          (p as Promise<DecisionLike>).then(onDecision, next);
+          (p as Promise<DecisionLike>).then(onDecision, (e) => {
+            writeNow();
+            next(e);
+          });
         else onDecision(p as DecisionLike);
         return;
       }
       proceed();
     }
 
+    function onDecision(d: DecisionLike): void {
+      if (res.headersSent) return;
+      plan.addAll(policy.rateHeaders(d));
+      if (d.allowed) {
+        proceed();
+        return;
+      }
+      writeNow();
+      onError({ code: 'ERR_RATE_LIMITED', retryAfterMs: d.retryAfterMs }, req, res, next);
+    }
+
     function proceed(): void {
+      writeNow();
+      const id = st.id;
       if (context !== undefined && id !== undefined) context({ requestId: id }, next);
       else next();
     }
   } as HardeningMiddleware;
-  Object.defineProperty(handler, 'errorHandler', { value: onErr, enumerable: true });
+  Object.defineProperty(handler, 'errorHandler', { value: onError, enumerable: true });
   Object.defineProperty(handler, 'notFound', { value: notFound(), enumerable: true });
   return handler;
 }
 
-/** Applies a CORS decision; answers a preflight and returns false, else returns true (continue). */
-function applyCors(res: Response, r: CorsResultLike): boolean {
-  // Vary is merged when the head is written (see the writeHead patch), after the route had its say
-  const hs = r.headers;
-  for (let i = 0; i < hs.length; i++) res.setHeader(hs[i]![0], hs[i]![1]);
+/** Takes a CORS decision into the plan; answers a preflight and returns false, else returns true (continue). */
+function applyCors(res: Response, plan: HeaderPlan, r: CorsResultLike, writeNow: () => void): boolean {
+  plan.cors(r);
   if (!r.preflight) return true;
+  writeNow();
   res.statusCode = r.status;
   res.setHeader('content-length', '0');
   res.end();
   return false;
-}
-
-/** What the shared writeHead and 'close' listener need from the middleware instance. */
-interface Shared {
-  responseTime: boolean;
-  logger: LoggerLike | undefined;
-  timeouts: DeadlineQueue | undefined;
-  onTimeout(st: ReqState): void;
-}
-
-/** Per-request state, also the node of the timeout queue. */
-class ReqState extends DeadlineNode {
-  vary: readonly string[] | undefined = undefined;
-  /** Security headers of this response, rendered once (per request with CSP nonces). */
-  secure: HeadLines | undefined = undefined;
-  ac: AbortController | undefined = undefined;
-  writeHead: ((...a: unknown[]) => unknown) | undefined = undefined;
-  constructor(
-    readonly req: Request,
-    readonly res: Response,
-    readonly next: NextFunction,
-    readonly t0: number,
-    readonly id: string | undefined,
-    readonly ip: string,
-    readonly mw: Shared,
-  ) {
-    super();
-  }
-  onDeadline(): void {
-    this.mw.onTimeout(this);
-  }
-}
-
-/** States of requests whose writeHead is the app prototype's patch (see viaPrototype); taken when the head is written. */
-const headStates = new WeakMap<object, ReqState>();
-const kProtoPatched = Symbol('@org/express.writeHead');
-
-/**
- * Routes this request's head through a writeHead patched once on its Express app's response prototype
- * (`req.app.response`, never Node's `ServerResponse.prototype`): the state goes into a WeakMap keyed by the response.
- * Returns false (the caller patches the response itself) when the response's prototype is not its app's, or when
- * another instance already holds this response.
- */
-function viaPrototype(req: Request, res: Response, st: ReqState): boolean {
-  const proto = Object.getPrototypeOf(res) as Record<PropertyKey, unknown> | null;
-  if (proto === null) return false;
-  if (proto[kProtoPatched] !== proto) {
-    if (proto !== (req.app as { response?: unknown } | undefined)?.response) return false;
-    const orig = proto.writeHead as (...a: unknown[]) => unknown;
-    if (typeof orig !== 'function') return false;
-    Object.defineProperty(proto, 'writeHead', {
-      configurable: true,
-      enumerable: false,
-      writable: true,
-      value: function writeHead(this: Response, a: unknown, b?: unknown, c?: unknown): unknown {
-        const own = headStates.get(this);
-        if (own === undefined) return orig.call(this, a, b, c);
-        // taken once: an app mounted in another app (its prototype chained to the parent's) may run two patches
-        headStates.delete(this);
-        own.writeHead = orig;
-        return patchedWriteHead(own, a, b, c);
-      },
-    });
-    // the marker is the prototype itself: an app's response prototype inherits its parent app's marker, which then
-    // does not match
-    Object.defineProperty(proto, kProtoPatched, { configurable: true, enumerable: false, value: proto });
-  }
-  if (headStates.has(res)) return false;
-  headStates.set(res, st);
-  return true;
-}
-
-/**
- * The writeHead shared by every patched response: security headers, X-Response-Time, the CORS Vary merge, and the
- * timeout stop. On a Node HTTP/1 response (when nothing else wrapped writeHead before us) our lines are added to the
- * head Node has just rendered, so Node validates and renders only the route's headers; elsewhere they go through
- * setHeader first.
- */
-function patchedWriteHead(st: ReqState, a: unknown, b?: unknown, c?: unknown): unknown {
-  const res = st.res;
-  if (st.dlAt !== 0) st.mw.timeouts!.cancel(st);
-  if (res.headersSent) return st.writeHead!.call(res, a, b, c);
-  const given = typeof b === 'object' && b !== null ? b : typeof c === 'object' && c !== null ? c : undefined;
-  if (given === undefined && rendersHead(res, st.writeHead)) {
-    const store = existingHeaderStore(res);
-    let text = '';
-    const sec = st.secure;
-    if (sec !== undefined) {
-      text = sec.clashes(store) ? sec.without(store) : sec.text;
-      for (let i = 0; i < sec.rest.length; i++)
-        if (store?.[sec.rest[i]![0]] === undefined) res.setHeader(sec.rest[i]![0], sec.rest[i]![1]);
-    }
-    if (st.mw.responseTime) {
-      if (store?.['x-response-time'] !== undefined) res.removeHeader('x-response-time');
-      text += `x-response-time: ${formatResponseTime(now() - st.t0)}\r\n`;
-    }
-    if (st.vary !== undefined) {
-      const cur = store?.vary?.[1] as string | undefined;
-      const v = mergeVary(cur, st.vary);
-      if (cur === undefined && headLineOk('vary', v)) text += `vary: ${v}\r\n`;
-      else res.setHeader('vary', v);
-    }
-    // not writeHeadWithLines: it adds a property to the response, and a property added to Express's response (its
-    // prototype swapped per request) costs far more than the search and split of insertIntoHead (callgrind: ~18,000
-    // instructions against ~2,000)
-    const out = st.writeHead!.call(res, a, b, c);
-    if (text !== '') insertIntoHead(res, text);
-    return out;
-  }
-  // a writeHead(status, headers) call, or not a plain Node response: through setHeader, before Node renders the head
-  const all = st.secure?.all ?? [];
-  for (let i = 0; i < all.length; i++) if (!res.hasHeader(all[i]![0])) res.setHeader(all[i]![0], all[i]![1]);
-  if (st.mw.responseTime) {
-    const v = formatResponseTime(now() - st.t0);
-    const store = nodeHeaderStore(res);
-    if (store !== undefined) store['x-response-time'] = ['x-response-time', v];
-    else res.setHeader('x-response-time', v);
-  }
-  if (st.vary !== undefined) res.setHeader('vary', mergeVary(res.getHeader('vary') as string | undefined, st.vary));
-  return st.writeHead!.call(res, a, b, c);
-}
-
-/** The shared 'close' listener: one structured log line per request, timeout stop, abort of the request's signal. */
-function onResClose(st: ReqState): void {
-  const res = st.res;
-  if (st.dlAt !== 0) st.mw.timeouts!.cancel(st);
-  if (st.ac !== undefined && !res.writableFinished && !st.ac.signal.aborted)
-    st.ac.abort(new Error('client closed the connection'));
-  const logger = st.mw.logger;
-  if (logger === undefined) return;
-  logRequest(logger, st.id, st.req.method, pathOf(st.req), res.statusCode, st.t0, st.ip, !res.writableFinished);
-}
-
-/**
- * `res.locals.signal`: created on first read; aborted on timeout (503) and when the client goes away. One shared
- * accessor; the request's state is found through `res` (Express gives every response its own locals object).
- */
-const kLocalsState = Symbol('@org/express.locals');
-const SIGNAL: PropertyDescriptor = {
-  configurable: true,
-  enumerable: false,
-  get(this: HardeningLocals & { [kLocalsState]?: ReqState }): AbortSignal | undefined {
-    const st = this[kLocalsState];
-    if (st === undefined) return undefined;
-    if (st.ac === undefined) {
-      st.ac = new AbortController();
-      if (this.timedOut) st.ac.abort(requestTimedOut(st.mw.timeouts!.ms));
-      else if (st.res.destroyed && !st.res.writableFinished) st.ac.abort(new Error('client closed the connection'));
-    }
-    return st.ac.signal;
-  },
-};
-
-/**
- * Counts the bytes of a body without Content-Length as the socket delivers them (before anyone reads them), and
- * answers 413 + Connection: close as soon as the limit is crossed; the rest of the body is never buffered.
- */
-function limitStream(req: Request, res: Response, limit: number, onErr: ErrorRequestHandler, next: NextFunction): void {
-  let seen = 0;
-  const push = req.push;
-  req.push = function (this: Request, chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk !== null && chunk !== undefined) {
-      seen += (chunk as Uint8Array).length;
-      if (seen > limit) {
-        req.push = () => false;
-        req.pause();
-        if (!res.headersSent) onErr(bodyTooLarge(limit), req, res, next);
-        else res.destroy();
-        return false;
-      }
-    }
-    return push.call(this, chunk, encoding);
-  };
 }

@@ -5,34 +5,26 @@
  * {@link hardening} with them; this package only imports their types.
  */
 
+export type { TrustProxy } from '@org/adapter-kit/client-ip';
+export { clientIp } from '@org/adapter-kit/client-ip';
 export type {
-  DecisionLike,
-  ProblemDetails,
-  ProblemResponse,
-  RateLimitHeaderFormat,
-  TrustProxy,
-} from '@org/adapter-kit/common';
-export {
-  AdapterError,
-  clientIp,
-  isAdapterError,
-  problemForError,
-  REQUEST_ID_PATTERN,
-  STATUS_TITLES,
-} from '@org/adapter-kit/common';
-export type {
-  CommonOptions,
   ContextRunner,
   CorsLike,
   CorsRequestLike,
   CorsResultLike,
+  DecisionLike,
   HeaderList,
   HealthLike,
   LoggerLike,
   ProbeResponseLike,
   RateLimiterLike,
-  RateLimitSettings,
   SecurityHeadersLike,
 } from '@org/adapter-kit/contracts';
+export { AdapterError, isAdapterError } from '@org/adapter-kit/errors';
+export { REQUEST_ID_PATTERN } from '@org/adapter-kit/ids';
+export type { CommonOptions, RateLimitSettings } from '@org/adapter-kit/options';
+export type { ProblemDetails, ProblemResponse } from '@org/adapter-kit/problems';
+export { problemForError, STATUS_TITLES } from '@org/adapter-kit/problems';
+export type { RateLimitHeaderFormat } from '@org/adapter-kit/rate-limit';
 export type { FastifyHardeningOptions } from './plugin.js';
 export { hardening, hardening as default, problemErrorHandler, sendProblem } from './plugin.js';

@@ -1,41 +1,17 @@
-import {
-  clientIp,
-  compileTrust,
-  DeadlineNode,
-  DeadlineQueue,
-  type DecisionLike,
-  existingHeaderStore,
-  formatResponseTime,
-  HeadLines,
-  headerPairs,
-  headLineOk,
-  ipKey,
-  mergeVary,
-  now,
-  PROBLEM_JSON,
-  type ProblemResponse,
-  peerAddress,
-  problemForError,
-  randomId,
-  randomNonce,
-  rateLimitHeaderPairs,
-  rateLimitHeadLines,
-  rendersHead,
-  requestTimedOut,
-  resolveRequestId,
-  writeHeadWithLines,
-} from '@org/adapter-kit/common';
-import {
-  type CommonOptions,
-  type ContextRunner,
-  type CorsResultLike,
-  decide,
-  type HeaderList,
-  type LoggerLike,
-  logRequest,
-  type Resolved,
-  resolveOptions,
-} from '@org/adapter-kit/contracts';
+import { bodyPending, declaredTooLarge } from '@org/adapter-kit/body-limit';
+import { clientIp, peerAddress } from '@org/adapter-kit/client-ip';
+import { now } from '@org/adapter-kit/clock';
+import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
+import { DeadlineNode, DeadlineQueue } from '@org/adapter-kit/deadlines';
+import { bodyTooLarge, requestTimedOut } from '@org/adapter-kit/errors';
+import type { HeaderPlan, PlanPolicy } from '@org/adapter-kit/header-plan';
+import { resolveRequestId } from '@org/adapter-kit/ids';
+import { limitedBody } from '@org/adapter-kit/node-body-limit';
+import { type NodeHeaderTarget, writePlanToNode } from '@org/adapter-kit/node-writer';
+import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
+import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
+import { decide, type ResolvedRate, rateKey } from '@org/adapter-kit/rate-limit';
+import { logRequest } from '@org/adapter-kit/request-log';
 import type {
   FastifyError,
   FastifyInstance,
@@ -43,13 +19,15 @@ import type {
   FastifyReply,
   FastifyRequest,
   onRequestHookHandler,
+  onSendHookHandler,
+  preParsingHookHandler,
 } from 'fastify';
 import fp from 'fastify-plugin';
 
 /**
  * Options of the {@link hardening} plugin. Every concern is optional: leave an instance out and that concern is off.
- * `bodyLimit` is applied as Fastify's native per-route `bodyLimit` to routes registered after the plugin (routes that
- * set their own keep it).
+ * `bodyLimit` applies to routes registered after the plugin: as Fastify's native per-route `bodyLimit` (routes that
+ * set their own keep it), and to bodies read through stream content-type parsers too.
  */
 export interface FastifyHardeningOptions extends CommonOptions<FastifyRequest> {
   /** Answer unknown routes with a 404 problem+json (`setNotFoundHandler`). Default true. */
@@ -84,72 +62,106 @@ export function sendProblem(reply: FastifyReply, p: ProblemResponse, close = fal
   return reply.send(Buffer.from(JSON.stringify(p.body)));
 }
 
+/** What the per-request state needs from the plugin instance. */
+interface Shared {
+  policy: PlanPolicy;
+  timeouts: DeadlineQueue | undefined;
+  rate: ResolvedRate<FastifyRequest> | undefined;
+  context: ((fields: Record<string, unknown>, fn: () => void) => void) | undefined;
+  logger: LoggerLike | undefined;
+  isHealthRoute(request: FastifyRequest): boolean;
+}
+
+type HookDone = (err?: Error) => void;
+const noDone: HookDone = () => {};
+
 /**
- * Per-request state: one object per request, also the node of the timeout queue (a decorated symbol field on the
- * request and an own symbol field on the raw response, so both keep one shape). The steps of the onRequest hook after
- * CORS are its methods, so a request allocates no closures for them.
+ * Per-request state: the request's header plan, its node in the timeout queue, and the fields behind
+ * `request.requestId`, `clientIp` and `timedOut`. It also maps the reply onto the Node writer's four header methods.
  */
-class State extends DeadlineNode {
+class State extends DeadlineNode implements NodeHeaderTarget {
   ac: AbortController | undefined = undefined;
-  vary: readonly string[] | undefined = undefined;
-  /** Security headers of this response, rendered once; a value the route set itself wins. */
-  secure: HeadLines | undefined = undefined;
-  /** The rate-limit decision of this request (its headers are made when the head is written). */
-  decision: DecisionLike | undefined = undefined;
-  /** The raw response's writeHead before it was patched. */
-  writeHead: ((...a: unknown[]) => unknown) | undefined = undefined;
-  /**
-   * The request id, when it is sent as a ready head line (ours or an accepted incoming one); else ''. Kept apart from
-   * `requestId`, which the app may overwrite (`request.requestId = …`) with text no one has checked for a head line.
-   */
-  id = '';
   /** The onRequest hook's callback. */
   done: HookDone = noDone;
-  /** now() when the onRequest hook started (X-Response-Time and the log line's durationMs). */
-  t0 = 0;
-  /** `request.requestId`, `request.clientIp` (after trusted-proxy handling) and `request.timedOut` (see stateAccessors). */
   requestId = '';
   clientIp = '';
   timedOut = false;
   constructor(
     readonly request: FastifyRequest,
     readonly reply: FastifyReply,
-    readonly plugin: PluginShared,
+    readonly sh: Shared,
+    readonly plan: HeaderPlan,
+    readonly t0: number,
   ) {
     super();
   }
+
+  getHeaderNames(): string[] {
+    return Object.keys(this.reply.getHeaders());
+  }
+  getHeader(name: string): unknown {
+    return this.reply.getHeader(name);
+  }
+  setHeader(name: string, value: string): void {
+    this.reply.header(name, value);
+  }
+  removeHeader(name: string): void {
+    this.reply.removeHeader(name);
+  }
+
+  /** The head is about to be written (onSend): the plan goes on it, the deadline stops. */
+  onHead(): void {
+    if (this.dlAt !== 0) this.sh.timeouts!.cancel(this);
+    writePlanToNode(this, this.plan, bodyPending(this.request.raw));
+  }
+
+  /** No answer in time: 503 and the signal aborts (Fastify ignores a later reply.send()). */
   onDeadline(): void {
-    this.plugin.onTimeout(this);
+    const { request, reply } = this;
+    const raw = reply.raw;
+    if (reply.sent || raw.headersSent || raw.writableEnded || raw.destroyed) return;
+    const err = requestTimedOut(this.sh.timeouts!.ms);
+    this.timedOut = true;
+    this.ac?.abort(err);
+    sendProblem(reply, problemForError(err, problemCtx(request)));
   }
 
-  /** RateLimit headers of this response as pairs (lower-case names); none without a decision. */
-  ratePairs(): HeaderList {
-    const d = this.decision;
-    if (d === undefined) return NO_PAIRS;
-    const rate = this.plugin.rate!;
-    return rate.formatHeaders ? lowerPairs(headerPairs(rate.formatHeaders(d))) : rateLimitHeaderPairs(d, rate.headers);
-  }
-
-  /** RateLimit headers as ready head lines when they can be made directly (see rateLimitHeadLines). */
-  rateLines(): string | undefined {
-    const d = this.decision;
-    const rate = this.plugin.rate;
-    if (d === undefined || rate === undefined || rate.formatHeaders !== undefined) return undefined;
-    return rateLimitHeadLines(d, rate.headers);
+  /** The response is done or the client left: the log line, the deadline stops, the signal aborts if unfinished. */
+  onClose(): void {
+    const raw = this.reply.raw;
+    if (this.dlAt !== 0) this.sh.timeouts!.cancel(this);
+    if (this.ac !== undefined && !raw.writableFinished && !this.ac.signal.aborted)
+      this.ac.abort(new Error('client closed the connection'));
+    const logger = this.sh.logger;
+    if (logger === undefined) return;
+    const { request, reply } = this;
+    logRequest(
+      logger,
+      this.requestId || undefined,
+      request.method,
+      pathOf(request.url),
+      reply.statusCode,
+      this.t0,
+      this.clientIp,
+      !raw.writableFinished,
+    );
   }
 
   /** After CORS: start the timeout, decide the rate limit, continue. */
   afterCors(): void {
-    const sh = this.plugin;
+    const sh = this.sh;
     if (sh.timeouts !== undefined) sh.timeouts.add(this);
     const rate = sh.rate;
     const request = this.request;
     if (rate !== undefined && !sh.isHealthRoute(request) && !(rate.skip?.(request) ?? false)) {
-      const key = rate.key ? rate.key(request, this.clientIp) : ipKey(this.clientIp, rate.ipv6Prefix);
-      const cost = rate.cost?.(request);
-      let p: ReturnType<typeof decide>;
+      let p: DecisionLike | Promise<DecisionLike>;
       try {
-        p = decide(rate.limiter, key, cost === undefined ? undefined : { cost });
+        const cost = rate.cost?.(request);
+        p = decide(
+          rate.limiter,
+          rateKey(rate, request, this.clientIp, 'fastify'),
+          cost === undefined ? undefined : { cost },
+        );
       } catch (e) {
         this.done(e as Error);
         return;
@@ -163,9 +175,9 @@ class State extends DeadlineNode {
     this.proceed();
   }
 
-  /** Keeps the decision for the head; continues when allowed, else answers 429 (the chain stops). */
+  /** Puts the decision's headers in the plan; continues when allowed, else answers 429 (the chain stops). */
   onDecision(d: DecisionLike): void {
-    this.decision = d;
+    this.plan.addAll(this.sh.policy.rateHeaders(d));
     if (d.allowed) this.proceed();
     else
       sendProblem(
@@ -176,41 +188,20 @@ class State extends DeadlineNode {
 
   /** Continues the request, in the logger's async context when one is configured. */
   proceed(): void {
-    const context = this.plugin.context;
+    const context = this.sh.context;
     const id = this.requestId;
     if (context !== undefined && id !== '') context({ requestId: id }, this.done);
     else this.done();
   }
 }
 
-type HookDone = (err?: Error) => void;
-const NO_PAIRS: HeaderList = [];
-const noDone: HookDone = () => {};
-const lowerPairs = (l: HeaderList): HeaderList => l.map(([k, v]) => [k.toLowerCase(), v] as const);
-
-/** What the per-request state and the shared writeHead need from the plugin instance. */
-interface PluginShared {
-  responseTime: boolean;
-  /** Lower-case request id header name ('' when ids are off). */
-  idName: string;
-  removeLower: readonly string[];
-  timeouts: DeadlineQueue | undefined;
-  /** Rate limiting settings, when on. */
-  rate: Resolved<FastifyRequest>['rate'] | undefined;
-  context: ContextRunner | undefined;
-  /** The request log's logger, when on. */
-  logger: LoggerLike | undefined;
-  isHealthRoute(request: FastifyRequest): boolean;
-  onTimeout(st: State): void;
-}
-
 const kState = Symbol('@org/fastify.state');
 type RequestWithState = FastifyRequest & { [kState]: State | null };
+const stateOf = (request: FastifyRequest): State | null => (request as RequestWithState)[kState];
 
 /** Public fields set before the request's State exists (by an earlier hook of the app's): rare, kept per request. */
 const early = new WeakMap<FastifyRequest, Partial<Record<EarlyKey, unknown>>>();
 type EarlyKey = 'requestId' | 'clientIp' | 'timedOut';
-const stateOf = (request: FastifyRequest): State | null => (request as RequestWithState)[kState];
 function earlyGet<T>(request: FastifyRequest, key: EarlyKey, initial: T): T {
   const v = early.get(request)?.[key];
   return v === undefined ? initial : (v as T);
@@ -222,11 +213,8 @@ function earlySet(request: FastifyRequest, key: EarlyKey, v: unknown): void {
 }
 
 /**
- * `request.requestId`, `request.clientIp` and `request.timedOut` as accessors on Fastify's Request prototype, backed
- * by the request's State. Fastify sets each data decorator on every request in its Request constructor, through one
- * keyed store shared by all decorators: with several names that store is megamorphic (measured with callgrind: about
- * 700 instructions a request for these three). With only the State decorated as data, it stays monomorphic. Each
- * accessor is its own function (not one closure per name), so each reads one named field.
+ * `request.requestId`, `clientIp` and `timedOut` as accessors backed by the request's State: one data decorator (the
+ * State) instead of three keeps Fastify's per-request decorator initialisation cheap.
  */
 const stateAccessors = {
   requestId: {
@@ -264,157 +252,6 @@ const stateAccessors = {
   },
 };
 
-const kHead = Symbol('@org/fastify.head');
-type RawWithState = FastifyReply['raw'] & { [kHead]: State };
-
-/**
- * The one writeHead shared by every patched response (no closure per request). On a Node HTTP/1 response, the
- * security, RateLimit, X-Response-Time and Vary lines are added to the head Node has just rendered (the security lines
- * were rendered and validated once, when the plugin was registered), so Node validates and renders only the headers
- * the route set. Elsewhere (HTTP/2) they go into the header object Fastify passes. Also applies the removal list and
- * stops the request's timeout.
- */
-function patchedWriteHead(this: RawWithState, a: unknown, b?: unknown, c?: unknown): unknown {
-  const st = this[kHead];
-  const shared = st.plugin;
-  if (st.dlAt !== 0) shared.timeouts!.cancel(st);
-  if (this.headersSent) return st.writeHead!.call(this, a, b, c);
-  const given = typeof b === 'object' && b !== null ? b : typeof c === 'object' && c !== null ? c : undefined;
-  const obj = given !== undefined && !Array.isArray(given) ? (given as Record<string, unknown>) : undefined;
-  if ((obj === undefined && given !== undefined) || !rendersHead(this, st.writeHead))
-    return writeHeadSlow(this, st, obj, a, b, c);
-  // Node renders `obj` merged over its own store (a header set on reply.raw): a name in either is the route's
-  const store = existingHeaderStore(this);
-  let text = '';
-  const sec = st.secure;
-  if (sec !== undefined) {
-    text = sec.clashes(obj, store) ? sec.without(obj, store) : sec.text;
-    const rest = sec.rest;
-    for (let i = 0; i < rest.length; i++)
-      if (!taken(obj, store, rest[i]![0])) setOn(this, obj, rest[i]![0], rest[i]![1]);
-  }
-  if (st.decision !== undefined) {
-    // ours replace values the route set
-    const lines = st.rateLines();
-    if (lines !== undefined) {
-      if (taken(obj, store, 'ratelimit-policy')) drop(this, obj, 'ratelimit-policy');
-      if (taken(obj, store, 'ratelimit')) drop(this, obj, 'ratelimit');
-      text += lines;
-    } else {
-      const rl = st.ratePairs();
-      for (let i = 0; i < rl.length; i++) {
-        const [k, v] = rl[i]!;
-        if (taken(obj, store, k)) drop(this, obj, k);
-        if (headLineOk(k, v)) text += `${k}: ${v}\r\n`;
-        else setOn(this, obj, k, v);
-      }
-    }
-  }
-  // the request id: a value the route set wins (as when it was set with reply.header before the route ran)
-  if (st.id !== '' && !taken(obj, store, shared.idName)) text += `${shared.idName}: ${st.id}\r\n`;
-  if (shared.responseTime) {
-    // ours replaces a value the route set
-    if (taken(obj, store, 'x-response-time')) drop(this, obj, 'x-response-time');
-    text += `x-response-time: ${formatResponseTime(now() - st.t0)}\r\n`;
-  }
-  if (st.vary !== undefined) {
-    const cur = obj?.vary ?? store?.vary?.[1];
-    const v = mergeVary(cur === undefined ? undefined : String(cur), st.vary);
-    // a Vary that is only our CORS tokens is rendered with our lines; one that holds the route's goes through Node
-    if (cur === undefined && headLineOk('vary', v)) text += `vary: ${v}\r\n`;
-    else setOn(this, obj, 'vary', v);
-  }
-  const rm = shared.removeLower;
-  for (let i = 0; i < rm.length; i++) {
-    if (obj !== undefined && obj[rm[i]!] !== undefined) delete obj[rm[i]!];
-    if (store !== null && store[rm[i]!] !== undefined) this.removeHeader(rm[i]!);
-  }
-  return writeHeadWithLines(this, st.writeHead!, text, a, b, c);
-}
-
-/**
- * The raw response's 'close' listener (shared, no closure per request): writes the request's log line, with
- * `aborted: true` when the response did not finish (the client went away first).
- */
-function onRawClose(this: RawWithState): void {
-  const st = this[kHead];
-  // a client gone before any head was written: its deadline leaves the queue now (it would answer nothing)
-  if (st.dlAt !== 0) st.plugin.timeouts!.cancel(st);
-  const logger = st.plugin.logger!;
-  const { request, reply } = st;
-  logRequest(
-    logger,
-    st.requestId || undefined,
-    request.method,
-    pathOf(request.url),
-    reply.statusCode,
-    st.t0,
-    st.clientIp,
-    !this.writableFinished,
-  );
-}
-
-/** Whether the route set `name` (lower-case) in the header object Fastify passes or on reply.raw. */
-const taken = (
-  obj: Record<string, unknown> | undefined,
-  store: Record<string, unknown> | null,
-  name: string,
-): boolean => (obj !== undefined && obj[name] !== undefined) || (store !== null && store[name] !== undefined);
-
-/** Removes a header the route set for a name the plugin owns. */
-function drop(res: RawWithState, obj: Record<string, unknown> | undefined, name: string): void {
-  if (obj !== undefined) delete obj[name];
-  res.removeHeader(name);
-}
-
-/** Sets a header through Node (validated there): into the object Fastify passes, else on the response. */
-function setOn(res: RawWithState, obj: Record<string, unknown> | undefined, name: string, value: string): void {
-  if (obj !== undefined) obj[name] = value;
-  else res.setHeader(name, value);
-}
-
-/**
- * writeHead where no rendered head can be added to (HTTP/2 compatibility response, raw header arrays): the headers go
- * into the header object Fastify passes, or through setHeader.
- */
-function writeHeadSlow(
-  res: RawWithState,
-  st: State,
-  obj: Record<string, unknown> | undefined,
-  a: unknown,
-  b?: unknown,
-  c?: unknown,
-): unknown {
-  const shared = st.plugin;
-  if (obj !== undefined) {
-    const all = st.secure?.all ?? NO_PAIRS;
-    for (let i = 0; i < all.length; i++) if (obj[all[i]![0]] === undefined) obj[all[i]![0]] = all[i]![1];
-    const rl = st.ratePairs();
-    for (let i = 0; i < rl.length; i++) obj[rl[i]![0]] = rl[i]![1];
-    if (st.id !== '' && obj[shared.idName] === undefined && !res.hasHeader(shared.idName)) obj[shared.idName] = st.id;
-    if (shared.responseTime) obj['x-response-time'] = formatResponseTime(now() - st.t0);
-    if (st.vary !== undefined) {
-      const cur = obj.vary ?? res.getHeader('vary');
-      obj.vary = mergeVary(cur === undefined ? undefined : String(cur), st.vary);
-    }
-    const rm = shared.removeLower;
-    for (let i = 0; i < rm.length; i++) {
-      if (obj[rm[i]!] !== undefined) delete obj[rm[i]!];
-      res.removeHeader(rm[i]!);
-    }
-  } else {
-    const all = st.secure?.all ?? NO_PAIRS;
-    for (let i = 0; i < all.length; i++) if (!res.hasHeader(all[i]![0])) res.setHeader(all[i]![0], all[i]![1]);
-    const rl = st.ratePairs();
-    for (let i = 0; i < rl.length; i++) res.setHeader(rl[i]![0], rl[i]![1]);
-    if (st.id !== '' && !res.hasHeader(shared.idName)) res.setHeader(shared.idName, st.id);
-    if (shared.responseTime) res.setHeader('x-response-time', formatResponseTime(now() - st.t0));
-    if (st.vary !== undefined) res.setHeader('vary', mergeVary(res.getHeader('vary') as string | undefined, st.vary));
-    for (let i = 0; i < shared.removeLower.length; i++) res.removeHeader(shared.removeLower[i]!);
-  }
-  return st.writeHead!.call(res, a, b, c);
-}
-
 /**
  * Whether `url` starts with one of the (lower-case) health paths, ignoring ASCII case: the router can only have matched
  * a health route for such a URL (with case-insensitive routing or a trailing slash too).
@@ -444,16 +281,6 @@ const problemCtx = (request: FastifyRequest) => ({
   instance: pathOf(request.url),
 });
 
-/** Applies a CORS decision; answers a preflight and returns false, else returns true (continue). */
-function applyCors(reply: FastifyReply, r: CorsResultLike): boolean {
-  // Vary is merged when the head is written (patchedWriteHead), after the route had its say
-  const hs = r.headers;
-  for (let i = 0; i < hs.length; i++) reply.header(hs[i]![0], hs[i]![1]);
-  if (!r.preflight) return true;
-  reply.code(r.status).header('content-length', '0').send();
-  return false;
-}
-
 /** Builds the RFC 9457 error handler used by the plugin, for use in an encapsulated context of your own. */
 export function problemErrorHandler(
   logger?: LoggerLike,
@@ -470,14 +297,12 @@ export function problemErrorHandler(
   };
 }
 
+const BODYLESS = new Set(['GET', 'HEAD']);
+
 const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyInstance, options) => {
   const o = resolveOptions(options, 'fastify');
-  const trust = compileTrust(options.trustProxy, 'fastify: trustProxy');
-  const { headers, useNonce, cors, rate, hasRate, logger, health, healthPaths, idHeader, generateId } = o;
-  const context = o.context;
-  const { responseTime, bodyLimit, timeoutMs } = o;
-  const staticHeaders = new HeadLines(headers?.entries ?? []);
-  const removeHeaders = headers?.remove ?? [];
+  const { policy, cors, rate, logger, health, healthPaths, idHeader, generateId, context, trust } = o;
+  const { bodyLimit, timeoutMs } = o;
 
   // the one data decorator (see stateAccessors)
   app.decorateRequest(kState, null);
@@ -498,91 +323,57 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
   app.decorateReply('cspNonce', '');
 
   if (bodyLimit !== undefined) {
+    // Fastify's own per-route bodyLimit covers its parsers; a stream content-type parser hands the raw body to the
+    // route, so a body without Content-Length is also counted as it is read (preParsing, routes that take a body)
+    const limitBody: preParsingHookHandler = (request, _reply, payload, done) => {
+      if (declaredTooLarge(request.headers['content-length'], bodyLimit)) done(bodyTooLarge(bodyLimit));
+      else if (request.headers['content-length'] !== undefined || !request.headers['transfer-encoding'])
+        done(null, payload);
+      else
+        done(
+          null,
+          limitedBody(payload, bodyLimit, () => bodyTooLarge(bodyLimit)),
+        );
+    };
     app.addHook('onRoute', (route) => {
       if (route.bodyLimit === undefined) route.bodyLimit = bodyLimit;
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (methods.every((m) => BODYLESS.has(m))) return;
+      const own = route.preParsing;
+      route.preParsing = own === undefined ? [limitBody] : [...(Array.isArray(own) ? own : [own]), limitBody];
     });
   }
 
-  // Work done when the head is written (response time, CORS Vary re-merge, removals, timeout stop) runs in one shared
-  // writeHead installed on the raw response, with this request's State on a symbol field: no closure per request, and
-  // no onSend hook run per request.
-  const needHead =
-    headers !== undefined ||
-    hasRate ||
-    responseTime ||
-    removeHeaders.length > 0 ||
-    cors !== undefined ||
-    timeoutMs !== undefined;
-  // work on the raw response (the patched head, the log line's 'close' listener)
-  const needState = needHead || logger !== undefined;
   const healthLower = [...healthPaths].map((p) => p.toLowerCase());
-  const shared: PluginShared = {
-    responseTime,
-    idName: idHeader === undefined ? '' : idHeader.toLowerCase(),
-    removeLower: removeHeaders.map((n) => n.toLowerCase()),
+  const sh: Shared = {
+    policy,
     timeouts: timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs),
-    rate: hasRate ? rate : undefined,
+    rate,
     context,
     logger,
     // request.routeOptions builds a fresh object on every read: only read it for a URL that can be a health route
     isHealthRoute: (request) =>
       healthPaths.size > 0 && mayBeHealth(request.url, healthLower) && healthPaths.has(request.routeOptions.url ?? ''),
-    onTimeout(st: State): void {
-      const { request, reply } = st;
-      if (reply.sent || reply.raw.headersSent || request.raw.destroyed) return;
-      const err = requestTimedOut(timeoutMs!);
-      st.timedOut = true;
-      st.ac?.abort(err);
-      sendProblem(reply, problemForError(err, problemCtx(request)));
-    },
   };
-  // A request whose client went away before any head was written leaves the queue in the log line's 'close' listener
-  // when logging is on; otherwise it stays queued until its deadline, then leaves without answering (the timeout
-  // callback checks request.raw.destroyed), as a timer per request did. No onRequestAbort hook for it: Fastify would
-  // add a 'close' listener to every request.
 
   const onRequest: onRequestHookHandler = function orgOnRequest(request, reply, done) {
     const t0 = now();
-    // the State backs request.requestId/clientIp/timedOut (see stateAccessors), so every request has one
-    const st = new State(request, reply, shared);
-    st.t0 = t0;
+    const plan = policy.plan(t0);
+    const st = new State(request, reply, sh, plan, t0);
     st.done = done;
     (request as RequestWithState)[kState] = st;
     st.clientIp = clientIp(peerAddress(request.raw.socket), request.headers['x-forwarded-for'], trust);
+    if (plan.nonce !== undefined) reply.cspNonce = plan.nonce;
+    if (logger !== undefined || sh.timeouts !== undefined) reply.raw.on('close', () => st.onClose());
     if (idHeader !== undefined) {
-      const id = resolveRequestId(request.headers[idHeader], generateId!);
-      st.requestId = id;
-      // ours and accepted incoming ids are header-safe: sent as a ready head line when the head is patched below;
-      // a custom generator's ids go through reply.header (Node checks them)
-      if (!needHead || generateId !== randomId) reply.header(idHeader, id);
-      else st.id = id;
-    }
-    if (!needState) {
-      // nothing of ours in the head and no log line: the State only holds the request's fields
-      if (context !== undefined && st.requestId !== '') context({ requestId: st.requestId }, done);
-      else done();
-      return;
-    }
-    const raw = reply.raw as RawWithState;
-    raw[kHead] = st;
-    if (needHead) {
-      st.writeHead = raw.writeHead as (...a: unknown[]) => unknown;
-      raw.writeHead = patchedWriteHead as typeof raw.writeHead;
-    }
-    // the log line is written when the response closes (finished, or the client went away): one listener of a
-    // shared function (Fastify's onResponse hook would add two listeners and a closure per request)
-    if (logger !== undefined) raw.on('close', onRawClose);
-
-    if (headers !== undefined) {
-      let list = staticHeaders;
-      if (useNonce) {
-        const nonce = randomNonce();
-        reply.cspNonce = nonce;
-        list = new HeadLines(headers.forRequest!({ nonce }));
+      try {
+        st.requestId = resolveRequestId(request.headers[idHeader], generateId!);
+      } catch (e) {
+        done(e as Error);
+        return;
       }
-      st.secure = list;
+      plan.add(idHeader, st.requestId);
     }
-
     if (cors !== undefined) {
       const h = request.headers;
       const r = cors.handle({
@@ -593,17 +384,22 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
       });
       if (typeof (r as Promise<CorsResultLike>).then === 'function') {
         (r as Promise<CorsResultLike>).then((v) => {
-          if (v.vary.length > 0) st.vary = v.vary;
-          if (applyCors(reply, v)) st.afterCors(); // else: answered here, the chain stops
+          if (applyCors(reply, plan, v)) st.afterCors(); // else: answered here, the chain stops
         }, done);
         return;
       }
-      if ((r as CorsResultLike).vary.length > 0) st.vary = (r as CorsResultLike).vary;
-      if (!applyCors(reply, r as CorsResultLike)) return; // preflight answered here, the chain stops
+      if (!applyCors(reply, plan, r as CorsResultLike)) return; // preflight answered here, the chain stops
     }
     st.afterCors();
   };
   app.addHook('onRequest', onRequest);
+
+  // the head is written right after the onSend hooks: the plan goes on it there
+  const onSend: onSendHookHandler = function orgOnSend(request, _reply, payload, done) {
+    stateOf(request)?.onHead();
+    done(null, payload);
+  };
+  app.addHook('onSend', onSend);
 
   if (health !== undefined) {
     const header = (request: FastifyRequest) => (name: string) => {
@@ -634,6 +430,14 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     });
   }
 };
+
+/** Takes a CORS decision into the plan; answers a preflight and returns false, else returns true (continue). */
+function applyCors(reply: FastifyReply, plan: HeaderPlan, r: CorsResultLike): boolean {
+  plan.cors(r);
+  if (!r.preflight) return true;
+  reply.code(r.status).header('content-length', '0').send();
+  return false;
+}
 
 /**
  * The all-in-one Fastify plugin (wrapped with fastify-plugin, so its hooks, decorators, error and not-found handlers

@@ -20,10 +20,8 @@ const plainLoop = (res: http.ServerResponse) => {
   for (let i = 0; i < PLAIN.length; i++) res.setHeader(PLAIN[i]![0], PLAIN[i]![1]);
   res.removeHeader('X-Powered-By');
 };
-// The documented fast path is `ours.apply(res)`: on a genuine Node ServerResponse it writes Node's header store directly
-// (what setHeader would store, minus re-validating pairs checked at build time); on any other target, such as the no-op
-// `sink` of scenario 3, it calls setHeader/removeHeader. This loop is the other way an adapter may use the policy:
-// iterate the frozen `entries`, then the `remove` list (slower on Node 20: V8 reads frozen arrays through a slow path).
+// `ours.apply(res)` calls the target's own setHeader/removeHeader over private plain arrays. This loop is the other way
+// an adapter may use the policy: iterate the frozen `entries`, then the `remove` list.
 const oursLoop = (res: http.ServerResponse) => {
   const e = ours.entries;
   for (let i = 0; i < e.length; i++) res.setHeader(e[i]![0], e[i]![1]);

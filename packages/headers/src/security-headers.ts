@@ -8,13 +8,6 @@ import {
   type DocumentIsolationPolicyValue,
   type IntegrityPolicyOptions,
 } from './internal/integrity-isolation.js';
-import {
-  createOutHeaders,
-  nodeAccepts,
-  type OutHeaders,
-  outHeadersOf,
-  REMOVE_SIDE_EFFECTS,
-} from './internal/node-out-headers.js';
 import { checkHeaderName, checkHeaderValue, type Entry, freezeEntries, isRecord, show } from './internal/util.js';
 import { isValidNonce } from './nonce.js';
 import {
@@ -124,15 +117,8 @@ export interface SecurityHeaders {
   forRequest(ctx?: { nonce?: string | undefined }): readonly HeaderEntry[];
   /**
    * Sets every header on `target` (Node `setHeader`/`removeHeader`, or Fetch `Headers` `set`/`delete`) and removes
-   * the `remove` list. The fastest way to apply a policy. `nonce` is required when nonces are on.
-   *
-   * On a genuine Node `OutgoingMessage` (`http.ServerResponse`, Express's `res`, Fastify's `reply.raw`) whose
-   * `setHeader`/`removeHeader` are Node's own and whose head is not sent, it writes Node's header store directly:
-   * the same new `[name, value]` pair per header that `setHeader` would store, without re-running the validation done
-   * when the policy was built. Removing Connection, Content-Length, Transfer-Encoding or Date still calls
-   * `removeHeader`. Any other target (overridden or wrapped `setHeader`, test doubles, Bun, Deno, Fetch `Headers`)
-   * gets one loop of method calls over private plain arrays, allocating nothing for a static policy (with nonces: only
-   * the CSP string).
+   * the `remove` list: one loop of the target's own public methods over private plain arrays, allocating nothing for
+   * a static policy (with nonces: only the CSP string). `nonce` is required when nonces are on.
    * @throws {HeadersError} `ERR_INVALID_NONCE` when nonces are on and `nonce` is missing or invalid (nothing is set).
    * @throws {Error} Node's `ERR_HTTP_HEADERS_SENT` (from its `setHeader`) when the response head was already sent.
    */
@@ -441,17 +427,6 @@ function compile(options: SecurityHeadersOptions): SecurityHeaders {
   const templatePlain: HeaderEntry[] = [...template];
   const slotList = slots.map((s) => ({ index: s.index, name: s.name, parts: [...s.parts] }));
   const removeNames: string[] = [...remove];
-  // For Node's header store (see internal/node-out-headers.ts): names lower-cased as setHeader would, removals that
-  // have side effects in removeHeader kept on it, and a build-time proof that Node would accept every pair (its
-  // validation is the only step the direct write skips; nonces are checked by checkNonce: base64 only).
-  const staticLower: string[] = staticNames.map((n) => n.toLowerCase());
-  const allLower: string[] = allNames.map((n) => n.toLowerCase());
-  const removeLower: string[] = removeNames.map((n) => n.toLowerCase());
-  const removeViaNode: boolean[] = removeLower.map((n) => REMOVE_SIDE_EFFECTS.has(n));
-  const storeWritable =
-    list.every(([n, v]) => nodeAccepts(n, v)) &&
-    removeNames.every((n) => nodeAccepts(n, '')) &&
-    slots.every((s) => s.parts.every((p) => nodeAccepts(s.name, p)));
   const byName = new Map(list.map(([n, v]) => [n.toLowerCase(), v]));
   const frozenOptions = Object.freeze({ ...o });
 
@@ -491,28 +466,6 @@ function compile(options: SecurityHeadersOptions): SecurityHeaders {
         );
       }
       const n = usesNonce ? checkNonce(nonce) : '';
-      if (node && storeWritable) {
-        // A genuine Node OutgoingMessage: write its header store directly, as setHeader would (see outHeadersOf).
-        let h: OutHeaders | null | undefined = outHeadersOf(target, setHeader);
-        if (h !== undefined) {
-          if (usesNonce) {
-            if (h === null) h = createOutHeaders(target);
-            for (let i = 0; i < allNames.length; i++) {
-              const parts = slotParts[i];
-              // A new pair every time: Node's appendHeader mutates the stored pair.
-              h[allLower[i]!] = [allNames[i]!, parts === null || parts === undefined ? allValues[i]! : fill(parts, n)];
-            }
-          } else if (staticNames.length > 0) {
-            if (h === null) h = createOutHeaders(target);
-            for (let i = 0; i < staticNames.length; i++) h[staticLower[i]!] = [staticNames[i]!, staticValues[i]!];
-          }
-          for (let i = 0; i < removeLower.length; i++) {
-            if (removeViaNode[i]) (target as HeaderTarget).removeHeader(removeNames[i]!);
-            else if (h !== null && h[removeLower[i]!] !== undefined) delete h[removeLower[i]!];
-          }
-          return;
-        }
-      }
       if (usesNonce) {
         for (let i = 0; i < allNames.length; i++) {
           const parts = slotParts[i];

@@ -1,5 +1,5 @@
-// The @hono/node-server path: our headers go into Node's own header store, Hono's record is applied by Node after
-// them. A real server on loopback, raw response headers read with undici.
+// The @hono/node-server path: the plan goes on the Node response through its public setHeader, the route's Response
+// headers are applied by Node after them and win. A real server on loopback, raw response headers read with undici.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { cors, securityHeaders } from '@org/headers';
@@ -21,9 +21,8 @@ beforeAll(async () => {
     ['/flat', false, 'setHeader'],
   ] as const) {
     const sub = new Hono<HardeningEnv>();
-    // '/wrapped': something wrapped Node's writeHead before the middleware ran, so the head is not rendered by Node's
-    // own writeHead right after ours: the headers go into Node's header store instead of being added as lines.
-    // '/flat': setHeader is wrapped too, so Node's store is not used either: the headers go to writeHead as a flat list.
+    // '/wrapped' and '/flat': another middleware wrapped the Node response's writeHead (and setHeader): the plan goes
+    // through them like any other header.
     if (wrap)
       sub.use(async (c, next) => {
         const out = (c.env as { outgoing: Record<string, (...a: unknown[]) => unknown> }).outgoing;
@@ -37,7 +36,7 @@ beforeAll(async () => {
       });
     sub.use(
       hardening({
-        // '/nonce' also uses a custom id generator: its ids go through the checked pairs, the others as ready lines
+        // '/nonce' also uses a custom id generator
         ...(nonce ? { requestId: { generate: () => 'custom-id-1' } } : {}),
         headers: securityHeaders({ preset: 'helmet', contentSecurityPolicy: { nonce } }),
         cors: cors({ origin: 'https://app.example' }),
@@ -116,18 +115,17 @@ describe('@org/hono on @hono/node-server', () => {
       expect(r.get('x-powered-by')).toEqual([]);
     });
 
-    it(`${prefix}: the route's own security header wins, its Vary is merged, owned and removed headers stay ours`, async () => {
+    it(`${prefix}: every header the route set wins (on its Response or on the Node response), Vary is merged, removals hold`, async () => {
       const r = await raw(`${prefix}/own`);
       expect(r.status).toBe(200);
       expect(r.get('content-security-policy')).toEqual(["default-src 'none'"]);
       expect(r.get('vary')).toEqual(['Accept, Origin']);
       expect(r.get('x-powered-by')).toEqual([]);
-      expect(r.get('x-request-id')).toEqual(['req-1']);
-      expect(r.get('x-response-time')).toHaveLength(1);
-      expect(r.get('x-response-time')[0]).not.toBe('999ms');
-      expect(r.get('ratelimit')).toHaveLength(1);
-      expect(r.get('ratelimit')[0]).toMatch(/^"api";r=\d+;t=\d+$/);
-      expect(r.get('ratelimit-policy')).toEqual(['"api";q=100;w=60']);
+      expect(r.get('x-request-id')).toEqual(['from-route']);
+      expect(r.get('x-response-time')).toEqual(['999ms']);
+      expect(r.get('ratelimit')).toEqual(['from-route']);
+      expect(r.get('ratelimit-policy')).toEqual(['from-route']);
+      expect(r.get('x-frame-options')).toEqual(['SAMEORIGIN']);
       expect(r.get('x-custom')).toEqual(['kept']);
       expect(r.get('content-type')[0]).toMatch(/^text\/plain/);
     });

@@ -14,6 +14,7 @@ import {
   OP_RESET,
   TOKEN,
 } from './internal/policy.js';
+import { IP_KEY_DEFAULTS, ipKey } from './ipkey.js';
 import { memoryStore } from './memory.js';
 import type { RateLimitStore, StoreRunner } from './store.js';
 
@@ -66,6 +67,8 @@ export interface StoreOptions {
    * `true` for 10,000 keys, or `{ maxKeys }`. Default off. Uses the local clock (`Date.now`).
    */
   denyCache?: boolean | { maxKeys?: number };
+  /** IPv6 prefix of {@link RateLimiter.ipKey}: clients are keyed by their /`ipv6Prefix` network. Default 56. */
+  ipv6Prefix?: number;
 }
 
 /** Options for {@link rateLimiter}. */
@@ -131,6 +134,12 @@ export interface RateLimiter {
   block(key: string, durationMs: number): Promise<RateLimitDecision>;
   /** Forgets everything about `key`. */
   reset(key: string): Promise<void>;
+  /**
+   * The key of a client address as this limiter groups clients: `ipKey(ip, { ipv6Prefix })` with the limiter's own
+   * `ipv6Prefix` (e.g. `2001:db8:abcd:1200::/56`). Adapters key requests with it, so `limiter.reset(limiter.ipKey(ip))`
+   * (or `ipKey(ip)` at the default prefix) finds their bucket.
+   */
+  ipKey(ip: string): string;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof RateLimiterEvents>(event: E, listener: (e: RateLimiterEvents[E]) => void): () => void;
 }
@@ -246,6 +255,34 @@ export function compilePolicy(o: PolicyOptions, where = 'rateLimiter'): Compiled
   };
 }
 
+/**
+ * Whether `s` is a dotted-quad IPv4 address written the way {@link ipKey} writes it (no leading zeros, no spaces): at
+ * the default /32 such an address is its own key. A character loop, for the limiter's per-request `ipKey`.
+ */
+function isCanonicalV4(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let dots = 0;
+  let digits = 0;
+  let value = 0;
+  let first = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 0) first = c;
+      else if (first === 48) return false; // a leading zero
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 48);
+      if (value > 255) return false;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
+}
+
 /** Builds a limiter for one policy. See {@link RateLimiterOptions}. @throws {RangeError|TypeError} on bad options, naming the option. */
 export function rateLimiter(opts: RateLimiterOptions): RateLimiter {
   const p = compilePolicy(opts, 'rateLimiter');
@@ -299,6 +336,11 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     cacheMax = intOpt(where, 'denyCache.maxKeys', opts.denyCache.maxKeys ?? RATE_LIMITER_DEFAULTS.denyCacheMaxKeys, 1);
   else if (opts.denyCache !== undefined && opts.denyCache !== false)
     throw new TypeError(`${where}: denyCache must be a boolean or { maxKeys }`);
+
+  const ipv6Prefix = opts.ipv6Prefix ?? IP_KEY_DEFAULTS.ipv6Prefix;
+  if (!Number.isInteger(ipv6Prefix) || ipv6Prefix < 0 || ipv6Prefix > 128)
+    throw new RangeError(`${where}: ipv6Prefix must be an integer between 0 and 128, got ${String(opts.ipv6Prefix)}`);
+  const keyOpts = { ipv6Prefix };
 
   const runner: StoreRunner = store.bind(policies);
   const n = policies.length;
@@ -544,6 +586,10 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     reset(key) {
       checkKey(key);
       return exec(OP_RESET, key, 0).then(() => undefined);
+    },
+    ipKey(ip) {
+      // called for every request: a plain IPv4 address, the usual case, is its own key (what ipKey() returns for it)
+      return typeof ip === 'string' && isCanonicalV4(ip) ? ip : ipKey(ip, keyOpts);
     },
     on(event, listener) {
       if (event !== 'storeError') throw new TypeError(`${where}: unknown event ${String(event)}`);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ipKey,
@@ -306,5 +307,29 @@ describe('ipKey', () => {
     expect(ipKey('1.2.3.256')).toBe('1.2.3.256');
     expect(ipKey('1:2:3:4:5:6:7:8:9')).toBe('1:2:3:4:5:6:7:8:9');
     expect(() => ipKey('::1', { ipv6Prefix: 129 })).toThrow(/ipv6Prefix must be an integer between 0 and 128, got 129/);
+  });
+
+  it("is also the limiter's own method, at the limiter's ipv6Prefix, so reset(ipKey(ip)) finds the bucket", async () => {
+    const limiter = rateLimiter({ limit: 1, windowMs: 60_000 });
+    for (const ip of ['203.0.113.7', '::ffff:203.0.113.7', '2001:db8:abcd:12ff:1:2:3:4', 'not-an-ip'])
+      expect(limiter.ipKey(ip)).toBe(ipKey(ip));
+    const ip = '2001:db8:abcd:12aa::9';
+    expect((await limiter.consume(limiter.ipKey(ip))).allowed).toBe(true);
+    expect((await limiter.consume(limiter.ipKey('2001:db8:abcd:1200::1'))).allowed).toBe(false);
+    await limiter.reset(ipKey(ip));
+    expect((await limiter.consume(limiter.ipKey(ip))).allowed).toBe(true);
+    // the method's shortcut for plain IPv4 gives exactly what ipKey() gives, for anything a client can send
+    const chars = fc.constantFrom(...'0123456789.: a'.split(''));
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV4Extended(), fc.ipV6(), fc.string({ unit: chars, maxLength: 18 })), (s) => {
+        expect(limiter.ipKey(s)).toBe(ipKey(s));
+      }),
+      { numRuns: 2000 },
+    );
+    const group = rateLimiters([{ limit: 1, windowMs: 1000 }], { ipv6Prefix: 64 });
+    expect(group.ipKey('2001:db8::1')).toBe('2001:db8::/64');
+    expect(() => rateLimiter({ limit: 1, windowMs: 1, ipv6Prefix: 129 })).toThrow(
+      /rateLimiter: ipv6Prefix must be an integer between 0 and 128, got 129/,
+    );
   });
 });

@@ -1,16 +1,21 @@
-// The HTTP scenarios, written once and run against every framework (see conformance.test.ts).
-import { Readable } from 'node:stream';
+// The HTTP scenarios, written once and run against every app on every runtime (see the *.test.ts files). The server
+// runs in its own process; these run in the test process and talk to it over real loopback sockets.
 import { type Dispatcher, request } from 'undici';
 import { expect } from 'vitest';
-import { type Framework, OWN_CSP, SECRET_MESSAGE } from './apps.js';
-import { ALLOWED_ORIGIN, BODY_LIMIT, RATE_LIMIT, type Stack, TIMEOUT_MS } from './stack.js';
+import { OWN_CSP, ROUTE_HEADERS, SECRET_MESSAGE } from './apps/shared.js';
+import type { LogRecord, Target } from './harness.js';
+import { type RawResponse, rawRequest } from './raw-client.js';
+import { ALLOWED_ORIGIN, BODY_LIMIT, LATE_MS, RATE_LIMIT, TIMEOUT_MS } from './stack.js';
 
 export interface Ctx {
-  framework: Framework;
+  target: Target;
   url: string;
-  stack: Stack;
   /** A request from a fresh client address (via X-Forwarded-For from the trusted loopback proxy) unless given. */
   req(path: string, opts?: ReqOpts): Promise<Res>;
+  /** Log records the server has printed so far. */
+  logs(): LogRecord[];
+  /** Undefined while the server process runs, else how it ended. */
+  exited(): string | undefined;
 }
 
 export interface ReqOpts {
@@ -19,6 +24,8 @@ export interface ReqOpts {
   body?: Dispatcher.DispatchOptions['body'];
   /** Client address sent in X-Forwarded-For; `null` sends none. Default: a fresh one. */
   clientIp?: string | null;
+  /** Give up waiting for the response head after this long. Default 10 s. */
+  headersTimeout?: number;
 }
 
 export interface Res {
@@ -39,7 +46,13 @@ export async function send(base: string, path: string, o: ReqOpts = {}): Promise
   const headers: Record<string, string> = { ...o.headers };
   const ip = o.clientIp === undefined ? freshIp() : o.clientIp;
   if (ip !== null) headers['x-forwarded-for'] = ip;
-  const r = await request(`${base}${path}`, { method: o.method ?? 'GET', headers, body: o.body ?? null });
+  const r = await request(`${base}${path}`, {
+    method: o.method ?? 'GET',
+    headers,
+    body: o.body ?? null,
+    headersTimeout: o.headersTimeout ?? 10_000,
+    bodyTimeout: 10_000,
+  });
   const text = await r.body.text();
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -47,10 +60,21 @@ export async function send(base: string, path: string, o: ReqOpts = {}): Promise
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const RESPONSE_TIME = /^\d+\.\d{3}ms$/;
+
+/** Polls until `ok()` holds or `ms` pass; returns whether it held. */
+export async function until(ok: () => boolean, ms = 3_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
 
 /** Asserts an RFC 9457 body: media type, members, and nothing internal. */
 function expectProblem(r: Res, status: number, title: string, path: string): Record<string, unknown> {
-  expect(r.status).toBe(status);
+  expect(r.status, r.text).toBe(status);
   expect(r.headers['content-type']).toBe('application/problem+json');
   const body = r.json();
   expect(body).toMatchObject({ type: 'about:blank', title, status, instance: path });
@@ -60,7 +84,66 @@ function expectProblem(r: Res, status: number, title: string, path: string): Rec
   return body;
 }
 
+/** The security headers of the conformance stack (CSP nonce not compared), lower-case names. */
+const SECURITY = [
+  'content-security-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
+
+/** Every header of the plan on a response nobody overrode: security headers, id, timing, RateLimit. */
+function expectPlan(r: Res, what: string, id?: string): void {
+  for (const name of SECURITY) expect(r.headers[name], `${what}: ${name}`).toBeDefined();
+  expect(r.headers['content-security-policy'], what).toMatch(/'nonce-[A-Za-z0-9+/]{22}=='/);
+  expect(r.headers['x-frame-options'], what).toBe('SAMEORIGIN');
+  if (id === undefined) expect(r.headers['x-request-id'], what).toMatch(UUID);
+  else expect(r.headers['x-request-id'], what).toBe(id);
+  expect(r.headers['x-response-time'], what).toMatch(RESPONSE_TIME);
+  expect(r.headers['ratelimit-policy'], what).toBe(`"api";q=${RATE_LIMIT};w=60`);
+  expect(r.headers.ratelimit, what).toMatch(/^"api";r=\d+;t=\d+$/);
+  expect(r.headers['x-powered-by'], what).toBeUndefined();
+}
+
+/** The same checks as expectProblem, on a raw response. */
+function expectRawProblem(r: RawResponse, status: number, path: string): void {
+  expect(r.status, r.body).toBe(status);
+  expect(r.headers['content-type']).toBe('application/problem+json');
+  expect(JSON.parse(r.body)).toMatchObject({ type: 'about:blank', status, instance: path });
+}
+
 const varyTokens = (v: string | undefined): string[] => (v ?? '').split(',').map((t) => t.trim().toLowerCase());
+const isExpress = (t: Ctx): boolean => t.target.app === 'express' || t.target.app === 'express4';
+/**
+ * Whether the adapter decides when a connection closes. Deno.serve does not let a handler close one: it sends
+ * `Connection: close` when a body was not read, but goes on reading a client that goes on sending (documented in
+ * @org/hono's README); there the scenarios check the answer only.
+ */
+const closesConnections = (t: Ctx): boolean => !(t.target.app === 'hono-fetch' && t.target.runtime === 'deno');
+
+/** How each app writes heads in /write/:how. */
+const WRITES: Record<Target['app'], readonly string[]> = {
+  express: ['json', 'head-object', 'head-array', 'stream', 'flush'],
+  express4: ['json', 'head-object', 'head-array', 'stream', 'flush'],
+  fastify: ['json', 'head-object', 'stream'],
+  'hono-node': ['json', 'head-object', 'stream', 'immutable'],
+  'hono-fetch': ['json', 'head-object', 'stream', 'immutable'],
+};
+
+/** The log records of one request id. */
+const linesOf = (t: Ctx, id: string): LogRecord[] => t.logs().filter((l) => l.requestId === id);
+
+let nextId = 1;
+/** A request id of our own, to find this request's log lines. */
+const ownId = (t: Ctx, what: string): string => `${what}-${t.target.app}-${nextId++}-${Date.now()}`;
 
 export interface Scenario {
   name: string;
@@ -78,30 +161,12 @@ export const scenarios: Scenario[] = [
       const nonceB = b.json().nonce as string;
       expect(nonceA).toMatch(/^[A-Za-z0-9+/]{22}==$/);
       expect(nonceA).not.toBe(nonceB);
-      const expected = t.stack.options.headers!.forRequest!({ nonce: nonceA });
-      expect(expected.length).toBeGreaterThan(5);
-      for (const [name, value] of expected) expect(a.headers[name.toLowerCase()], name).toBe(value);
       expect(a.headers['content-security-policy']).toContain(`'nonce-${nonceA}'`);
       expect(b.headers['content-security-policy']).toContain(`'nonce-${nonceB}'`);
-      expect(a.headers['x-powered-by']).toBeUndefined();
+      expectPlan(a, '/nonce');
       // also on error responses
-      const e = await t.req('/boom');
-      for (const [name] of expected) expect(e.headers[name.toLowerCase()], name).toBeDefined();
-    },
-  },
-  {
-    name: "security headers: a route's own value wins and every header is sent once",
-    async run(t) {
-      const r = await t.req('/own');
-      expect(r.status).toBe(200);
-      // send() joins repeated headers with ', ': an exact value means the header came once
-      expect(r.headers['content-security-policy']).toBe(OWN_CSP);
-      const expected = t.stack.options.headers!.forRequest!({ nonce: 'AAAAAAAAAAAAAAAAAAAAAA==' });
-      for (const [name, value] of expected)
-        if (name.toLowerCase() !== 'content-security-policy') expect(r.headers[name.toLowerCase()], name).toBe(value);
-      expect(r.headers['x-request-id']).toMatch(UUID);
-      expect(r.headers['x-response-time']).toMatch(/^\d+\.\d{3}ms$/);
-      expect(r.headers['ratelimit-policy']).toBe(`"api";q=${RATE_LIMIT};w=60`);
+      expectPlan(await t.req('/boom'), '/boom');
+      expectPlan(await t.req('/nope'), '/nope');
     },
   },
   {
@@ -120,23 +185,14 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'X-Response-Time on success and error responses',
+    name: 'one structured log line per request with status, duration and id; errors logged once, server side only',
     async run(t) {
-      for (const path of ['/hello', '/boom', '/nope']) {
-        const r = await t.req(path);
-        expect(r.headers['x-response-time'], path).toMatch(/^\d+\.\d{3}ms$/);
-      }
-    },
-  },
-  {
-    name: 'one structured log line per request with status, duration and id',
-    async run(t) {
-      const id = `log-${t.framework}-${Date.now()}`;
+      const id = ownId(t, 'log');
       await t.req('/hello', { headers: { 'x-request-id': id } });
       await t.req('/boom', { headers: { 'x-request-id': `${id}-boom` } });
-      await new Promise((r) => setTimeout(r, 20));
-      const recs = t.stack.logs.records();
-      const mine = recs.filter((l) => l.requestId === id);
+      expect(await until(() => linesOf(t, `${id}-boom`).length >= 2)).toBe(true);
+      await new Promise((r) => setTimeout(r, 50));
+      const mine = linesOf(t, id);
       expect(mine).toHaveLength(1);
       expect(mine[0]).toMatchObject({
         msg: 'request completed',
@@ -146,11 +202,13 @@ export const scenarios: Scenario[] = [
         level: 30,
       });
       expect(typeof mine[0]!.durationMs).toBe('number');
-      const boom = recs.filter((l) => l.requestId === `${id}-boom`);
-      // the access line at error level, plus the error line with the stack (server side only)
-      expect(boom.find((l) => l.msg === 'request completed')).toMatchObject({ status: 500, level: 50 });
-      const errLine = boom.find((l) => l.msg === 'unhandled error');
-      expect(JSON.stringify(errLine)).toContain(SECRET_MESSAGE);
+      const boom = linesOf(t, `${id}-boom`);
+      expect(boom.filter((l) => l.msg === 'request completed')).toEqual([
+        expect.objectContaining({ status: 500, level: 50 }),
+      ]);
+      const errLines = boom.filter((l) => l.msg === 'unhandled error');
+      expect(errLines).toHaveLength(1);
+      expect(JSON.stringify(errLines[0])).toContain(SECRET_MESSAGE);
     },
   },
   {
@@ -211,6 +269,7 @@ export const scenarios: Scenario[] = [
       expectProblem(denied, 429, 'Too Many Requests', '/hello');
       expect(Number(denied.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(denied.headers.ratelimit).toMatch(/^"api";r=0;t=\d+$/);
+      expectPlan(denied, '429');
       // another client is not affected
       expect((await t.req('/hello')).status).toBe(200);
       // health probes are never rate limited
@@ -237,7 +296,7 @@ export const scenarios: Scenario[] = [
         expect(r.headers['cache-control'], path).toBe('no-store');
         expect(r.json().status).toBe('pass');
       }
-      t.stack.setDependencyUp(false);
+      expect((await t.req('/__control/dependency/down', { method: 'POST' })).status).toBe(200);
       try {
         const ready = await t.req('/readyz');
         expect(ready.status).toBe(503);
@@ -248,7 +307,7 @@ export const scenarios: Scenario[] = [
         expect(verbose.status).toBe(503);
         expect(JSON.stringify(verbose.json().checks)).toContain('dependency');
       } finally {
-        t.stack.setDependencyUp(true);
+        await t.req('/__control/dependency/up', { method: 'POST' });
       }
       const head = await t.req('/livez', { method: 'HEAD' });
       expect(head.status).toBe(200);
@@ -256,32 +315,32 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'body limit: 10 MiB with Content-Length against 1 MiB → 413 problem+json, connection closed',
+    name: 'body limit: 10 MiB with Content-Length against 1 MiB → 413 problem+json before reading, connection closed',
     async run(t) {
-      const r = await t.req('/echo', {
-        method: 'POST',
-        headers: { 'content-type': 'application/octet-stream' },
-        body: Buffer.alloc(10 * 1024 * 1024, 1),
-      });
-      expectProblem(r, 413, 'Content Too Large', '/echo');
-      expect(r.headers.connection).toBe('close');
+      for (const path of ['/echo', '/ignore']) {
+        const r = await rawRequest(t.url, {
+          method: 'POST',
+          path,
+          headers: { 'content-type': 'application/octet-stream', 'x-forwarded-for': freshIp() },
+          body: { length: 10 * 1024 * 1024, delayMs: 200 },
+        });
+        expectRawProblem(r, 413, path);
+        expect(r.headers.connection).toBe('close');
+        if (closesConnections(t)) expect(r.held, 'the server must close the connection').toBe(false);
+      }
     },
   },
   {
-    name: 'body limit: 10 MiB streamed without Content-Length → 413 while streaming; under the limit passes',
+    name: 'body limit: 10 MiB streamed without Content-Length to a route that reads it itself → 413; under the limit passes',
     async run(t) {
-      let produced = 0;
-      const chunk = Buffer.alloc(64 * 1024, 2);
-      const body = Readable.from(
-        (function* () {
-          for (let i = 0; i < 160; i++) {
-            produced += chunk.length;
-            yield chunk;
-          }
-        })(),
-      );
-      const r = await t.req('/echo', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
-      expectProblem(r, 413, 'Content Too Large', '/echo');
+      const r = await rawRequest(t.url, {
+        method: 'POST',
+        path: '/echo',
+        headers: { 'content-type': 'application/octet-stream', 'x-forwarded-for': freshIp() },
+        body: { length: 10 * 1024 * 1024, chunked: true },
+      });
+      expectRawProblem(r, 413, '/echo');
+      if (closesConnections(t)) expect(r.held, 'the server must close the connection').toBe(false);
       const small = await t.req('/echo', {
         method: 'POST',
         headers: { 'content-type': 'application/octet-stream' },
@@ -289,7 +348,6 @@ export const scenarios: Scenario[] = [
       });
       expect(small.status).toBe(200);
       expect(small.json().bytes).toBe(BODY_LIMIT - 1024);
-      expect(produced).toBeGreaterThan(0);
     },
   },
   {
@@ -298,6 +356,7 @@ export const scenarios: Scenario[] = [
       const t0 = Date.now();
       const r = await t.req('/slow');
       expectProblem(r, 503, 'Service Unavailable', '/slow');
+      expectPlan(r, '503');
       expect(Date.now() - t0).toBeLessThan(TIMEOUT_MS + 3000); // does not hang until the handler's 5 s
     },
   },
@@ -316,6 +375,178 @@ export const scenarios: Scenario[] = [
       const conflict = await t.req('/conflict');
       expect(expectProblem(conflict, 409, 'Conflict', '/conflict').detail).toBe('note 7 was changed by someone else');
       expectProblem(await t.req('/nope?token=x'), 404, 'Not Found', '/nope');
+    },
+  },
+  {
+    name: 'keep-alive: a request without a body, or whose body was read, keeps its connection',
+    async run(t) {
+      for (const [path, body] of [
+        ['/hello', undefined],
+        ['/echo', 'x'.repeat(1000)],
+        ['/boom', undefined],
+      ] as const) {
+        const r = await t.req(path, {
+          method: body === undefined ? 'GET' : 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: body ?? null,
+        });
+        expect(r.headers.connection, path).not.toBe('close');
+      }
+    },
+  },
+];
+
+/** One scenario per defect of the adapters issue, each seen failing before its fix. */
+export const defects: Scenario[] = [
+  {
+    name: 'defect 1: a handler that answers after the timeout answered is discarded, and the process lives on',
+    async run(t) {
+      const kinds = isExpress(t) ? ['json', 'send', 'sendStatus', 'setHeader', 'write', 'end'] : ['json'];
+      const paths = [...kinds.map((k) => `/late/${k}`), '/late-async'];
+      const answers = await Promise.all(paths.map((p) => t.req(p)));
+      for (const [i, r] of answers.entries()) expectProblem(r, 503, 'Service Unavailable', paths[i]!.split('?')[0]!);
+      // the late answers come LATE_MS after the request started; give them time to land
+      await new Promise((r) => setTimeout(r, LATE_MS + 400));
+      expect(t.exited(), 'the server process must not die').toBeUndefined();
+      expect((await t.req('/hello')).status).toBe(200);
+    },
+  },
+  {
+    name: 'defect 2: a timeout answered before the body arrived closes the connection (a trickling client holds no socket)',
+    async run(t) {
+      const one = () =>
+        rawRequest(t.url, {
+          method: 'POST',
+          path: '/never',
+          headers: { 'content-type': 'application/octet-stream', 'x-forwarded-for': freshIp() },
+          body: { length: 100_000, trickleMs: 100 },
+          timeoutMs: TIMEOUT_MS + 4_000,
+        });
+      const results = await Promise.all([one(), one(), one(), one(), one()]);
+      for (const r of results) {
+        expectRawProblem(r, 503, '/never');
+        expect(r.headers.connection).toBe('close');
+        if (closesConnections(t)) expect(r.held, 'the server must close the connection').toBe(false);
+      }
+    },
+  },
+  {
+    name: 'defect 3: the body limit holds when nobody reads the body: the server stops taking it and closes the connection',
+    async run(t) {
+      const r = await rawRequest(t.url, {
+        method: 'POST',
+        path: '/ignore',
+        headers: { 'content-type': 'application/octet-stream', 'x-forwarded-for': freshIp() },
+        body: { length: 96 * 1024 * 1024, chunked: true },
+      });
+      // the answer (200 from the route, 413) may be lost to the reset of a connection closed under a client that is
+      // still sending: what matters is that the server stopped taking the body and let the connection go
+      expect(r.status).toBeOneOf([0, 200, 413]);
+      expect(r.held, `the server held the connection (${r.written} bytes sent)`).toBe(false);
+      expect(r.written, `bytes the client got to send; the limit is ${BODY_LIMIT}`).toBeLessThan(40 * 1024 * 1024);
+    },
+  },
+  {
+    name: 'defect 4: any thrown value → 500 problem+json with every header and one error line; malformed JSON → 400',
+    async run(t) {
+      // Express's router treats a synchronously thrown null or undefined as "no error" and moves to the next route
+      const whats = isExpress(t) ? ['string', 'number', 'object'] : ['string', 'null', 'undefined', 'number', 'object'];
+      for (const what of whats) {
+        const id = ownId(t, `throw-${what}`);
+        const r = await t.req(`/throw/${what}`, { headers: { 'x-request-id': id } });
+        expectProblem(r, 500, 'Internal Server Error', `/throw/${what}`);
+        expectPlan(r, what, id);
+        expect(r.text).not.toContain(SECRET_MESSAGE);
+        expect(await until(() => linesOf(t, id).length >= 2), `${what}: log lines`).toBe(true);
+        await new Promise((r) => setTimeout(r, 30));
+        expect(
+          linesOf(t, id).filter((l) => l.msg === 'unhandled error'),
+          what,
+        ).toHaveLength(1);
+        expect(
+          linesOf(t, id).filter((l) => l.msg === 'request completed'),
+          what,
+        ).toHaveLength(1);
+      }
+      const id = ownId(t, 'json');
+      const bad = await t.req('/json', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': id },
+        body: '{"a":1,nope',
+      });
+      expectProblem(bad, 400, 'Bad Request', '/json');
+      expect(await until(() => linesOf(t, id).length >= 1)).toBe(true);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(linesOf(t, id).filter((l) => l.msg === 'unhandled error')).toHaveLength(0);
+      const good = await t.req('/json', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":1}',
+      });
+      expect(good.json()).toEqual({ keys: ['a'] });
+    },
+  },
+  {
+    name: "defect 5: one precedence rule: a header the route sets wins (every class), Vary is merged, the policy's removals hold",
+    async run(t) {
+      const r = await t.req('/precedence', { headers: { origin: ALLOWED_ORIGIN } });
+      expect(r.status).toBe(200);
+      for (const [name, value] of Object.entries(ROUTE_HEADERS)) {
+        if (name === 'vary' || name === 'x-powered-by') continue;
+        expect(r.headers[name], name).toBe(value);
+      }
+      expect(varyTokens(r.headers.vary).sort()).toEqual(['accept-encoding', 'origin']);
+      expect(r.headers['x-powered-by']).toBeUndefined();
+      // every header the route left alone is the middleware's
+      expect(r.headers['content-security-policy']).toMatch(/'nonce-/);
+      expect(r.headers['strict-transport-security']).toBeDefined();
+      const own = await t.req('/own');
+      expect(own.headers['content-security-policy']).toBe(OWN_CSP);
+      expect(own.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(own.headers['x-request-id']).toMatch(UUID);
+      expect(own.headers['x-response-time']).toMatch(RESPONSE_TIME);
+    },
+  },
+  {
+    name: 'defect 6: every header of the plan, once, on every way a head can be written',
+    async run(t) {
+      for (const how of WRITES[t.target.app]) {
+        const r = await t.req(`/write/${how}`);
+        expect(r.status, how).toBe(how === 'immutable' ? 302 : 200);
+        expectPlan(r, how);
+        // headers the client saw twice are joined with ', ' by send(): exact values mean once
+        expect(r.headers['x-frame-options'], how).toBe('SAMEORIGIN');
+        expect(r.headers['x-request-id'], how).toMatch(UUID);
+      }
+      // Express: the head hook passed its self-test on this runtime (else the headers go on before the route, warned)
+      expect(t.logs().filter((l) => String(l.msg).includes('headers are written before the route runs'))).toEqual([]);
+    },
+  },
+  {
+    name: 'defect 8: the timeout also fires once a JSON body has been read',
+    async run(t) {
+      const t0 = Date.now();
+      const r = await t.req('/never', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":1}',
+        headersTimeout: TIMEOUT_MS + 4_000,
+      });
+      expectProblem(r, 503, 'Service Unavailable', '/never');
+      expect(Date.now() - t0).toBeLessThan(TIMEOUT_MS + 3000);
+    },
+  },
+  {
+    name: "defect 9: one ipKey: limiter.reset(ipKey(ip)) of @org/ratelimit frees the adapter's bucket of an IPv6 client",
+    async run(t) {
+      const n = (nextIp++ & 0xff).toString(16);
+      const ip = `2001:db8:abcd:12${n.padStart(2, '0')}::1`;
+      const sameNet = `2001:db8:abcd:12${n.padStart(2, '0')}:ffff::2`;
+      for (let i = 0; i < RATE_LIMIT; i++)
+        expect((await t.req('/hello', { clientIp: i % 2 ? sameNet : ip })).status).toBe(200);
+      expect((await t.req('/hello', { clientIp: ip })).status).toBe(429);
+      expect((await t.req(`/__control/reset?ip=${encodeURIComponent(ip)}`, { method: 'POST' })).status).toBe(200);
+      expect((await t.req('/hello', { clientIp: sameNet })).status).toBe(200);
     },
   },
 ];

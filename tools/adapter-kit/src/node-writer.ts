@@ -1,0 +1,55 @@
+// Writes a header plan onto a Node ServerResponse through its public header methods, just before the head goes out
+// (Express through the head hook, Fastify from its onSend hook on the reply, which has the same methods, Hono on
+// @hono/node-server from the middleware). See header-plan.ts for the rule.
+
+import type { HeaderPlan } from './header-plan.js';
+import { mergeVary } from './header-plan.js';
+
+/** The header methods of Node's ServerResponse the writer uses (Fastify's reply maps onto them). */
+export interface NodeHeaderTarget {
+  /** The lower-case names of the headers set so far. */
+  getHeaderNames(): string[];
+  getHeader(name: string): unknown;
+  setHeader(name: string, value: string): unknown;
+  removeHeader(name: string): unknown;
+}
+
+/**
+ * Adds every header of `plan` that `res` does not carry, merges Vary, removes the plan's removals and, when
+ * `closeConnection` (the request body has not fully arrived), adds `Connection: close`. Call it once, when the head
+ * is about to be written.
+ */
+export function writePlanToNode(res: NodeHeaderTarget, plan: HeaderPlan, closeConnection: boolean): void {
+  // one snapshot of what the route set: a few names, looked up per plan header
+  const taken = res.getHeaderNames();
+  fill(res, taken, plan.security);
+  if (plan.own !== null) fill(res, taken, plan.own);
+  if (!Number.isNaN(plan.t0) && !taken.includes('x-response-time'))
+    res.setHeader('x-response-time', plan.responseTime()!);
+  if (plan.vary.length > 0) {
+    const cur = taken.includes('vary') ? res.getHeader('vary') : undefined;
+    res.setHeader('vary', mergeVary(cur === undefined ? undefined : String(cur), plan.vary));
+  }
+  const remove = plan.remove;
+  for (let i = 0; i < remove.length; i++) if (taken.includes(remove[i]!)) res.removeHeader(remove[i]!);
+  if (closeConnection) res.setHeader('connection', 'close');
+}
+
+function fill(res: NodeHeaderTarget, taken: readonly string[], list: ReadonlyArray<readonly [string, string]>): void {
+  const none = taken.length === 0;
+  for (let i = 0; i < list.length; i++) {
+    const [name, value] = list[i]!;
+    if (none || !taken.includes(lowerName(name))) res.setHeader(name, value);
+  }
+}
+
+const LOWER = new Map<string, string>();
+/** A header name in lower case, cached: the plan's names come from a small fixed set. */
+function lowerName(name: string): string {
+  let l = LOWER.get(name);
+  if (l === undefined) {
+    l = name.toLowerCase();
+    if (LOWER.size < 1000) LOWER.set(name, l);
+  }
+  return l;
+}
