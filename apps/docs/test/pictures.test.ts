@@ -9,9 +9,9 @@ import { createHealth } from '@org/health';
 import { gracefulShutdown } from '@org/health/node';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FRAMEWORKS, type RunningApp, startApp } from '../../../tools/conformance/src/apps.js';
-import { freshIp, type Res, send } from '../../../tools/conformance/src/scenarios.js';
-import { buildStack, RATE_LIMIT, type Stack } from '../../../tools/conformance/src/stack.js';
+import { type RunningServer, startServer } from '../../../tools/conformance/src/harness.js';
+import { freshIp, type Res, send, until } from '../../../tools/conformance/src/scenarios.js';
+import { RATE_LIMIT } from '../../../tools/conformance/src/stack.js';
 import { REQUEST_PATH } from '../scripts/pictures/adapter-path.js';
 import { BREAKER_MACHINE } from '../scripts/pictures/breaker-states.js';
 import { ROTATION_SCENARIO } from '../scripts/pictures/key-rotation.js';
@@ -287,109 +287,117 @@ describe('picture: health probes during a graceful shutdown', () => {
   });
 });
 
-describe.each(FRAMEWORKS)('picture: the request path through @org/%s', (framework) => {
-  let app: RunningApp;
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = buildStack();
-    app = await startApp(framework, stack.options, stack.deps);
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
-  const req = (path: string, o?: Parameters<typeof send>[2]) => send(app.url, path, o);
-  /** A client that has used up its rate limit. */
-  const exhausted = async (): Promise<string> => {
-    const ip = freshIp();
-    for (let i = 0; i < RATE_LIMIT; i++) expect((await req('/hello', { clientIp: ip })).status).toBe(200);
-    return ip;
-  };
-  const preflight = (origin: string) => ({
-    method: 'OPTIONS' as const,
-    headers: { origin, 'access-control-request-method': 'PUT' },
-  });
-  const big = { method: 'POST' as const, headers: { 'content-type': 'application/octet-stream' } };
+// Each adapter's conformance server, in its own process on the host Node (tools/conformance/src/serve.ts).
+const SERVERS = { express: 'express', fastify: 'fastify', hono: 'hono-node' } as const;
 
-  /**
-   * One request per answer drawn (`step:status`). Each request comes from a client that is over its rate limit
-   * whenever the step is drawn before the rate limit: getting the step's status, not 429, shows the order.
-   */
-  const probes: Record<string, () => Promise<Res>> = {
-    'cors:204': async () => req('/hello', { ...preflight('https://app.example'), clientIp: await exhausted() }),
-    'cors:403': async () => req('/hello', { ...preflight('https://evil.example'), clientIp: await exhausted() }),
-    'health:200': async () => req('/livez', { clientIp: await exhausted() }),
-    'health:503': async () => {
-      stack.setDependencyUp(false);
-      try {
-        return await req('/readyz', { clientIp: await exhausted() });
-      } finally {
-        stack.setDependencyUp(true);
+describe.each(Object.keys(SERVERS) as Array<keyof typeof SERVERS>)(
+  'picture: the request path through @org/%s',
+  (framework) => {
+    let app: RunningServer;
+    beforeAll(async () => {
+      app = await startServer({ app: SERVERS[framework], runtime: 'node20' });
+    }, 60_000);
+    afterAll(async () => {
+      await app?.stop();
+    });
+    const dependency = async (state: 'up' | 'down') =>
+      expect((await req(`/__control/dependency/${state}`, { method: 'POST' })).status).toBe(200);
+    const req = (path: string, o?: Parameters<typeof send>[2]) => send(app.url, path, o);
+    /** A client that has used up its rate limit. */
+    const exhausted = async (): Promise<string> => {
+      const ip = freshIp();
+      for (let i = 0; i < RATE_LIMIT; i++) expect((await req('/hello', { clientIp: ip })).status).toBe(200);
+      return ip;
+    };
+    const preflight = (origin: string) => ({
+      method: 'OPTIONS' as const,
+      headers: { origin, 'access-control-request-method': 'PUT' },
+    });
+    const big = { method: 'POST' as const, headers: { 'content-type': 'application/octet-stream' } };
+
+    /**
+     * One request per answer drawn (`step:status`). Each request comes from a client that is over its rate limit
+     * whenever the step is drawn before the rate limit: getting the step's status, not 429, shows the order.
+     */
+    const probes: Record<string, () => Promise<Res>> = {
+      'cors:204': async () => req('/hello', { ...preflight('https://app.example'), clientIp: await exhausted() }),
+      'cors:403': async () => req('/hello', { ...preflight('https://evil.example'), clientIp: await exhausted() }),
+      'health:200': async () => req('/livez', { clientIp: await exhausted() }),
+      'health:503': async () => {
+        await dependency('down');
+        try {
+          return await req('/readyz', { clientIp: await exhausted() });
+        } finally {
+          await dependency('up');
+        }
+      },
+      'body-declared:413': async () =>
+        req('/echo', {
+          ...big,
+          body: Buffer.alloc(2 * 1024 * 1024),
+          clientIp: framework === 'express' ? await exhausted() : freshIp(),
+        }),
+      'rate-limit:429': async () => req('/hello', { clientIp: await exhausted() }),
+      'timeout:503': () => req('/slow'),
+      'handler:413': () =>
+        req('/echo', {
+          ...big,
+          body: Readable.from(
+            (function* () {
+              for (let i = 0; i < 40; i++) yield Buffer.alloc(64 * 1024);
+            })(),
+          ),
+        }),
+      'errors:503': () => req('/circuit'),
+      'errors:500': () => req('/boom'),
+      'errors:404': () => req('/nowhere'),
+    };
+
+    it('the note about the declared body size is true: only Express refuses it before the rate limit', async () => {
+      const r = await req('/echo', { ...big, body: Buffer.alloc(2 * 1024 * 1024), clientIp: await exhausted() });
+      expect(r.status).toBe(framework === 'express' ? 413 : 429);
+      expect(REQUEST_PATH.find((s) => s.id === 'body-declared')!.note).toMatch(
+        /Express refuses it here; Fastify and Hono/,
+      );
+    });
+
+    const answers = REQUEST_PATH.flatMap((s) => (s.answers ?? []).map((a) => ({ step: s.id, ...a })));
+    it.each(answers.map((a) => [`${a.step}:${a.status}`, a] as const))('answer %s', async (key, a) => {
+      const probe = probes[key];
+      expect(probe, `the picture draws ${key}: give it a probe in this test`).toBeDefined();
+      const id = `pic-${framework}-${key}-${Date.now()}`.replace(/:/g, '.');
+      const r = await probe!().catch(async () => probe!()); // a refused upload may reset the socket mid-body: once more
+      expect(r.status).toBe(a.status);
+      for (const h of a.headers ?? []) expect(r.headers[h], h).toBeDefined();
+      // every answer still goes through "head written": request id, security headers, X-Response-Time
+      expect(r.headers['x-request-id']).toBeDefined();
+      expect(r.headers['content-security-policy']).toBeDefined();
+      expect(r.headers['x-response-time']).toMatch(/ms$/);
+      if (a.body === 'empty') expect(r.text).toBe('');
+      else expect(r.headers['content-type']).toBe(`application/${a.body}`);
+      if (a.body === 'problem+json') {
+        expect(r.headers['cache-control']).toBe('no-store');
+        expect(r.json().requestId).toBe(r.headers['x-request-id']);
       }
-    },
-    'body-declared:413': async () =>
-      req('/echo', {
-        ...big,
-        body: Buffer.alloc(2 * 1024 * 1024),
-        clientIp: framework === 'express' ? await exhausted() : freshIp(),
-      }),
-    'rate-limit:429': async () => req('/hello', { clientIp: await exhausted() }),
-    'timeout:503': () => req('/slow'),
-    'handler:413': () =>
-      req('/echo', {
-        ...big,
-        body: Readable.from(
-          (function* () {
-            for (let i = 0; i < 40; i++) yield Buffer.alloc(64 * 1024);
-          })(),
-        ),
-      }),
-    'errors:503': () => req('/circuit'),
-    'errors:500': () => req('/boom'),
-    'errors:404': () => req('/nowhere'),
-  };
+      // … and through "response closed": one line at the level its status calls for
+      const completed = () =>
+        app.logs().find((l) => l.msg === 'request completed' && l.requestId === r.headers['x-request-id']);
+      await until(() => completed() !== undefined); // the server's stdout reaches this process a little later
+      const line = completed();
+      expect(line, id).toMatchObject({ status: a.status, level: a.status >= 500 ? 50 : a.status >= 400 ? 40 : 30 });
+    });
 
-  it('the note about the declared body size is true: only Express refuses it before the rate limit', async () => {
-    const r = await req('/echo', { ...big, body: Buffer.alloc(2 * 1024 * 1024), clientIp: await exhausted() });
-    expect(r.status).toBe(framework === 'express' ? 413 : 429);
-    expect(REQUEST_PATH.find((s) => s.id === 'body-declared')!.note).toMatch(
-      /Express refuses it here; Fastify and Hono/,
-    );
-  });
-
-  const answers = REQUEST_PATH.flatMap((s) => (s.answers ?? []).map((a) => ({ step: s.id, ...a })));
-  it.each(answers.map((a) => [`${a.step}:${a.status}`, a] as const))('answer %s', async (key, a) => {
-    const probe = probes[key];
-    expect(probe, `the picture draws ${key}: give it a probe in this test`).toBeDefined();
-    const id = `pic-${framework}-${key}-${Date.now()}`.replace(/:/g, '.');
-    const r = await probe!().catch(async () => probe!()); // a refused upload may reset the socket mid-body: once more
-    expect(r.status).toBe(a.status);
-    for (const h of a.headers ?? []) expect(r.headers[h], h).toBeDefined();
-    // every answer still goes through "head written": request id, security headers, X-Response-Time
-    expect(r.headers['x-request-id']).toBeDefined();
-    expect(r.headers['content-security-policy']).toBeDefined();
-    expect(r.headers['x-response-time']).toMatch(/ms$/);
-    if (a.body === 'empty') expect(r.text).toBe('');
-    else expect(r.headers['content-type']).toBe(`application/${a.body}`);
-    if (a.body === 'problem+json') {
-      expect(r.headers['cache-control']).toBe('no-store');
-      expect(r.json().requestId).toBe(r.headers['x-request-id']);
-    }
-    // … and through "response closed": one line at the level its status calls for
-    await new Promise((res) => setTimeout(res, 20));
-    const line = stack.logs
-      .records()
-      .find((l) => l.msg === 'request completed' && l.requestId === r.headers['x-request-id']);
-    expect(line, id).toMatchObject({ status: a.status, level: a.status >= 500 ? 50 : a.status >= 400 ? 40 : 30 });
-  });
-
-  it('a passed request carries every header the steps decide', async () => {
-    const r = await req('/hello', { headers: { origin: 'https://app.example' } });
-    expect(r.status).toBe(200);
-    for (const h of REQUEST_PATH.flatMap((s) => s.sets ?? [])) expect(r.headers[h], h).toBeDefined();
-    const line = stack.logs.records().find((l) => l.requestId === r.headers['x-request-id']);
-    expect(line).toMatchObject({ msg: 'request completed', status: 200, level: 30, method: 'GET', path: '/hello' });
-    expect(Object.keys(line!)).toEqual(
-      expect.arrayContaining(['requestId', 'method', 'path', 'status', 'durationMs', 'ip']),
-    );
-  });
-});
+    it('a passed request carries every header the steps decide', async () => {
+      const r = await req('/hello', { headers: { origin: 'https://app.example' } });
+      expect(r.status).toBe(200);
+      for (const h of REQUEST_PATH.flatMap((s) => s.sets ?? [])) expect(r.headers[h], h).toBeDefined();
+      const mine = () => app.logs().find((l) => l.requestId === r.headers['x-request-id']);
+      await until(() => mine() !== undefined);
+      const line = mine();
+      expect(line).toMatchObject({ msg: 'request completed', status: 200, level: 30, method: 'GET', path: '/hello' });
+      expect(Object.keys(line!)).toEqual(
+        expect.arrayContaining(['requestId', 'method', 'path', 'status', 'durationMs', 'ip']),
+      );
+    });
+  },
+);
