@@ -134,7 +134,10 @@ describe('retry: the default retryOn reads the error contract (`retryable`)', ()
     for (const [label, run] of paths) {
       const { fn, calls } = flaky(5, 'x', () => marked(false));
       const reasons: string[] = [];
-      await expect(run(fn, (e) => reasons.push(e.reason)), label).rejects.toMatchObject({ retryable: false });
+      await expect(
+        run(fn, (e) => reasons.push(e.reason)),
+        label,
+      ).rejects.toMatchObject({ retryable: false });
       expect(calls, label).toEqual([1]);
       if (label !== 'retry() plain') expect(reasons, label).toEqual(['notRetryable']);
     }
