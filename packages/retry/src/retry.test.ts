@@ -123,14 +123,14 @@ describe('retry: the default retryOn reads the error contract (`retryable`)', ()
 
   it('never retries an error with retryable: false, on every path (plain, policy, caller signal, timeout)', async () => {
     const t = fakeTime();
-    const paths: Array<[string, (fn: () => Promise<string>, onGiveUp: RetryOptions['onGiveUp']) => Promise<unknown>]> =
-      [
-        ['retry()', (fn, onGiveUp) => retry(fn, { ...t.opts, onGiveUp })],
-        ['retry() plain', (fn) => retry(fn, { ...t.opts, attempts: 5 })],
-        ['retryPolicy', (fn, onGiveUp) => retryPolicy({ ...t.opts, onGiveUp }).execute(fn)],
-        ['caller signal', (fn, onGiveUp) => retry(fn, { ...t.opts, onGiveUp, signal: new AbortController().signal })],
-        ['attemptTimeoutMs', (fn, onGiveUp) => retry(fn, { ...t.opts, onGiveUp, attemptTimeoutMs: 60_000 })],
-      ];
+    type Fn = (ctx: { attempt: number }) => Promise<string>;
+    const paths: Array<[string, (fn: Fn, onGiveUp: (e: GiveUpEvent<unknown>) => void) => Promise<unknown>]> = [
+      ['retry()', (fn, onGiveUp) => retry(fn, { ...t.opts, onGiveUp })],
+      ['retry() plain', (fn) => retry(fn, { ...t.opts, attempts: 5 })],
+      ['retryPolicy', (fn, onGiveUp) => retryPolicy({ ...t.opts, onGiveUp }).execute(fn)],
+      ['caller signal', (fn, onGiveUp) => retry(fn, { ...t.opts, onGiveUp, signal: new AbortController().signal })],
+      ['attemptTimeoutMs', (fn, onGiveUp) => retry(fn, { ...t.opts, onGiveUp, attemptTimeoutMs: 60_000 })],
+    ];
     for (const [label, run] of paths) {
       const { fn, calls } = flaky(5, 'x', () => marked(false));
       const reasons: string[] = [];
