@@ -1,4 +1,4 @@
-import { BreakerTimeoutError, CircuitOpenError, type RejectReason } from './errors.js';
+import { BreakerTimeoutError, CircuitOpenError, invalidArgument, invalidOption, type RejectReason } from './errors.js';
 import { addListener, emit, type ListenerList, removeListener } from './internal/emit.js';
 import { CountWindow, type OutcomeWindow, TimeWindow } from './internal/window.js';
 
@@ -264,7 +264,7 @@ const REJECT_REASONS: readonly RejectReason[] = ['open', 'open', 'half-open', 'i
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const fail = (msg: string): never => {
-  throw new RangeError(`circuitBreaker: ${msg}`);
+  throw invalidOption(RangeError, `circuitBreaker: ${msg}`);
 };
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
 const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
@@ -273,7 +273,7 @@ const isRate = (v: unknown): v is number => typeof v === 'number' && v > 0 && v 
 const isMs = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const checkFn = (name: string, v: unknown): void => {
   if (v !== undefined && typeof v !== 'function')
-    throw new TypeError(`circuitBreaker: ${name} must be a function, got ${typeof v}`);
+    throw invalidOption(TypeError, `circuitBreaker: ${name} must be a function, got ${typeof v}`);
 };
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null &&
@@ -288,7 +288,7 @@ const wrapOk = <T>(value: T): TryResult<T> => ({ ok: true, value });
  */
 export function circuitBreaker<F = never>(opts: CircuitBreakerOptions<F> = {}): CircuitBreaker<F> {
   if (typeof opts !== 'object' || opts === null)
-    throw new TypeError(`circuitBreaker: options must be an object, got ${show(opts)}`);
+    throw invalidOption(TypeError, `circuitBreaker: options must be an object, got ${show(opts)}`);
   return new Breaker<F>(opts);
 }
 
@@ -361,7 +361,7 @@ class Breaker<F> implements CircuitBreaker<F> {
     this._minimumCalls = mc;
 
     const w = o.window ?? d.window;
-    if (typeof w !== 'object' || w === null) throw new TypeError(`circuitBreaker: window must be an object`);
+    if (typeof w !== 'object' || w === null) throw invalidOption(TypeError, `circuitBreaker: window must be an object`);
     if (w.type === 'count') {
       if (!isInt(w.size, 1) || w.size > 2 ** 30)
         fail(`window.size must be an integer in [1, 2^30], got ${show(w.size)}`);
@@ -377,7 +377,8 @@ class Breaker<F> implements CircuitBreaker<F> {
       this._window = new TimeWindow(w.ms, buckets);
       this._timeWindow = true;
     } else {
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `circuitBreaker: window.type must be 'count' or 'time', got ${show((w as { type: unknown }).type)}`,
       );
     }
@@ -409,7 +410,10 @@ class Breaker<F> implements CircuitBreaker<F> {
       this._openMax = om.maxMs;
       this._openFactor = factor;
     } else {
-      throw new TypeError(`circuitBreaker: openMs must be a number or { initialMs, maxMs, factor }, got ${show(om)}`);
+      throw invalidOption(
+        TypeError,
+        `circuitBreaker: openMs must be a number or { initialMs, maxMs, factor }, got ${show(om)}`,
+      );
     }
 
     const hm = o.halfOpenMaxCalls ?? d.halfOpenMaxCalls;
@@ -805,22 +809,31 @@ class Breaker<F> implements CircuitBreaker<F> {
 
   restore(snapshot: BreakerSnapshot): void {
     if (typeof snapshot !== 'object' || snapshot === null)
-      throw new TypeError(`circuitBreaker: restore() needs a snapshot object, got ${show(snapshot)}`);
+      throw invalidArgument(TypeError, `circuitBreaker: restore() needs a snapshot object, got ${show(snapshot)}`);
     if (snapshot.version !== 1)
-      throw new RangeError(`circuitBreaker: restore(): unsupported snapshot version ${show(snapshot.version)}`);
+      throw invalidArgument(
+        RangeError,
+        `circuitBreaker: restore(): unsupported snapshot version ${show(snapshot.version)}`,
+      );
     const to = STATE_NAMES.indexOf(snapshot.state);
     if (to === -1)
-      throw new RangeError(
+      throw invalidArgument(
+        RangeError,
         `circuitBreaker: restore(): state must be one of ${STATE_NAMES.join(', ')}, got ${show(snapshot.state)}`,
       );
     if (typeof snapshot.openUntil !== 'number' || Number.isNaN(snapshot.openUntil))
-      throw new RangeError(`circuitBreaker: restore(): openUntil must be a number, got ${show(snapshot.openUntil)}`);
+      throw invalidArgument(
+        RangeError,
+        `circuitBreaker: restore(): openUntil must be a number, got ${show(snapshot.openUntil)}`,
+      );
     if (!isInt(snapshot.consecutiveOpens, 0))
-      throw new RangeError(
+      throw invalidArgument(
+        RangeError,
         `circuitBreaker: restore(): consecutiveOpens must be an integer >= 0, got ${show(snapshot.consecutiveOpens)}`,
       );
     if (!isInt(snapshot.consecutiveFailures, 0))
-      throw new RangeError(
+      throw invalidArgument(
+        RangeError,
         `circuitBreaker: restore(): consecutiveFailures must be an integer >= 0, got ${show(snapshot.consecutiveFailures)}`,
       );
     let remaining = 0;
@@ -831,7 +844,8 @@ class Breaker<F> implements CircuitBreaker<F> {
       remaining = snapshot.openUntil - this._wallClock();
       const allowed = this._openDuration(Math.max(1, snapshot.consecutiveOpens));
       if (!(remaining <= allowed))
-        throw new RangeError(
+        throw invalidArgument(
+          RangeError,
           `circuitBreaker: restore(): openUntil is ${show(remaining)} ms ahead, beyond the ${allowed} ms open duration the options allow (consecutiveOpens ${snapshot.consecutiveOpens})`,
         );
     }
@@ -846,7 +860,7 @@ class Breaker<F> implements CircuitBreaker<F> {
 
   on<E extends keyof BreakerEvents>(event: E, listener: (e: BreakerEvents[E]) => void): () => void {
     if (typeof listener !== 'function')
-      throw new TypeError(`circuitBreaker: on("${String(event)}") needs a listener function`);
+      throw invalidArgument(TypeError, `circuitBreaker: on("${String(event)}") needs a listener function`);
     const l = listener as (e: any) => void;
     switch (event) {
       case 'stateChange':
@@ -862,7 +876,8 @@ class Breaker<F> implements CircuitBreaker<F> {
         this._onReject = addListener(this._onReject, l);
         break;
       default:
-        throw new TypeError(
+        throw invalidArgument(
+          TypeError,
           `circuitBreaker: unknown event ${show(event)} (expected stateChange, success, failure or reject)`,
         );
     }

@@ -1,4 +1,4 @@
-import { BulkheadFullError } from './errors.js';
+import { BulkheadFullError, invalidOption } from './errors.js';
 
 /** Options for {@link bulkhead}. */
 export interface BulkheadOptions {
@@ -69,13 +69,13 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 export function bulkhead(opts: BulkheadOptions = {}): Bulkhead {
   const maxConcurrent = opts.maxConcurrent ?? BULKHEAD_DEFAULTS.maxConcurrent;
   if (typeof maxConcurrent !== 'number' || !Number.isInteger(maxConcurrent) || maxConcurrent < 1)
-    throw new RangeError(`bulkhead: maxConcurrent must be an integer >= 1, got ${String(maxConcurrent)}`);
+    throw invalidOption(RangeError, `bulkhead: maxConcurrent must be an integer >= 1, got ${String(maxConcurrent)}`);
   const maxQueue = opts.maxQueue ?? BULKHEAD_DEFAULTS.maxQueue;
   if (
     typeof maxQueue !== 'number' ||
     !(maxQueue === Number.POSITIVE_INFINITY || (Number.isInteger(maxQueue) && maxQueue >= 0))
   )
-    throw new RangeError(`bulkhead: maxQueue must be an integer >= 0 or Infinity, got ${String(maxQueue)}`);
+    throw invalidOption(RangeError, `bulkhead: maxQueue must be an integer >= 0 or Infinity, got ${String(maxQueue)}`);
 
   let active = 0;
   let queued = 0;

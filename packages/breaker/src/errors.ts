@@ -2,17 +2,65 @@
 // brand survives where `instanceof` does not.
 const BRAND = Symbol.for('@org/breaker.error');
 
+/** Codes carried by {@link BreakerError} and its subclasses. */
+export type BreakerErrorCode =
+  | 'ERR_CIRCUIT_OPEN'
+  | 'ERR_CIRCUIT_TIMEOUT'
+  | 'ERR_BULKHEAD_FULL'
+  | 'ERR_BREAKER_EXISTS'
+  | 'ERR_REGISTRY_FULL';
+
+/** What a code tells a caller without reading the message. */
+export interface ErrorCodeInfo {
+  /** True when the same call may succeed later; false when retrying cannot help. */
+  readonly retryable: boolean;
+  /** The HTTP status a server answers with when the error escapes a handler; absent: none (500). */
+  readonly status?: number;
+}
+
+/**
+ * Every code @org/breaker's errors carry, with its `retryable` and `status`. Errors read these values from here, the
+ * README's table is checked against it, and `ERR_INVALID_OPTION` / `ERR_INVALID_ARGUMENT` are the codes of the
+ * built-in `TypeError` / `RangeError` thrown for a bad option or argument.
+ */
+export const breakerErrorCodes: Readonly<
+  Record<BreakerErrorCode | 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT', ErrorCodeInfo>
+> = freeze({
+  ERR_CIRCUIT_OPEN: { retryable: true, status: 503 },
+  ERR_CIRCUIT_TIMEOUT: { retryable: true, status: 504 },
+  ERR_BULKHEAD_FULL: { retryable: true, status: 503 },
+  ERR_BREAKER_EXISTS: { retryable: false },
+  ERR_REGISTRY_FULL: { retryable: false },
+  ERR_INVALID_OPTION: { retryable: false },
+  ERR_INVALID_ARGUMENT: { retryable: false },
+});
+
+function freeze<T extends Record<string, ErrorCodeInfo>>(table: T): Readonly<T> {
+  for (const info of Object.values(table)) Object.freeze(info);
+  return Object.freeze(table);
+}
+
 /** Why a call was not admitted: the circuit is open, half-open with every trial permit taken, or isolated by hand. */
 export type RejectReason = 'open' | 'half-open' | 'isolated';
 
-/** Base error of the package. `code` is stable and documented; messages never carry call data. */
+/**
+ * Base error of the package. `code` is stable and documented, `retryable` and `status` follow from it (see
+ * {@link breakerErrorCodes}); messages never carry call data.
+ */
 export class BreakerError extends Error {
   /** Stable machine-readable code. */
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  readonly code: BreakerErrorCode;
+  /** True when the same call may succeed later. */
+  readonly retryable: boolean;
+  /** HTTP status the error maps to, when it has one. */
+  declare readonly status?: number;
+  constructor(code: BreakerErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'BreakerError';
     this.code = code;
+    const info = breakerErrorCodes[code];
+    this.retryable = info.retryable;
+    if (info.status !== undefined) this.status = info.status;
     Object.defineProperty(this, BRAND, { value: true });
   }
 }
@@ -76,4 +124,44 @@ export function isBreakerError(e: unknown): e is BreakerError {
 /** True for the error a breaker throws when it rejects a call (`code === 'ERR_CIRCUIT_OPEN'`), from any copy. */
 export function isCircuitOpenError(e: unknown): e is CircuitOpenError {
   return isBreakerError(e) && e.code === 'ERR_CIRCUIT_OPEN';
+}
+
+type UsageErrorClass = TypeErrorConstructor | RangeErrorConstructor;
+
+/** A bad option or argument: the built-in class (for `instanceof`) with a code, as Node's own errors have. */
+export interface UsageError extends Error {
+  /** `ERR_INVALID_OPTION` (a factory's or method's options) or `ERR_INVALID_ARGUMENT` (any other argument). */
+  readonly code: 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT';
+  /** Always false: the same call fails the same way. */
+  readonly retryable: false;
+}
+
+function usageError(
+  Class: UsageErrorClass,
+  code: UsageError['code'],
+  message: string,
+  caller: (...a: never[]) => unknown,
+): UsageError {
+  const e = new Class(message) as Error & { code: string; retryable: boolean };
+  e.code = code;
+  e.retryable = false;
+  // Like Node's `TypeError [ERR_X]: …`: the code in the stack's first line, and the stack starting at the caller.
+  const capture = (Error as { captureStackTrace?: (o: object, f: unknown) => void }).captureStackTrace;
+  if (capture !== undefined) {
+    e.name = `${Class.name} [${code}]`;
+    capture(e, caller);
+    void e.stack;
+    delete (e as { name?: string }).name;
+  }
+  return e as UsageError;
+}
+
+/** @internal A `TypeError`/`RangeError` naming a bad option: code `ERR_INVALID_OPTION`, not retryable. */
+export function invalidOption(Class: UsageErrorClass, message: string): UsageError {
+  return usageError(Class, 'ERR_INVALID_OPTION', message, invalidOption);
+}
+
+/** @internal A `TypeError`/`RangeError` naming a bad argument: code `ERR_INVALID_ARGUMENT`, not retryable. */
+export function invalidArgument(Class: UsageErrorClass, message: string): UsageError {
+  return usageError(Class, 'ERR_INVALID_ARGUMENT', message, invalidArgument);
 }

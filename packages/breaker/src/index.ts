@@ -27,11 +27,12 @@ export type {
 export { BREAKER_DEFAULTS, circuitBreaker } from './breaker.js';
 export type { Bulkhead, BulkheadOptions, BulkheadStats, BulkheadTask } from './bulkhead.js';
 export { BULKHEAD_DEFAULTS, bulkhead } from './bulkhead.js';
-export type { RejectReason } from './errors.js';
+export type { BreakerErrorCode, ErrorCodeInfo, RejectReason, UsageError } from './errors.js';
 export {
   BreakerError,
   BreakerTimeoutError,
   BulkheadFullError,
+  breakerErrorCodes,
   CircuitOpenError,
   isBreakerError,
   isCircuitOpenError,

@@ -6,7 +6,7 @@ import {
   type CircuitState,
   circuitBreaker,
 } from './breaker.js';
-import { BreakerError } from './errors.js';
+import { BreakerError, invalidArgument, invalidOption } from './errors.js';
 import { addListener, emit, type ListenerList, removeListener } from './internal/emit.js';
 
 /** Options of one breaker in a registry: every {@link CircuitBreakerOptions} but `name` (the registry names it). */
@@ -179,25 +179,31 @@ interface Entry {
 export function breakerRegistry<B extends Record<string, RegistryBreakerOptions<any>>>(
   options: BreakerRegistryOptions<B> = {},
 ): BreakerRegistry<B> {
-  if (!isRecord(options)) throw new TypeError(`${W}: options must be an object, got ${show(options)}`);
+  if (!isRecord(options)) throw invalidOption(TypeError, `${W}: options must be an object, got ${show(options)}`);
   const defaults: RegistryDefaults = options.defaults ?? {};
-  if (!isRecord(defaults)) throw new TypeError(`${W}: defaults must be an object, got ${show(defaults)}`);
-  if ('name' in defaults) throw new TypeError(`${W}: defaults.name is not an option (the registry names breakers)`);
+  if (!isRecord(defaults)) throw invalidOption(TypeError, `${W}: defaults must be an object, got ${show(defaults)}`);
+  if ('name' in defaults)
+    throw invalidOption(TypeError, `${W}: defaults.name is not an option (the registry names breakers)`);
   if ('fallback' in defaults)
-    throw new TypeError(`${W}: defaults.fallback is not an option (give each breaker its own in breakers.<name>)`);
+    throw invalidOption(
+      TypeError,
+      `${W}: defaults.fallback is not an option (give each breaker its own in breakers.<name>)`,
+    );
   const configured = (options.breakers ?? {}) as Record<string, RegistryBreakerOptions<unknown>>;
-  if (!isRecord(configured)) throw new TypeError(`${W}: breakers must be an object, got ${show(configured)}`);
+  if (!isRecord(configured))
+    throw invalidOption(TypeError, `${W}: breakers must be an object, got ${show(configured)}`);
   const maxBreakers = options.maxBreakers ?? REGISTRY_DEFAULTS.maxBreakers;
   if (
     maxBreakers !== Number.POSITIVE_INFINITY &&
     (typeof maxBreakers !== 'number' || !Number.isInteger(maxBreakers) || maxBreakers < 1)
   )
-    throw new RangeError(`${W}: maxBreakers must be an integer >= 1 or Infinity, got ${show(maxBreakers)}`);
+    throw invalidOption(RangeError, `${W}: maxBreakers must be an integer >= 1 or Infinity, got ${show(maxBreakers)}`);
   const perName = new Map<string, RegistryBreakerOptions<unknown>>();
   for (const name of Object.keys(configured)) {
     const o = configured[name];
-    if (!isRecord(o)) throw new TypeError(`${W}: breakers.${name} must be an object, got ${show(o)}`);
-    if ('name' in o) throw new TypeError(`${W}: breakers.${name}.name is not an option (the key is the name)`);
+    if (!isRecord(o)) throw invalidOption(TypeError, `${W}: breakers.${name} must be an object, got ${show(o)}`);
+    if ('name' in o)
+      throw invalidOption(TypeError, `${W}: breakers.${name}.name is not an option (the key is the name)`);
     perName.set(name, o);
     // Validate now, so a typo fails at start-up rather than on the first call through that breaker.
     circuitBreaker({ ...defaults, ...o, name });
@@ -223,7 +229,7 @@ export function breakerRegistry<B extends Record<string, RegistryBreakerOptions<
 
   const checkName = (name: unknown): string => {
     if (typeof name !== 'string' || name === '')
-      throw new TypeError(`${W}: breaker name must be a non-empty string, got ${show(name)}`);
+      throw invalidArgument(TypeError, `${W}: breaker name must be a non-empty string, got ${show(name)}`);
     return name;
   };
 
@@ -234,7 +240,7 @@ export function breakerRegistry<B extends Record<string, RegistryBreakerOptions<
         `${W}: cannot create breaker "${name}": the registry holds maxBreakers (${maxBreakers}) breakers`,
       );
     if (extra !== undefined && !isRecord(extra))
-      throw new TypeError(`${W}: options of breaker "${name}" must be an object, got ${show(extra)}`);
+      throw invalidOption(TypeError, `${W}: options of breaker "${name}" must be an object, got ${show(extra)}`);
     const breaker = circuitBreaker<unknown>({ ...defaults, ...perName.get(name), ...extra, name });
     const entry: Entry = { breaker, offs: {} };
     entries.set(name, entry);
@@ -284,11 +290,12 @@ export function breakerRegistry<B extends Record<string, RegistryBreakerOptions<
     },
     on<E extends keyof RegistryEvents>(event: E, listener: (e: RegistryEvents[E]) => void): () => void {
       if (!Object.hasOwn(lists, event))
-        throw new TypeError(
+        throw invalidArgument(
+          TypeError,
           `${W}: unknown event ${show(event)} (expected stateChange, success, failure, reject or create)`,
         );
       if (typeof listener !== 'function')
-        throw new TypeError(`${W}: on(${show(event)}) needs a listener function, got ${show(listener)}`);
+        throw invalidArgument(TypeError, `${W}: on(${show(event)}) needs a listener function, got ${show(listener)}`);
       const l = listener as (e: unknown) => void;
       const first = lists[event] === null;
       (lists as Record<string, ListenerList<unknown>>)[event] = addListener(lists[event] as ListenerList<unknown>, l);
@@ -310,32 +317,40 @@ export function breakerRegistry<B extends Record<string, RegistryBreakerOptions<
     },
     healthCheck(opts: RegistryHealthCheckOptions = {}): RegistryHealthCheck {
       const where = `${W}: healthCheck`;
-      if (!isRecord(opts)) throw new TypeError(`${where}: options must be an object, got ${show(opts)}`);
+      if (!isRecord(opts)) throw invalidOption(TypeError, `${where}: options must be an object, got ${show(opts)}`);
       const name = opts.name ?? REGISTRY_DEFAULTS.healthCheckName;
       if (typeof name !== 'string' || !CHECK_NAME.test(name))
-        throw new TypeError(
+        throw invalidOption(
+          TypeError,
           `${where}: name must look like "component" or "component:measurement" (no whitespace), got ${show(name)}`,
         );
       const probes = opts.probes ?? ['readiness'];
       if (!Array.isArray(probes) || probes.length === 0 || !probes.every((p) => PROBES.has(p)))
-        throw new TypeError(
+        throw invalidOption(
+          TypeError,
           `${where}: probes must be a non-empty array of 'liveness', 'readiness', 'startup', got ${show(probes)}`,
         );
       const critical = opts.critical ?? true;
       if (typeof critical !== 'boolean')
-        throw new TypeError(`${where}: critical must be a boolean, got ${show(critical)}`);
+        throw invalidOption(TypeError, `${where}: critical must be a boolean, got ${show(critical)}`);
       const include = opts.include;
       if (include !== undefined && typeof include !== 'function')
-        throw new TypeError(`${where}: include must be a function, got ${show(include)}`);
+        throw invalidOption(TypeError, `${where}: include must be a function, got ${show(include)}`);
       const map: Record<CircuitState, RegistryHealthStatus> = { ...REGISTRY_DEFAULTS.healthStates };
       if (opts.states !== undefined) {
         if (!isRecord(opts.states))
-          throw new TypeError(`${where}: states must be an object of state → status, got ${show(opts.states)}`);
+          throw invalidOption(
+            TypeError,
+            `${where}: states must be an object of state → status, got ${show(opts.states)}`,
+          );
         for (const [state, status] of Object.entries(opts.states)) {
           if (!STATES.includes(state as CircuitState))
-            throw new TypeError(`${where}: states.${state} is not a circuit state (${STATES.join(', ')})`);
+            throw invalidOption(TypeError, `${where}: states.${state} is not a circuit state (${STATES.join(', ')})`);
           if (status !== 'pass' && status !== 'warn' && status !== 'fail')
-            throw new TypeError(`${where}: states.${state} must be 'pass', 'warn' or 'fail', got ${show(status)}`);
+            throw invalidOption(
+              TypeError,
+              `${where}: states.${state} must be 'pass', 'warn' or 'fail', got ${show(status)}`,
+            );
           map[state as CircuitState] = status;
         }
       }

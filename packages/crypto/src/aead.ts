@@ -1,6 +1,6 @@
 import { gcm, gcmsiv } from '@noble/ciphers/aes.js';
 import { xchacha20poly1305 as nobleXChaCha } from '@noble/ciphers/chacha.js';
-import { AuthenticationError } from './errors.js';
+import { AuthenticationError, invalidArgument, invalidOption } from './errors.js';
 import { concat, describe, isBytes, view } from './internal/bytes.js';
 import { nodeCrypto } from './internal/native.js';
 
@@ -70,22 +70,23 @@ export function hasNativeAesGcm(): boolean {
 }
 
 function checkKey(fn: string, key: unknown): asserts key is Uint8Array {
-  if (!isBytes(key)) throw new TypeError(`${fn}: key must be a Uint8Array, got ${describe(key)}`);
-  if (key.length !== 32) throw new RangeError(`${fn}: key must be 32 bytes, got ${key.length} bytes`);
+  if (!isBytes(key)) throw invalidArgument(TypeError, `${fn}: key must be a Uint8Array, got ${describe(key)}`);
+  if (key.length !== 32) throw invalidArgument(RangeError, `${fn}: key must be 32 bytes, got ${key.length} bytes`);
 }
 
 function checkArgs(fn: string, nonceLength: number, nonce: unknown, data: unknown, aad: unknown, what: string): void {
-  if (!isBytes(nonce)) throw new TypeError(`${fn}: nonce must be a Uint8Array, got ${describe(nonce)}`);
+  if (!isBytes(nonce)) throw invalidArgument(TypeError, `${fn}: nonce must be a Uint8Array, got ${describe(nonce)}`);
   if (nonce.length !== nonceLength)
-    throw new RangeError(`${fn}: nonce must be ${nonceLength} bytes, got ${nonce.length} bytes`);
-  if (!isBytes(data)) throw new TypeError(`${fn}: ${what} must be a Uint8Array, got ${describe(data)}`);
-  if (aad !== undefined && !isBytes(aad)) throw new TypeError(`${fn}: aad must be a Uint8Array, got ${describe(aad)}`);
+    throw invalidArgument(RangeError, `${fn}: nonce must be ${nonceLength} bytes, got ${nonce.length} bytes`);
+  if (!isBytes(data)) throw invalidArgument(TypeError, `${fn}: ${what} must be a Uint8Array, got ${describe(data)}`);
+  if (aad !== undefined && !isBytes(aad))
+    throw invalidArgument(TypeError, `${fn}: aad must be a Uint8Array, got ${describe(aad)}`);
 }
 
 function checkBackend(fn: string, backend: unknown): BackendOption {
   if (backend === undefined) return 'auto';
   if (backend !== 'auto' && backend !== 'native' && backend !== 'noble')
-    throw new TypeError(`${fn}: backend must be 'auto', 'native' or 'noble', got ${String(backend)}`);
+    throw invalidOption(TypeError, `${fn}: backend must be 'auto', 'native' or 'noble', got ${String(backend)}`);
   return backend;
 }
 
@@ -241,7 +242,8 @@ export function makeAead(fn: string, algorithm: Algorithm, key: Uint8Array, back
     if (backend !== 'noble') {
       const native = nativeAesGcm(fn, key);
       if (native) return native;
-      if (backend === 'native') throw new TypeError(`${fn}: backend 'native' is not available in this runtime`);
+      if (backend === 'native')
+        throw invalidOption(TypeError, `${fn}: backend 'native' is not available in this runtime`);
     }
     return nobleAead(fn, algorithm, gcm as NobleCons, key, 12);
   }

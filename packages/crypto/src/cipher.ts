@@ -1,5 +1,5 @@
 import { type AeadInternal, type Algorithm, type Backend, type BackendOption, makeAead } from './aead.js';
-import { AuthenticationError, CryptoError, isAuthenticationError } from './errors.js';
+import { AuthenticationError, CryptoError, invalidArgument, invalidOption, isAuthenticationError } from './errors.js';
 import { concat, describe, fromBase64urlCanonical, fromUtf8, isBytes, toBase64url, utf8 } from './internal/bytes.js';
 import {
   ALGORITHMS,
@@ -112,7 +112,7 @@ const toAad = (fn: string, aad: unknown): Uint8Array | undefined => {
   if (aad === undefined) return undefined;
   if (typeof aad === 'string') return utf8(aad);
   if (isBytes(aad)) return aad;
-  throw new TypeError(`${fn}: aad must be a Uint8Array or a string, got ${describe(aad)}`);
+  throw invalidArgument(TypeError, `${fn}: aad must be a Uint8Array or a string, got ${describe(aad)}`);
 };
 
 const authFail = (reason: AuthenticationError['reason'], what: string): AuthenticationError =>
@@ -177,13 +177,19 @@ export function createCipher(opts: CipherOptions): Cipher {
   const ki: KeyringInternal = keyringInternal('createCipher', opts?.keyring);
   const algorithm = opts.algorithm ?? CIPHER_DEFAULTS.algorithm;
   if (!ALGORITHMS.includes(algorithm))
-    throw new TypeError(`createCipher: algorithm must be one of ${ALGORITHMS.join(', ')}, got ${String(algorithm)}`);
+    throw invalidOption(
+      TypeError,
+      `createCipher: algorithm must be one of ${ALGORITHMS.join(', ')}, got ${String(algorithm)}`,
+    );
   const backend = opts.backend ?? CIPHER_DEFAULTS.backend;
   if (backend !== 'auto' && backend !== 'native' && backend !== 'noble')
-    throw new TypeError(`createCipher: backend must be 'auto', 'native' or 'noble', got ${String(backend)}`);
+    throw invalidOption(TypeError, `createCipher: backend must be 'auto', 'native' or 'noble', got ${String(backend)}`);
   const chunkSize = opts.chunkSize ?? CIPHER_DEFAULTS.chunkSize;
   if (!Number.isInteger(chunkSize) || chunkSize < 1024 || chunkSize > 4194304)
-    throw new RangeError(`createCipher: chunkSize must be an integer from 1024 to 4194304, got ${String(chunkSize)}`);
+    throw invalidOption(
+      RangeError,
+      `createCipher: chunkSize must be an integer from 1024 to 4194304, got ${String(chunkSize)}`,
+    );
   // Fail at construction, not at first use, when the native backend is forced but missing.
   const resolvedBackend = makeAead('createCipher', 'aes-256-gcm', new Uint8Array(32), backend).backend;
 
@@ -234,7 +240,7 @@ export function createCipher(opts: CipherOptions): Cipher {
   const encrypt = (plaintext: Uint8Array, o?: AadOptions): Promise<Uint8Array> => {
     try {
       if (!isBytes(plaintext))
-        throw new TypeError(`encrypt: plaintext must be a Uint8Array, got ${describe(plaintext)}`);
+        throw invalidArgument(TypeError, `encrypt: plaintext must be a Uint8Array, got ${describe(plaintext)}`);
       const aad = toAad('encrypt', o?.aad);
       const k = ki.acquire();
       if (k instanceof Promise) return k.then((key) => seal(key, plaintext, aad));
@@ -282,7 +288,8 @@ export function createCipher(opts: CipherOptions): Cipher {
   // Like `encrypt`: no `async`, no closure per call; a known key settles with one promise.
   const decrypt = (envelope: Uint8Array, o?: AadOptions): Promise<Uint8Array> => {
     try {
-      if (!isBytes(envelope)) throw new TypeError(`decrypt: envelope must be a Uint8Array, got ${describe(envelope)}`);
+      if (!isBytes(envelope))
+        throw invalidArgument(TypeError, `decrypt: envelope must be a Uint8Array, got ${describe(envelope)}`);
       const aad = toAad('decrypt', o?.aad);
       const h = envelopeHeader(envelope);
       if (envelope.length < h.length + NONCE_LENGTH[h.algorithm] + TAG_LENGTH) throw authFail('format', 'decrypt');
@@ -295,7 +302,8 @@ export function createCipher(opts: CipherOptions): Cipher {
   };
 
   const fromText = (fn: string, s: unknown): Uint8Array => {
-    if (typeof s !== 'string') throw new TypeError(`${fn}: envelope must be a base64url string, got ${describe(s)}`);
+    if (typeof s !== 'string')
+      throw invalidArgument(TypeError, `${fn}: envelope must be a base64url string, got ${describe(s)}`);
     return envelopeFromText(fn, s);
   };
 
@@ -325,7 +333,7 @@ export function createCipher(opts: CipherOptions): Cipher {
     const nonce = new Uint8Array(aead.nonceLength);
     let index = 0;
     const next = (last: boolean): void => {
-      if (index >= MAX_CHUNKS) throw new RangeError('encryptStream: too many chunks (2^32)');
+      if (index >= MAX_CHUNKS) throw invalidArgument(RangeError, 'encryptStream: too many chunks (2^32)');
       writeU64(nonce, nonce.length - 8, index);
       writeU64(chunkAad, header.length, index);
       chunkAad[header.length + 8] = last ? 1 : 0;
@@ -420,7 +428,8 @@ export function createCipher(opts: CipherOptions): Cipher {
     let rec: Uint8Array = new Uint8Array(0);
     let fill = 0;
     for await (const piece of source) {
-      if (!isBytes(piece)) throw new TypeError(`${what}: source yielded ${describe(piece)}, expected Uint8Array`);
+      if (!isBytes(piece))
+        throw invalidArgument(TypeError, `${what}: source yielded ${describe(piece)}, expected Uint8Array`);
       let off = 0;
       if (!s) {
         // Accumulate the variable-length header: version | alg | L | keyId | salt(16) | chunkSize(u32be).
@@ -453,7 +462,8 @@ export function createCipher(opts: CipherOptions): Cipher {
     encrypt,
     decrypt,
     async encryptString(text, o) {
-      if (typeof text !== 'string') throw new TypeError(`encryptString: text must be a string, got ${describe(text)}`);
+      if (typeof text !== 'string')
+        throw invalidArgument(TypeError, `encryptString: text must be a string, got ${describe(text)}`);
       return toBase64url(await encrypt(utf8(text), o));
     },
     async decryptString(s, o) {
@@ -466,7 +476,7 @@ export function createCipher(opts: CipherOptions): Cipher {
     },
     async encryptJson(value, o) {
       const text = JSON.stringify(value);
-      if (text === undefined) throw new TypeError('encryptJson: value is not JSON-serialisable');
+      if (text === undefined) throw invalidArgument(TypeError, 'encryptJson: value is not JSON-serialisable');
       return toBase64url(await encrypt(utf8(text), o));
     },
     async decryptJson<T>(s: string, o?: AadOptions): Promise<T> {
@@ -487,7 +497,7 @@ export function createCipher(opts: CipherOptions): Cipher {
     ): Promise<T extends string ? string : Uint8Array> {
       const bytes = typeof envelope === 'string' ? fromText('rewrap', envelope) : (envelope as Uint8Array);
       if (!isBytes(bytes))
-        throw new TypeError(`rewrap: envelope must be a Uint8Array or string, got ${describe(envelope)}`);
+        throw invalidArgument(TypeError, `rewrap: envelope must be a Uint8Array or string, got ${describe(envelope)}`);
       // Authenticate first, even when no re-encryption is needed: never hand back a forged envelope as "rewrapped".
       const plain = await decrypt(bytes, o);
       let out: Uint8Array | string = envelope;
@@ -565,7 +575,7 @@ export const CIPHER_INTERNAL: unique symbol = Symbol.for('@org/crypto.cipher.int
 /** @internal The internal face of a cipher from `createCipher()`, or a TypeError naming `fn`. */
 export function cipherInternal(fn: string, c: unknown): CipherInternal {
   const i = (c as { [CIPHER_INTERNAL]?: CipherInternal } | null)?.[CIPHER_INTERNAL];
-  if (!i) throw new TypeError(`${fn}: cipher must come from createCipher()`);
+  if (!i) throw invalidOption(TypeError, `${fn}: cipher must come from createCipher()`);
   return i;
 }
 

@@ -15,16 +15,64 @@ export type CryptoErrorCode =
   | 'ERR_KEY_STORE_LOCKED'
   | 'ERR_KEY_STORE_KEK'
   | 'ERR_STORAGE_NOT_FOUND'
-  | 'ERR_STORAGE_CORRUPT';
+  | 'ERR_STORAGE_CORRUPT'
+  | 'ERR_SELF_TEST';
 
-/** Base error of the package. `code` is stable and documented; messages never carry key or plaintext bytes. */
+/** What a code tells a caller without reading the message. */
+export interface ErrorCodeInfo {
+  /** True when the same call may succeed later; false when retrying cannot help. */
+  readonly retryable: boolean;
+  /** The HTTP status a server answers with when the error escapes a handler; absent: none (500). */
+  readonly status?: number;
+}
+
+/**
+ * Every code @org/crypto's errors carry, with its `retryable` and `status`. Errors read these values from here, the
+ * README's table is checked against it, and `ERR_INVALID_OPTION` / `ERR_INVALID_ARGUMENT` are the codes of the
+ * built-in `TypeError` / `RangeError` thrown for a bad option or argument.
+ */
+export const cryptoErrorCodes: Readonly<
+  Record<CryptoErrorCode | 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT', ErrorCodeInfo>
+> = freeze({
+  ERR_AUTHENTICATION: { retryable: false },
+  ERR_KEY_DISABLED: { retryable: false },
+  ERR_NO_PRIMARY_KEY: { retryable: false },
+  ERR_KEY_NOT_FOUND: { retryable: false },
+  ERR_KEY_STORE_READ_ONLY: { retryable: false },
+  ERR_KEY_STORE_CORRUPT: { retryable: false },
+  ERR_KEY_STORE_EMPTY: { retryable: false },
+  ERR_KEY_STORE_LOCKED: { retryable: true, status: 503 },
+  ERR_KEY_STORE_KEK: { retryable: false },
+  ERR_STORAGE_NOT_FOUND: { retryable: false },
+  ERR_STORAGE_CORRUPT: { retryable: false },
+  ERR_SELF_TEST: { retryable: false },
+  ERR_INVALID_OPTION: { retryable: false },
+  ERR_INVALID_ARGUMENT: { retryable: false },
+});
+
+function freeze<T extends Record<string, ErrorCodeInfo>>(table: T): Readonly<T> {
+  for (const info of Object.values(table)) Object.freeze(info);
+  return Object.freeze(table);
+}
+
+/**
+ * Base error of the package. `code` is stable and documented, `retryable` and `status` follow from it (see
+ * {@link cryptoErrorCodes}); messages never carry key or plaintext bytes.
+ */
 export class CryptoError extends Error {
   /** Stable machine-readable code. */
   readonly code: CryptoErrorCode;
+  /** True when the same call may succeed later. */
+  readonly retryable: boolean;
+  /** HTTP status the error maps to, when it has one. */
+  declare readonly status?: number;
   constructor(code: CryptoErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'CryptoError';
     this.code = code;
+    const info = cryptoErrorCodes[code];
+    this.retryable = info.retryable;
+    if (info.status !== undefined) this.status = info.status;
     Object.defineProperty(this, BRAND, { value: true });
   }
 }
@@ -37,6 +85,7 @@ export type AuthenticationFailure = 'tag' | 'format' | 'unknown-key' | 'truncate
  * envelope, or a truncated/reordered stream. `reason` says which check failed; it never says more.
  */
 export class AuthenticationError extends CryptoError {
+  declare readonly code: 'ERR_AUTHENTICATION';
   /** Which check failed. */
   readonly reason: AuthenticationFailure;
   constructor(reason: AuthenticationFailure, message: string) {
@@ -55,4 +104,44 @@ export function isCryptoError(e: unknown): e is CryptoError {
 /** True when `e` is an {@link AuthenticationError} from any copy of this package. */
 export function isAuthenticationError(e: unknown): e is AuthenticationError {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[AUTH_BRAND] === true;
+}
+
+type UsageErrorClass = TypeErrorConstructor | RangeErrorConstructor;
+
+/** A bad option or argument: the built-in class (for `instanceof`) with a code, as Node's own errors have. */
+export interface UsageError extends Error {
+  /** `ERR_INVALID_OPTION` (a factory's or method's options) or `ERR_INVALID_ARGUMENT` (any other argument). */
+  readonly code: 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT';
+  /** Always false: the same call fails the same way. */
+  readonly retryable: false;
+}
+
+function usageError(
+  Class: UsageErrorClass,
+  code: UsageError['code'],
+  message: string,
+  caller: (...a: never[]) => unknown,
+): UsageError {
+  const e = new Class(message) as Error & { code: string; retryable: boolean };
+  e.code = code;
+  e.retryable = false;
+  // Like Node's `TypeError [ERR_X]: …`: the code in the stack's first line, and the stack starting at the caller.
+  const capture = (Error as { captureStackTrace?: (o: object, f: unknown) => void }).captureStackTrace;
+  if (capture !== undefined) {
+    e.name = `${Class.name} [${code}]`;
+    capture(e, caller);
+    void e.stack;
+    delete (e as { name?: string }).name;
+  }
+  return e as UsageError;
+}
+
+/** @internal A `TypeError`/`RangeError` naming a bad option: code `ERR_INVALID_OPTION`, not retryable. */
+export function invalidOption(Class: UsageErrorClass, message: string): UsageError {
+  return usageError(Class, 'ERR_INVALID_OPTION', message, invalidOption);
+}
+
+/** @internal A `TypeError`/`RangeError` naming a bad argument: code `ERR_INVALID_ARGUMENT`, not retryable. */
+export function invalidArgument(Class: UsageErrorClass, message: string): UsageError {
+  return usageError(Class, 'ERR_INVALID_ARGUMENT', message, invalidArgument);
 }

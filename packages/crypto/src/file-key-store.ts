@@ -1,7 +1,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CryptoError } from './errors.js';
+import { CryptoError, invalidOption } from './errors.js';
 import { type KeyFileOptions, type KeyRecord, normalizeKek, parseKeys, serializeKeys } from './keys.js';
 import { checkUpdate, type KeyStore } from './stores.js';
 
@@ -69,11 +69,15 @@ const queues = new Map<string, Promise<unknown>>();
  * @throws {TypeError|RangeError} on bad options, naming the option.
  */
 export function fileKeyStore(path: string, opts: FileKeyStoreOptions = {}): KeyStore {
-  if (typeof path !== 'string' || path === '') throw new TypeError('fileKeyStore: path must be a non-empty string');
+  if (typeof path !== 'string' || path === '')
+    throw invalidOption(TypeError, 'fileKeyStore: path must be a non-empty string');
   const kek = normalizeKek('fileKeyStore', opts);
   const lockTimeoutMs = opts.lockTimeoutMs ?? FILE_KEY_STORE_DEFAULTS.lockTimeoutMs;
   if (typeof lockTimeoutMs !== 'number' || !(lockTimeoutMs >= 0) || lockTimeoutMs === Number.POSITIVE_INFINITY)
-    throw new RangeError(`fileKeyStore: lockTimeoutMs must be a finite number >= 0, got ${String(lockTimeoutMs)}`);
+    throw invalidOption(
+      RangeError,
+      `fileKeyStore: lockTimeoutMs must be a finite number >= 0, got ${String(lockTimeoutMs)}`,
+    );
   const fileOpts = kek ? { kek } : {};
   const dir = dirname(path);
   const base = basename(path);

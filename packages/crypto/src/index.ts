@@ -9,8 +9,14 @@ export type { Aead, AeadOptions, Algorithm, Backend, BackendOption } from './aea
 export { aes256gcm, aes256gcmsiv, hasNativeAesGcm, xchacha20poly1305 } from './aead.js';
 export type { AadOptions, ByteSource, Cipher, CipherOptions, EnvelopeInfo } from './cipher.js';
 export { CIPHER_DEFAULTS, createCipher, inspectEnvelope } from './cipher.js';
-export type { AuthenticationFailure, CryptoErrorCode } from './errors.js';
-export { AuthenticationError, CryptoError, isAuthenticationError, isCryptoError } from './errors.js';
+export type { AuthenticationFailure, CryptoErrorCode, ErrorCodeInfo, UsageError } from './errors.js';
+export {
+  AuthenticationError,
+  CryptoError,
+  cryptoErrorCodes,
+  isAuthenticationError,
+  isCryptoError,
+} from './errors.js';
 export type { Keyring, KeyringEvents, KeyringOptions, RotationReason } from './keyring.js';
 export { createKeyring, KEYRING_DEFAULTS } from './keyring.js';
 export type { KeyFileOptions, KeyInfo, KeyRecord, KeyState } from './keys.js';

@@ -1,4 +1,4 @@
-import { CryptoError } from './errors.js';
+import { CryptoError, invalidArgument, invalidOption } from './errors.js';
 import { equalBytes } from './internal/bytes.js';
 import { randomBytes } from './internal/random.js';
 import { generateKeyRecord, KEY_STATES, type KeyInfo, type KeyRecord, type KeyState } from './keys.js';
@@ -105,7 +105,8 @@ const info = (r: KeyRecord): KeyInfo => {
 function checkPositive(name: string, v: unknown, integer: boolean, max: number): number {
   const ok = typeof v === 'number' && v > 0 && v <= max && (integer ? Number.isInteger(v) : !Number.isNaN(v));
   if (!ok)
-    throw new RangeError(
+    throw invalidOption(
+      RangeError,
       `createKeyring: ${name} must be ${integer ? 'an integer' : 'a number'} > 0 and <= ${max}, got ${String(v)}`,
     );
   return v as number;
@@ -121,7 +122,10 @@ function checkPositive(name: string, v: unknown, integer: boolean, max: number):
 export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
   const store = opts?.store;
   if (!store || typeof store.load !== 'function' || typeof store.update !== 'function')
-    throw new TypeError('createKeyring: store must be a KeyStore (memoryKeyStore, envKeyStore, fileKeyStore, ...)');
+    throw invalidOption(
+      TypeError,
+      'createKeyring: store must be a KeyStore (memoryKeyStore, envKeyStore, fileKeyStore, ...)',
+    );
   const rotateAfterMs = checkPositive(
     'rotateAfterMs',
     opts.rotateAfterMs ?? KEYRING_DEFAULTS.rotateAfterMs,
@@ -146,15 +150,16 @@ export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
     !(refreshMinIntervalMs >= 0) ||
     refreshMinIntervalMs === Number.POSITIVE_INFINITY
   )
-    throw new RangeError(
+    throw invalidOption(
+      RangeError,
       `createKeyring: refreshMinIntervalMs must be a finite number >= 0, got ${String(refreshMinIntervalMs)}`,
     );
   const clock = opts.clock ?? KEYRING_DEFAULTS.clock;
   const random = opts.random ?? KEYRING_DEFAULTS.random;
-  if (typeof clock !== 'function') throw new TypeError('createKeyring: clock must be a function');
-  if (typeof random !== 'function') throw new TypeError('createKeyring: random must be a function');
+  if (typeof clock !== 'function') throw invalidOption(TypeError, 'createKeyring: clock must be a function');
+  if (typeof random !== 'function') throw invalidOption(TypeError, 'createKeyring: random must be a function');
   if (store.reserve !== undefined && typeof store.reserve !== 'function')
-    throw new TypeError('createKeyring: store.reserve must be a function when present');
+    throw invalidOption(TypeError, 'createKeyring: store.reserve must be a function when present');
   const reserve = store.reserve?.bind(store);
   // Reserve counts in blocks small against the limit, so reservations stranded by instances that moved on or died
   // retire a key only a little early.
@@ -318,7 +323,7 @@ export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
       const granted = await reserve!(id, leaseSize, rotateAfterMessages);
       if (primary?.id !== id) return false; // the primary changed meanwhile: the caller starts over
       if (typeof granted !== 'number' || !Number.isInteger(granted) || granted < 0 || granted > leaseSize)
-        throw new TypeError(`keyring: store.reserve must resolve to an integer from 0 to ${leaseSize}`);
+        throw invalidOption(TypeError, `keyring: store.reserve must resolve to an integer from 0 to ${leaseSize}`);
       if (granted > 0) {
         budget += granted;
         return false;
@@ -422,21 +427,27 @@ export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
     },
     async setState(id, state) {
       if (!KEY_STATES.includes(state))
-        throw new TypeError(`keyring.setState: state must be one of ${KEY_STATES.join(', ')}, got ${String(state)}`);
+        throw invalidArgument(
+          TypeError,
+          `keyring.setState: state must be one of ${KEY_STATES.join(', ')}, got ${String(state)}`,
+        );
       return mutate((keys) => {
         const k = keys.find((x) => x.id === id);
         if (!k) throw new CryptoError('ERR_KEY_NOT_FOUND', `keyring.setState: no key with id ${JSON.stringify(id)}`);
         if (state === 'primary') {
           if (k.state !== 'primary') promote(keys, k);
         } else if (k.state === 'primary') {
-          throw new TypeError(`keyring.setState: ${id} is the primary key; rotate() or promote another key first`);
+          throw invalidArgument(
+            TypeError,
+            `keyring.setState: ${id} is the primary key; rotate() or promote another key first`,
+          );
         } else k.state = state;
         return k;
       }, 'promoted');
     },
     refresh: () => load(),
     on(event, listener) {
-      if (event !== 'rotate') throw new TypeError(`keyring.on: unknown event ${String(event)}`);
+      if (event !== 'rotate') throw invalidArgument(TypeError, `keyring.on: unknown event ${String(event)}`);
       const l = listener as (e: KeyringEvents['rotate']) => void;
       listeners = [...(listeners ?? []), l];
       return () => {
@@ -452,6 +463,6 @@ export async function createKeyring(opts: KeyringOptions): Promise<Keyring> {
 /** @internal Reaches the cipher-facing part of a keyring. */
 export function keyringInternal(fn: string, k: unknown): KeyringInternal {
   const internal = (k as Record<symbol, KeyringInternal> | null)?.[KEYRING_INTERNAL];
-  if (!internal) throw new TypeError(`${fn}: keyring must come from createKeyring()`);
+  if (!internal) throw invalidOption(TypeError, `${fn}: keyring must come from createKeyring()`);
   return internal;
 }

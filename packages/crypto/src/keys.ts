@@ -1,5 +1,5 @@
 import { makeAead } from './aead.js';
-import { CryptoError } from './errors.js';
+import { CryptoError, invalidOption } from './errors.js';
 import { describe, fromBase64url, fromUtf8, isBytes, toBase64url, utf8 } from './internal/bytes.js';
 import { deriveKey, KEY_ID_RE } from './internal/format.js';
 import { randomBytes } from './internal/random.js';
@@ -52,7 +52,8 @@ export function generateKeyRecord(
 ): KeyRecord {
   const random = opts.random ?? randomBytes;
   const key = random(32);
-  if (!isBytes(key) || key.length !== 32) throw new TypeError('generateKeyRecord: random(32) must return 32 bytes');
+  if (!isBytes(key) || key.length !== 32)
+    throw invalidOption(TypeError, 'generateKeyRecord: random(32) must return 32 bytes');
   return {
     id: toBase64url(random(9)),
     key: key.slice(),
@@ -66,12 +67,14 @@ export function normalizeKek(fn: string, opts: KeyFileOptions): Uint8Array | und
   if (!('kek' in opts)) return undefined;
   const kek = opts.kek;
   if (kek === undefined)
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${fn}: kek is undefined (is the environment variable set?); omit the option to store keys in the clear`,
     );
   const bytes = typeof kek === 'string' ? fromBase64url(kek.trim()) : kek;
   if (!isBytes(bytes) || bytes.length !== 32)
-    throw new RangeError(
+    throw invalidOption(
+      RangeError,
       `${fn}: kek must be 32 bytes or their base64/base64url text, got ${typeof kek === 'string' ? `a string of ${kek.length} chars` : describe(kek)}`,
     );
   return bytes;
@@ -182,7 +185,8 @@ export function parseSealedKeys(text: string, kek: Uint8Array): KeyRecord[] {
 /** @internal The kek option of a shared store: required (keys there are always sealed), normalised to 32 bytes. */
 export function requireKek(fn: string, opts: KeyFileOptions): Uint8Array {
   if (opts.kek === undefined)
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${fn}: kek is required (32 bytes or their base64/base64url text): a shared store holds keys sealed under a KEK only; is the environment variable set?`,
     );
   return normalizeKek(fn, opts)!;

@@ -1,4 +1,4 @@
-import { CryptoError } from './errors.js';
+import { CryptoError, invalidOption } from './errors.js';
 import { versionedKeyStore } from './internal/versioned-store.js';
 import { type KeyFileOptions, requireKek } from './keys.js';
 import type { KeyStore } from './stores.js';
@@ -54,7 +54,8 @@ const DUPLICATE = new Set(['23505', '42P07', '42710']);
 function quoteTable(fn: string, table: unknown): string {
   const parts = typeof table === 'string' ? table.split('.') : [];
   if (parts.length < 1 || parts.length > 2 || !parts.every((p) => IDENT.test(p)))
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${fn}: table must be an identifier or schema.identifier (letters, digits, _ and $, at most 63 each), got ${JSON.stringify(table)}`,
     );
   return parts.map((p) => `"${p}"`).join('.');
@@ -76,17 +77,21 @@ function quoteTable(fn: string, table: unknown): string {
 export function postgresKeyStore(opts: PostgresKeyStoreOptions): KeyStore {
   const query = opts?.query;
   if (typeof query !== 'function')
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `postgresKeyStore: query must be a function (text, params) => Promise<rows>, got ${typeof query}`,
     );
   const tableName = opts.table ?? POSTGRES_KEY_STORE_DEFAULTS.table;
   const table = quoteTable('postgresKeyStore', tableName);
   const name = opts.name ?? POSTGRES_KEY_STORE_DEFAULTS.name;
   if (typeof name !== 'string' || name === '' || name.length > 200)
-    throw new TypeError(`postgresKeyStore: name must be a string of 1 to 200 characters, got ${JSON.stringify(name)}`);
+    throw invalidOption(
+      TypeError,
+      `postgresKeyStore: name must be a string of 1 to 200 characters, got ${JSON.stringify(name)}`,
+    );
   const createTable = opts.createTable ?? POSTGRES_KEY_STORE_DEFAULTS.createTable;
   if (typeof createTable !== 'boolean')
-    throw new TypeError(`postgresKeyStore: createTable must be a boolean, got ${typeof createTable}`);
+    throw invalidOption(TypeError, `postgresKeyStore: createTable must be a boolean, got ${typeof createTable}`);
   const kek = requireKek('postgresKeyStore', opts);
   const where = `postgresKeyStore(${tableName}/${name})`;
 
@@ -94,7 +99,10 @@ export function postgresKeyStore(opts: PostgresKeyStoreOptions): KeyStore {
     const r = await query(text, params);
     const list = Array.isArray(r) ? r : (r as { rows?: unknown } | null)?.rows;
     if (!Array.isArray(list))
-      throw new TypeError(`${where}: query must resolve to { rows } (node-postgres) or an array of rows (postgres.js)`);
+      throw invalidOption(
+        TypeError,
+        `${where}: query must resolve to { rows } (node-postgres) or an array of rows (postgres.js)`,
+      );
     return list as Array<Record<string, unknown>>;
   };
 

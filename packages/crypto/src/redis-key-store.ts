@@ -1,4 +1,4 @@
-import { CryptoError } from './errors.js';
+import { CryptoError, invalidOption } from './errors.js';
 import { fromUtf8, isBytes } from './internal/bytes.js';
 import { versionedKeyStore } from './internal/versioned-store.js';
 import { type KeyFileOptions, requireKek } from './keys.js';
@@ -49,12 +49,13 @@ return 1`;
 export function redisKeyStore(opts: RedisKeyStoreOptions): KeyStore {
   const send = opts?.send;
   if (typeof send !== 'function')
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `redisKeyStore: send must be a function (args: string[]) => Promise<reply>, got ${typeof send}`,
     );
   const key = opts.key ?? REDIS_KEY_STORE_DEFAULTS.key;
   if (typeof key !== 'string' || key === '')
-    throw new TypeError(`redisKeyStore: key must be a non-empty string, got ${JSON.stringify(key)}`);
+    throw invalidOption(TypeError, `redisKeyStore: key must be a non-empty string, got ${JSON.stringify(key)}`);
   const kek = requireKek('redisKeyStore', opts);
   const where = `redisKeyStore(${key})`;
 
@@ -79,7 +80,7 @@ export function redisKeyStore(opts: RedisKeyStoreOptions): KeyStore {
     async read() {
       const r = await call(['HMGET', key, 'version', 'document']);
       if (!Array.isArray(r) || r.length !== 2)
-        throw new TypeError(`${where}: send must resolve to the command's reply (HMGET gave ${typeof r})`);
+        throw invalidOption(TypeError, `${where}: send must resolve to the command's reply (HMGET gave ${typeof r})`);
       const version = text(r[0]);
       const document = text(r[1]);
       if (version === null && document === null) return null;

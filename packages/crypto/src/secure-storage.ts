@@ -2,7 +2,7 @@ import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ByteSource, type Cipher, cipherInternal } from './cipher.js';
-import { CryptoError, isAuthenticationError } from './errors.js';
+import { CryptoError, invalidArgument, invalidOption, isAuthenticationError } from './errors.js';
 import { fsyncDir } from './file-key-store.js';
 import { concat, describe, fromUtf8, isBytes, toBase64url, utf8 } from './internal/bytes.js';
 import { TAG_LENGTH } from './internal/format.js';
@@ -128,9 +128,17 @@ async function* toSource(data: StorageInput): AsyncGenerator<Uint8Array> {
     for await (const piece of data as AsyncIterable<unknown>) {
       if (typeof piece === 'string') yield utf8(piece);
       else if (isBytes(piece)) yield piece;
-      else throw new TypeError(`secureStorage.put: data stream yielded ${describe(piece)}, expected Uint8Array`);
+      else
+        throw invalidArgument(
+          TypeError,
+          `secureStorage.put: data stream yielded ${describe(piece)}, expected Uint8Array`,
+        );
     }
-  } else throw new TypeError(`secureStorage.put: data must be bytes, a string or a byte stream, got ${describe(data)}`);
+  } else
+    throw invalidArgument(
+      TypeError,
+      `secureStorage.put: data must be bytes, a string or a byte stream, got ${describe(data)}`,
+    );
 }
 
 /** Reads exactly `n` bytes at `pos` into `buf`, or throws ERR_STORAGE_CORRUPT when the file ends first. */
@@ -156,17 +164,19 @@ async function readFully(
 export function secureStorage(opts: SecureStorageOptions): SecureStorage {
   const dir = opts?.dir;
   const cipher = opts?.cipher;
-  if (typeof dir !== 'string' || dir === '') throw new TypeError('secureStorage: dir must be a non-empty string');
+  if (typeof dir !== 'string' || dir === '')
+    throw invalidOption(TypeError, 'secureStorage: dir must be a non-empty string');
   if (!cipher || typeof cipher.encryptStream !== 'function')
-    throw new TypeError('secureStorage: cipher must come from createCipher()');
+    throw invalidOption(TypeError, 'secureStorage: cipher must come from createCipher()');
   const internal = cipherInternal('secureStorage', cipher);
   const lowMemory = opts.lowMemory ?? false;
   if (typeof lowMemory !== 'boolean')
-    throw new TypeError(`secureStorage: lowMemory must be a boolean, got ${describe(lowMemory)}`);
+    throw invalidOption(TypeError, `secureStorage: lowMemory must be a boolean, got ${describe(lowMemory)}`);
   let ready: Promise<unknown> | null = null;
   const ensureDir = () => (ready ??= mkdir(dir, { recursive: true, mode: 0o700 }));
   const fileOf = (id: unknown): string => {
-    if (typeof id !== 'string') throw new TypeError(`secureStorage: id must be a string, got ${describe(id)}`);
+    if (typeof id !== 'string')
+      throw invalidArgument(TypeError, `secureStorage: id must be a string, got ${describe(id)}`);
     if (!ID_RE.test(id)) throw notFound(JSON.stringify(id));
     return join(dir, `${id}.ocs`);
   };
@@ -299,11 +309,17 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
   return {
     async put(name, data, metadata = {}, o) {
       if (typeof name !== 'string')
-        throw new TypeError(`secureStorage.put: name must be a string, got ${describe(name)}`);
+        throw invalidArgument(TypeError, `secureStorage.put: name must be a string, got ${describe(name)}`);
       if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
-        throw new TypeError(`secureStorage.put: metadata must be a plain object, got ${describe(metadata)}`);
+        throw invalidArgument(
+          TypeError,
+          `secureStorage.put: metadata must be a plain object, got ${describe(metadata)}`,
+        );
       if (typeof data !== 'string' && !isBytes(data) && !isSource(data))
-        throw new TypeError(`secureStorage.put: data must be bytes, a string or a byte stream, got ${describe(data)}`);
+        throw invalidArgument(
+          TypeError,
+          `secureStorage.put: data must be bytes, a string or a byte stream, got ${describe(data)}`,
+        );
       const signal = o?.signal;
       signal?.throwIfAborted();
       await ensureDir();
@@ -313,7 +329,8 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
       const metaEnv = await cipher.encrypt(utf8(JSON.stringify({ name, metadata, createdAt: Date.now() })), {
         aad: metaAad(id),
       });
-      if (metaEnv.length > MAX_META) throw new RangeError('secureStorage.put: metadata must be under 1 MiB');
+      if (metaEnv.length > MAX_META)
+        throw invalidArgument(RangeError, 'secureStorage.put: metadata must be under 1 MiB');
       const pre = new Uint8Array(PREFIX);
       pre.set(MAGIC);
       pre[4] = LAYOUT_VERSION;
@@ -422,7 +439,7 @@ export function secureStorage(opts: SecureStorageOptions): SecureStorage {
         } catch (e) {
           const code = (e as { code?: unknown } | null)?.code;
           if (code === 'ERR_STORAGE_NOT_FOUND' || code === 'ENOENT') continue; // deleted meanwhile
-          listing.unreadable.push({ id, error: e instanceof Error ? e : new Error(String(e)) });
+          listing.unreadable.push({ id, error: e instanceof Error ? e : corrupt(id, `reading it threw ${typeof e}`) });
         }
       }
       return listing;

@@ -1,4 +1,4 @@
-import { CryptoError } from './errors.js';
+import { CryptoError, invalidArgument, invalidOption } from './errors.js';
 import { checkRecord, type KeyFileOptions, type KeyRecord, normalizeKek, parseKeys } from './keys.js';
 
 /**
@@ -28,7 +28,7 @@ const copy = (r: KeyRecord): KeyRecord => ({ ...r, key: r.key.slice() });
 
 /** @internal Validates the result of an update function: well-formed records, unique ids, no key dropped. */
 export function checkUpdate(where: string, before: readonly KeyRecord[], after: unknown): KeyRecord[] {
-  if (!Array.isArray(after)) throw new TypeError(`${where}: update function must return an array of keys`);
+  if (!Array.isArray(after)) throw invalidArgument(TypeError, `${where}: update function must return an array of keys`);
   const out = after.map((r) => checkRecord(where, r));
   const ids = new Set(out.map((r) => r.id));
   if (ids.size !== out.length) throw new CryptoError('ERR_KEY_STORE_CORRUPT', `${where}: duplicate key ids in update`);
@@ -80,7 +80,8 @@ export interface EnvKeyStoreOptions extends KeyFileOptions {
  * rotate by deploying a new value.
  */
 export function envKeyStore(name: string, opts: EnvKeyStoreOptions = {}): KeyStore {
-  if (typeof name !== 'string' || name === '') throw new TypeError('envKeyStore: name must be a non-empty string');
+  if (typeof name !== 'string' || name === '')
+    throw invalidOption(TypeError, 'envKeyStore: name must be a non-empty string');
   const kek = normalizeKek('envKeyStore', opts);
   const env = opts.env;
   return {

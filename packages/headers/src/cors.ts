@@ -1,4 +1,5 @@
 import { type Canary, canaries, extensionCanaries, regexpHosts, regexpWords, unescapedDot } from './cors-probe.js';
+import { invalidArgument, invalidOption } from './errors.js';
 import { type Entry, freezeEntries, parseOrigin, show } from './internal/util.js';
 import type { HeaderEntry } from './security-headers.js';
 
@@ -95,16 +96,22 @@ interface Pattern {
 function compilePattern(p: string): Pattern {
   const star = p.indexOf('://*.');
   if (star < 0 || p.indexOf('*', star + 4) !== -1) {
-    throw new TypeError(`${W}: origin pattern ${show(p)} must look like https://*.example.com (one leading "*.")`);
+    throw invalidOption(
+      TypeError,
+      `${W}: origin pattern ${show(p)} must look like https://*.example.com (one leading "*.")`,
+    );
   }
   const prefix = p.slice(0, star + 3);
   const rest = p.slice(star + 4); // ".example.com[:port]"
   const probe = parseOrigin(`${prefix}x${rest}`);
   if (probe === undefined) {
-    throw new TypeError(`${W}: origin pattern ${show(p)} must be scheme://*.domain[:port], lowercase, without a path`);
+    throw invalidOption(
+      TypeError,
+      `${W}: origin pattern ${show(p)} must be scheme://*.domain[:port], lowercase, without a path`,
+    );
   }
   if (!probe.host.slice(2).includes('.')) {
-    throw new TypeError(`${W}: origin pattern ${show(p)} is too broad: it covers a whole top-level domain`);
+    throw invalidOption(TypeError, `${W}: origin pattern ${show(p)} is too broad: it covers a whole top-level domain`);
   }
   return { prefix, suffix: rest, host: probe.host.slice(2) };
 }
@@ -131,12 +138,14 @@ function matchPattern(p: Pattern, origin: string): boolean {
 
 function checkRegExp(re: RegExp): RegExp {
   if (re.global || re.sticky) {
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${W}: origin RegExp ${String(re)} must not use the g or y flag (lastIndex makes test() stateful)`,
     );
   }
   if (!re.source.startsWith('^') || !re.source.endsWith('$')) {
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${W}: origin RegExp ${String(re)} must be anchored with ^ and $ (unanchored, "https://example.com.evil.net" matches)`,
     );
   }
@@ -150,7 +159,8 @@ const INSTEAD =
 
 /** The build-time refusal of a credentialed policy that admits `c`, with what to write instead. */
 function refusal(origin: unknown, c: Canary): TypeError {
-  return new TypeError(
+  return invalidOption(
+    TypeError,
     `${W}: credentials: true cannot be combined with origin ${show(origin)}: it admits ${c.origin} (${c.why}). ${INSTEAD}`,
   );
 }
@@ -165,10 +175,11 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 
 function checkList(where: string, list: readonly string[], allowStar: boolean): readonly string[] {
-  if (!Array.isArray(list)) throw new TypeError(`${W}: ${where} must be an array of strings, got ${show(list)}`);
+  if (!Array.isArray(list))
+    throw invalidOption(TypeError, `${W}: ${where} must be an array of strings, got ${show(list)}`);
   for (const t of list) {
     if (typeof t !== 'string' || !(TOKEN.test(t) || (allowStar && t === '*'))) {
-      throw new TypeError(`${W}: ${where} has an invalid entry ${show(t)} (HTTP tokens only)`);
+      throw invalidOption(TypeError, `${W}: ${where} has an invalid entry ${show(t)} (HTTP tokens only)`);
     }
   }
   return Object.freeze([...list]);
@@ -196,21 +207,22 @@ export function cors(opts: CorsOptions<(origin: string) => boolean>): Cors<CorsR
 export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>>;
 export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> {
   if (typeof opts !== 'object' || opts === null)
-    throw new TypeError(`${W}: options must be an object, got ${show(opts)}`);
+    throw invalidOption(TypeError, `${W}: options must be an object, got ${show(opts)}`);
   for (const k of Object.keys(opts)) {
     if (!['origin', 'methods', 'allowedHeaders', 'exposedHeaders', 'credentials', 'maxAgeSec'].includes(k)) {
-      throw new TypeError(`${W}: unknown option ${show(k)}`);
+      throw invalidOption(TypeError, `${W}: unknown option ${show(k)}`);
     }
   }
   const credentials = opts.credentials ?? false;
   if (typeof credentials !== 'boolean')
-    throw new TypeError(`${W}: credentials must be a boolean, got ${show(credentials)}`);
+    throw invalidOption(TypeError, `${W}: credentials must be a boolean, got ${show(credentials)}`);
   const maxAge = opts.maxAgeSec ?? 600;
   if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0) {
-    throw new RangeError(`${W}: maxAgeSec must be an integer >= 0, got ${show(maxAge)}`);
+    throw invalidOption(RangeError, `${W}: maxAgeSec must be an integer >= 0, got ${show(maxAge)}`);
   }
   const methods = opts.methods === '*' ? '*' : checkList('methods', opts.methods ?? DEFAULT_METHODS, false);
-  if (methods !== '*' && methods.length === 0) throw new TypeError(`${W}: methods must list at least one method`);
+  if (methods !== '*' && methods.length === 0)
+    throw invalidOption(TypeError, `${W}: methods must list at least one method`);
   const allowedHeaders =
     opts.allowedHeaders === undefined || opts.allowedHeaders === '*'
       ? opts.allowedHeaders
@@ -221,12 +233,21 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
       : checkList('exposedHeaders', opts.exposedHeaders, false);
   if (credentials) {
     if (methods === '*')
-      throw new TypeError(`${W}: credentials cannot be combined with methods '*' (browsers read it literally)`);
+      throw invalidOption(
+        TypeError,
+        `${W}: credentials cannot be combined with methods '*' (browsers read it literally)`,
+      );
     if (allowedHeaders === '*') {
-      throw new TypeError(`${W}: credentials cannot be combined with allowedHeaders '*' (browsers read it literally)`);
+      throw invalidOption(
+        TypeError,
+        `${W}: credentials cannot be combined with allowedHeaders '*' (browsers read it literally)`,
+      );
     }
     if (exposedHeaders === '*') {
-      throw new TypeError(`${W}: credentials cannot be combined with exposedHeaders '*' (browsers read it literally)`);
+      throw invalidOption(
+        TypeError,
+        `${W}: credentials cannot be combined with exposedHeaders '*' (browsers read it literally)`,
+      );
     }
   }
 
@@ -241,12 +262,16 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
   const exact = new Set<string>();
   if (origin === '*') {
     if (credentials) {
-      throw new TypeError(`${W}: credentials cannot be combined with origin '*'; list the allowed origins instead`);
+      throw invalidOption(
+        TypeError,
+        `${W}: credentials cannot be combined with origin '*'; list the allowed origins instead`,
+      );
     }
     anyOrigin = true;
   } else if (origin === true) {
     if (credentials) {
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${W}: credentials cannot be combined with a reflect-all origin (true): any site could read users' data`,
       );
     }
@@ -285,7 +310,7 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
     }
   } else {
     const items = Array.isArray(origin) ? origin : [origin];
-    if (items.length === 0) throw new TypeError(`${W}: origin list is empty`);
+    if (items.length === 0) throw invalidOption(TypeError, `${W}: origin list is empty`);
     const patterns: Pattern[] = [];
     const regexps: RegExp[] = [];
     const named: string[] = [];
@@ -296,15 +321,19 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
         named.push(...regexpHosts(it));
         words.push(...regexpWords(it));
       } else if (typeof it !== 'string') {
-        throw new TypeError(`${W}: origin entries must be strings or RegExps, got ${show(it)}`);
+        throw invalidOption(TypeError, `${W}: origin entries must be strings or RegExps, got ${show(it)}`);
       } else if (it === '*') {
-        throw new TypeError(
+        throw invalidOption(
+          TypeError,
           credentials
             ? `${W}: credentials cannot be combined with origin '*'; list the allowed origins instead`
             : `${W}: origin '*' must be used alone, not inside a list`,
         );
       } else if (it === 'null') {
-        throw new TypeError(`${W}: origin "null" is not allowed: sandboxed iframes and file: pages all send it`);
+        throw invalidOption(
+          TypeError,
+          `${W}: origin "null" is not allowed: sandboxed iframes and file: pages all send it`,
+        );
       } else if (it.includes('*')) {
         const p = compilePattern(it);
         patterns.push(p);
@@ -312,7 +341,8 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
       } else {
         const parsed = parseOrigin(it);
         if (parsed === undefined) {
-          throw new TypeError(
+          throw invalidOption(
+            TypeError,
             `${W}: origin ${show(it)} is not an origin; write scheme://host[:port] in lowercase, without path or trailing slash`,
           );
         }
@@ -340,7 +370,8 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
       for (const re of regexps) {
         const dot = unescapedDot(re);
         if (dot !== undefined) {
-          throw new TypeError(
+          throw invalidOption(
+            TypeError,
             `${W}: credentials: true cannot be combined with origin ${show(origin)}: it admits look-alike hosts (the unescaped "." in ${show(dot)} matches any character). ${INSTEAD}`,
           );
         }
@@ -465,7 +496,10 @@ export function cors(opts: CorsOptions): Cors<CorsResult | Promise<CorsResult>> 
       const verdict = fn(o);
       const decide = (ok: unknown): CorsResult => {
         if (typeof ok !== 'boolean') {
-          throw new TypeError(`${W}: the origin function must return a boolean (or a promise of one), got ${show(ok)}`);
+          throw invalidOption(
+            TypeError,
+            `${W}: the origin function must return a boolean (or a promise of one), got ${show(ok)}`,
+          );
         }
         if (!ok) return isPreflight ? PF_REJECTED : REJECTED;
         return allowedAnswer(o, isPreflight, req.accessControlRequestHeaders, false);
@@ -506,7 +540,7 @@ export function appendVary(
     const t = raw.trim();
     if (t === '') continue;
     if (t === '*') return '*';
-    if (!TOKEN.test(t)) throw new TypeError(`appendVary: ${show(t)} is not a header name`);
+    if (!TOKEN.test(t)) throw invalidArgument(TypeError, `appendVary: ${show(t)} is not a header name`);
     if (seen === null) seen = new Set(out === '' ? [] : out.split(',').map((s) => s.trim().toLowerCase()));
     const lower = t.toLowerCase();
     if (seen.has(lower)) continue;

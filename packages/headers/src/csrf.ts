@@ -1,3 +1,4 @@
+import { invalidOption } from './errors.js';
 import { isRecord, parseOrigin, show } from './internal/util.js';
 
 /** Options for {@link crossOriginProtection}. */
@@ -91,20 +92,22 @@ interface Pattern {
 
 function compilePattern(where: string, raw: unknown): Pattern {
   if (typeof raw !== 'string' || raw === '')
-    throw new TypeError(`${where}: a pattern must be a non-empty string, got ${show(raw)}`);
+    throw invalidOption(TypeError, `${where}: a pattern must be a non-empty string, got ${show(raw)}`);
   let method: string | null = null;
   let path = raw;
   const sp = raw.search(/[ \t]/);
   if (sp !== -1) {
     method = raw.slice(0, sp);
     path = raw.slice(sp).replace(/^[ \t]+/, '');
-    if (!METHOD.test(method)) throw new TypeError(`${where}: pattern ${show(raw)} has an invalid method`);
+    if (!METHOD.test(method)) throw invalidOption(TypeError, `${where}: pattern ${show(raw)} has an invalid method`);
   }
   if (!path.startsWith('/'))
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${where}: pattern ${show(raw)} must be "[METHOD ]/path" (host patterns are not supported), got path ${show(path)}`,
     );
-  if (/[?#\s]/.test(path)) throw new TypeError(`${where}: pattern ${show(raw)} must be a path without query or spaces`);
+  if (/[?#\s]/.test(path))
+    throw invalidOption(TypeError, `${where}: pattern ${show(raw)} must be a path without query or spaces`);
   const parts = path.slice(1).split('/');
   const subtree = parts.length > 0 && parts[parts.length - 1] === '';
   if (subtree) parts.pop();
@@ -114,30 +117,34 @@ function compilePattern(where: string, raw: unknown): Pattern {
     const p = parts[i]!;
     if (p === '{$}') {
       if (i !== parts.length - 1 || subtree)
-        throw new TypeError(`${where}: pattern ${show(raw)}: {$} is only allowed as the last segment, after a "/"`);
+        throw invalidOption(
+          TypeError,
+          `${where}: pattern ${show(raw)}: {$} is only allowed as the last segment, after a "/"`,
+        );
       segs.push({ end: true });
       continue;
     }
     const m = WILDCARD.exec(p);
     if (m) {
-      if (names.has(m[1]!)) throw new TypeError(`${where}: pattern ${show(raw)} repeats the wildcard {${m[1]}}`);
+      if (names.has(m[1]!))
+        throw invalidOption(TypeError, `${where}: pattern ${show(raw)} repeats the wildcard {${m[1]}}`);
       names.add(m[1]!);
       if (m[2] !== undefined) {
         if (i !== parts.length - 1 || subtree)
-          throw new TypeError(`${where}: pattern ${show(raw)}: {${m[1]}...} must be the last segment`);
+          throw invalidOption(TypeError, `${where}: pattern ${show(raw)}: {${m[1]}...} must be the last segment`);
         segs.push({ rest: true });
       } else segs.push({ one: true });
       continue;
     }
     if (p.includes('{') || p.includes('}'))
-      throw new TypeError(`${where}: pattern ${show(raw)}: a wildcard must be a whole segment, like {id}`);
+      throw invalidOption(TypeError, `${where}: pattern ${show(raw)}: a wildcard must be a whole segment, like {id}`);
     if (p === '' || p === '.' || p === '..')
-      throw new TypeError(`${where}: pattern ${show(raw)} is not a clean path (empty, "." or ".." segment)`);
+      throw invalidOption(TypeError, `${where}: pattern ${show(raw)} is not a clean path (empty, "." or ".." segment)`);
     let lit: string;
     try {
       lit = decodeURIComponent(p);
     } catch {
-      throw new TypeError(`${where}: pattern ${show(raw)} has a bad percent-encoding`);
+      throw invalidOption(TypeError, `${where}: pattern ${show(raw)} has a bad percent-encoding`);
     }
     segs.push({ lit });
   }
@@ -218,14 +225,17 @@ function originHost(origin: string): string {
  * @throws {TypeError} on a bad option: an origin that is not `scheme://host[:port]`, a malformed pattern.
  */
 export function crossOriginProtection(options: CrossOriginProtectionOptions = {}): CrossOriginProtection {
-  if (!isRecord(options)) throw new TypeError(`${W}: options must be an object, got ${show(options)}`);
-  for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw new TypeError(`${W}: unknown option ${show(k)}`);
+  if (!isRecord(options)) throw invalidOption(TypeError, `${W}: options must be an object, got ${show(options)}`);
+  for (const k of Object.keys(options))
+    if (!KNOWN.has(k)) throw invalidOption(TypeError, `${W}: unknown option ${show(k)}`);
   const origins = options.trustedOrigins ?? [];
-  if (!Array.isArray(origins)) throw new TypeError(`${W}: trustedOrigins must be an array, got ${show(origins)}`);
+  if (!Array.isArray(origins))
+    throw invalidOption(TypeError, `${W}: trustedOrigins must be an array, got ${show(origins)}`);
   const trusted = new Set<string>();
   for (const o of origins) {
     if (typeof o !== 'string' || parseOrigin(o.toLowerCase()) === undefined)
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${W}: trustedOrigins entry ${show(o)} must be an origin "scheme://host[:port]" (no path, query, fragment or trailing slash)`,
       );
     // Browsers serialise origins in lower case; match that.
@@ -233,7 +243,7 @@ export function crossOriginProtection(options: CrossOriginProtectionOptions = {}
   }
   const rawPatterns = options.exemptPaths ?? [];
   if (!Array.isArray(rawPatterns))
-    throw new TypeError(`${W}: exemptPaths must be an array of patterns, got ${show(rawPatterns)}`);
+    throw invalidOption(TypeError, `${W}: exemptPaths must be an array of patterns, got ${show(rawPatterns)}`);
   const patterns = rawPatterns.map((p) => compilePattern(`${W}: exemptPaths`, p));
 
   const isExempt = (method: string, path: string | undefined, origin: string): boolean => {

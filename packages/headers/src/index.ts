@@ -17,7 +17,8 @@ export type {
   CrossOriginRequest,
 } from './csrf.js';
 export { crossOriginProtection } from './csrf.js';
-export { HeadersError, isHeadersError } from './errors.js';
+export type { ErrorCodeInfo, HeadersErrorCode, UsageError } from './errors.js';
+export { HeadersError, headersErrorCodes, isHeadersError } from './errors.js';
 export type {
   CspDirectiveName,
   CspDirectives,

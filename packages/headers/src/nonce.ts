@@ -1,4 +1,4 @@
-import { HeadersError } from './errors.js';
+import { HeadersError, invalidArgument } from './errors.js';
 
 interface WebCryptoLike {
   getRandomValues<T extends Uint8Array>(array: T): T;
@@ -86,7 +86,10 @@ const DIGEST: Record<CspHashAlgorithm, string> = { sha256: 'SHA-256', sha384: 'S
 export async function cspHash(content: string | Uint8Array, algorithm: CspHashAlgorithm = 'sha256'): Promise<string> {
   const name = DIGEST[algorithm];
   if (name === undefined) {
-    throw new TypeError(`cspHash: algorithm must be one of sha256, sha384, sha512, got ${String(algorithm)}`);
+    throw invalidArgument(
+      TypeError,
+      `cspHash: algorithm must be one of sha256, sha384, sha512, got ${String(algorithm)}`,
+    );
   }
   const data = typeof content === 'string' ? new TextEncoder().encode(content) : content;
   const digest = new Uint8Array(await webCrypto().subtle.digest(name, data));

@@ -1,4 +1,4 @@
-import { HeadersError } from './errors.js';
+import { HeadersError, invalidArgument, invalidOption } from './errors.js';
 import { type CompiledCsp, type CspOptions, compileCsp, mergeDirectives } from './internal/csp.js';
 import { compilePermissionsPolicy, compileReportingEndpoints, type PermissionsAllowlist } from './internal/fields.js';
 import {
@@ -176,14 +176,17 @@ function pick<T>(name: string, v: unknown, preset: T | false, fallback: T, allow
   if (v === false) return false;
   if (v === true) return preset === false ? fallback : preset;
   if (allowed !== null && (typeof v !== 'string' || !allowed.has(v))) {
-    throw new TypeError(`${W}: ${name} must be one of ${[...allowed].join(', ')} or a boolean, got ${show(v)}`);
+    throw invalidOption(
+      TypeError,
+      `${W}: ${name} must be one of ${[...allowed].join(', ')} or a boolean, got ${show(v)}`,
+    );
   }
   return v as T;
 }
 
 function bool(name: string, v: unknown, preset: boolean): boolean {
   if (v === undefined) return preset;
-  if (typeof v !== 'boolean') throw new TypeError(`${W}: ${name} must be a boolean, got ${show(v)}`);
+  if (typeof v !== 'boolean') throw invalidOption(TypeError, `${W}: ${name} must be a boolean, got ${show(v)}`);
   return v;
 }
 
@@ -212,10 +215,12 @@ function compileHsts(v: unknown, preset: Required<HstsOptions> | false): string 
     v = preset;
   } else if (v === false) return false;
   else if (v === true) v = preset === false ? HEADER_DEFAULTS.hsts : preset;
-  if (!isRecord(v)) throw new TypeError(`${W}: strictTransportSecurity must be an object or a boolean, got ${show(v)}`);
+  if (!isRecord(v))
+    throw invalidOption(TypeError, `${W}: strictTransportSecurity must be an object or a boolean, got ${show(v)}`);
   for (const k of Object.keys(v)) {
     if (k !== 'maxAgeSec' && k !== 'includeSubDomains' && k !== 'preload') {
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${W}: strictTransportSecurity.${k} is not an option (use maxAgeSec, includeSubDomains, preload)`,
       );
     }
@@ -225,16 +230,23 @@ function compileHsts(v: unknown, preset: Required<HstsOptions> | false): string 
   const sub = v.includeSubDomains ?? base.includeSubDomains;
   const preload = v.preload ?? base.preload;
   if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0) {
-    throw new RangeError(`${W}: strictTransportSecurity.maxAgeSec must be an integer >= 0, got ${show(maxAge)}`);
+    throw invalidOption(
+      RangeError,
+      `${W}: strictTransportSecurity.maxAgeSec must be an integer >= 0, got ${show(maxAge)}`,
+    );
   }
   if (typeof sub !== 'boolean') {
-    throw new TypeError(`${W}: strictTransportSecurity.includeSubDomains must be a boolean, got ${show(sub)}`);
+    throw invalidOption(
+      TypeError,
+      `${W}: strictTransportSecurity.includeSubDomains must be a boolean, got ${show(sub)}`,
+    );
   }
   if (typeof preload !== 'boolean') {
-    throw new TypeError(`${W}: strictTransportSecurity.preload must be a boolean, got ${show(preload)}`);
+    throw invalidOption(TypeError, `${W}: strictTransportSecurity.preload must be a boolean, got ${show(preload)}`);
   }
   if (preload && (!sub || maxAge < 31_536_000)) {
-    throw new RangeError(
+    throw invalidOption(
+      RangeError,
       `${W}: strictTransportSecurity.preload needs includeSubDomains and maxAgeSec >= 31536000 (hstspreload.org rules), got maxAgeSec ${maxAge}, includeSubDomains ${sub}`,
     );
   }
@@ -250,17 +262,17 @@ function cspConfig(
   if (v === false) return false;
   const base = preset === false ? HEADER_DEFAULTS.csp : preset;
   if (v === true) return { directives: (base as { directives: unknown }).directives, nonce: undefined };
-  if (!isRecord(v)) throw new TypeError(`${W}: ${name} must be an object or a boolean, got ${show(v)}`);
+  if (!isRecord(v)) throw invalidOption(TypeError, `${W}: ${name} must be an object or a boolean, got ${show(v)}`);
   for (const k of Object.keys(v)) {
     if (k !== 'directives' && k !== 'useDefaults' && k !== 'nonce') {
-      throw new TypeError(`${W}: ${name}.${k} is not an option (use directives, useDefaults, nonce)`);
+      throw invalidOption(TypeError, `${W}: ${name}.${k} is not an option (use directives, useDefaults, nonce)`);
     }
   }
   if (v.useDefaults !== undefined && typeof v.useDefaults !== 'boolean') {
-    throw new TypeError(`${W}: ${name}.useDefaults must be a boolean, got ${show(v.useDefaults)}`);
+    throw invalidOption(TypeError, `${W}: ${name}.useDefaults must be a boolean, got ${show(v.useDefaults)}`);
   }
   if (v.directives !== undefined && !isRecord(v.directives)) {
-    throw new TypeError(`${W}: ${name}.directives must be an object, got ${show(v.directives)}`);
+    throw invalidOption(TypeError, `${W}: ${name}.directives must be an object, got ${show(v.directives)}`);
   }
   const useDefaults = v.useDefaults !== false;
   const directives = useDefaults
@@ -270,15 +282,15 @@ function cspConfig(
 }
 
 function compile(options: SecurityHeadersOptions): SecurityHeaders {
-  if (!isRecord(options)) throw new TypeError(`${W}: options must be an object, got ${show(options)}`);
+  if (!isRecord(options)) throw invalidOption(TypeError, `${W}: options must be an object, got ${show(options)}`);
   for (const k of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(k)) throw new TypeError(`${W}: unknown option ${show(k)}`);
+    if (!KNOWN_OPTIONS.has(k)) throw invalidOption(TypeError, `${W}: unknown option ${show(k)}`);
   }
   const o = options as SecurityHeadersOptions;
   const presetName = o.preset ?? 'helmet';
   const p = PRESETS[presetName];
   if (p === undefined || !Object.hasOwn(PRESETS, presetName)) {
-    throw new TypeError(`${W}: preset must be one of helmet, owasp, api, got ${show(o.preset)}`);
+    throw invalidOption(TypeError, `${W}: preset must be one of helmet, owasp, api, got ${show(o.preset)}`);
   }
   const D = HEADER_DEFAULTS;
   const list: Entry[] = [];
@@ -321,15 +333,16 @@ function compile(options: SecurityHeadersOptions): SecurityHeaders {
   else if (rp !== undefined) {
     const tokens = typeof rp === 'string' ? [rp] : rp;
     if (!Array.isArray(tokens) || tokens.length === 0) {
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${W}: referrerPolicy must be a token, a non-empty array of tokens or a boolean, got ${show(rp)}`,
       );
     }
     for (const t of tokens) {
-      if (!REFERRER.has(t)) throw new TypeError(`${W}: referrerPolicy has an unknown token ${show(t)}`);
+      if (!REFERRER.has(t)) throw invalidOption(TypeError, `${W}: referrerPolicy has an unknown token ${show(t)}`);
     }
     if (new Set(tokens).size !== tokens.length)
-      throw new TypeError(`${W}: referrerPolicy repeats a token: ${show(rp)}`);
+      throw invalidOption(TypeError, `${W}: referrerPolicy repeats a token: ${show(rp)}`);
     referrer = tokens;
   }
   if (referrer !== false) list.push(['Referrer-Policy', referrer.join(',')]);
@@ -362,7 +375,7 @@ function compile(options: SecurityHeadersOptions): SecurityHeaders {
     let policy: unknown;
     if (pp === undefined || pp === true) policy = base;
     else if (isRecord(pp)) policy = p.permissionsPolicy === false ? pp : { ...p.permissionsPolicy, ...pp };
-    else throw new TypeError(`${W}: permissionsPolicy must be an object or a boolean, got ${show(pp)}`);
+    else throw invalidOption(TypeError, `${W}: permissionsPolicy must be an object or a boolean, got ${show(pp)}`);
     list.push(['Permissions-Policy', compilePermissionsPolicy(`${W}: permissionsPolicy`, policy)]);
   }
   if (reporting !== null) list.push(['Reporting-Endpoints', reporting.value]);
@@ -387,12 +400,15 @@ function compile(options: SecurityHeadersOptions): SecurityHeaders {
 
   if (o.headers !== undefined) {
     if (!isRecord(o.headers))
-      throw new TypeError(`${W}: headers must be an object of name → value, got ${show(o.headers)}`);
+      throw invalidOption(TypeError, `${W}: headers must be an object of name → value, got ${show(o.headers)}`);
     for (const name of Object.keys(o.headers)) {
       checkHeaderName(`${W}: headers`, name);
       const lower = name.toLowerCase();
       if (list.some(([n]) => n.toLowerCase() === lower)) {
-        throw new TypeError(`${W}: headers.${name} duplicates a header this policy already sets; use its own option`);
+        throw invalidOption(
+          TypeError,
+          `${W}: headers.${name} duplicates a header this policy already sets; use its own option`,
+        );
       }
       list.push([name, checkHeaderValue(`${W}: headers.${name}`, o.headers[name])]);
     }
@@ -402,12 +418,13 @@ function compile(options: SecurityHeadersOptions): SecurityHeaders {
   if (o.remove === false) remove = [];
   else if (o.remove !== undefined) {
     if (!Array.isArray(o.remove))
-      throw new TypeError(`${W}: remove must be an array of header names, got ${show(o.remove)}`);
+      throw invalidOption(TypeError, `${W}: remove must be an array of header names, got ${show(o.remove)}`);
     remove = o.remove.map((n) => checkHeaderName(`${W}: remove`, n));
   }
   const removeSet = new Set(remove.map((n) => n.toLowerCase()));
   for (const [n] of list) {
-    if (removeSet.has(n.toLowerCase())) throw new TypeError(`${W}: remove lists ${n}, which the policy also sets`);
+    if (removeSet.has(n.toLowerCase()))
+      throw invalidOption(TypeError, `${W}: remove lists ${n}, which the policy also sets`);
   }
   const frozenRemove = Object.freeze([...remove]);
 
@@ -461,7 +478,8 @@ function compile(options: SecurityHeadersOptions): SecurityHeaders {
       const setHeader = (target as HeaderTarget).setHeader;
       const node = typeof setHeader === 'function';
       if (!node && typeof (target as FetchHeadersTarget).set !== 'function') {
-        throw new TypeError(
+        throw invalidArgument(
+          TypeError,
           `${W}: apply() needs a target with setHeader/removeHeader or set/delete, got ${show(target)}`,
         );
       }
@@ -503,7 +521,7 @@ function mergeCsp(a: unknown, b: unknown): unknown {
 
 /** Merges `over` into `base` the way `extend()` does. */
 function mergeOptions(base: SecurityHeadersOptions, over: SecurityHeadersOptions): SecurityHeadersOptions {
-  if (!isRecord(over)) throw new TypeError(`${W}: extend() needs an options object, got ${show(over)}`);
+  if (!isRecord(over)) throw invalidOption(TypeError, `${W}: extend() needs an options object, got ${show(over)}`);
   const out: Record<string, unknown> = { ...base };
   for (const k of Object.keys(over)) {
     const b = (over as Record<string, unknown>)[k];
@@ -570,13 +588,14 @@ export type ClearSiteDataType =
  */
 export function clearSiteData(types: readonly ClearSiteDataType[] = ['cache', 'cookies', 'storage']): HeaderEntry {
   if (!Array.isArray(types) || types.length === 0) {
-    throw new TypeError(`clearSiteData: types must be a non-empty array, got ${show(types)}`);
+    throw invalidArgument(TypeError, `clearSiteData: types must be a non-empty array, got ${show(types)}`);
   }
   for (const t of types) {
     if (!SITE_DATA.has(t)) {
-      throw new TypeError(`clearSiteData: unknown type ${show(t)} (use ${[...SITE_DATA].join(', ')})`);
+      throw invalidArgument(TypeError, `clearSiteData: unknown type ${show(t)} (use ${[...SITE_DATA].join(', ')})`);
     }
   }
-  if (new Set(types).size !== types.length) throw new TypeError(`clearSiteData: repeats a type: ${show(types)}`);
+  if (new Set(types).size !== types.length)
+    throw invalidArgument(TypeError, `clearSiteData: repeats a type: ${show(types)}`);
   return Object.freeze(['Clear-Site-Data', types.map((t) => `"${t}"`).join(', ')] as const);
 }

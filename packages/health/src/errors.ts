@@ -2,19 +2,61 @@
 // brand survives where `instanceof` does not.
 const BRAND = Symbol.for('@org/health.error');
 
+/** Codes carried by {@link HealthError}. */
+export type HealthErrorCode = 'ERR_DUPLICATE_CHECK' | 'ERR_HEALTH_CLOSED' | 'ERR_CHECK_TIMEOUT' | 'ERR_HOOK_TIMEOUT';
+
+/** What a code tells a caller without reading the message. */
+export interface ErrorCodeInfo {
+  /** True when the same call may succeed later; false when retrying cannot help. */
+  readonly retryable: boolean;
+  /** The HTTP status a server answers with when the error escapes a handler; absent: none (500). */
+  readonly status?: number;
+}
+
 /**
- * Base error of @org/health. `code` is stable and documented:
+ * Every code @org/health's errors carry, with its `retryable` and `status`. Errors read these values from here, the
+ * README's table is checked against it, and `ERR_INVALID_OPTION` / `ERR_INVALID_ARGUMENT` are the codes of the
+ * built-in `TypeError` / `RangeError` thrown for a bad option or argument. No code has a `status`: probes answer with
+ * their own `httpStatus`, never through an error.
+ */
+export const healthErrorCodes: Readonly<
+  Record<HealthErrorCode | 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT', ErrorCodeInfo>
+> = freeze({
+  ERR_DUPLICATE_CHECK: { retryable: false },
+  ERR_HEALTH_CLOSED: { retryable: false },
+  ERR_CHECK_TIMEOUT: { retryable: true },
+  ERR_HOOK_TIMEOUT: { retryable: true },
+  ERR_INVALID_OPTION: { retryable: false },
+  ERR_INVALID_ARGUMENT: { retryable: false },
+});
+
+function freeze<T extends Record<string, ErrorCodeInfo>>(table: T): Readonly<T> {
+  for (const info of Object.values(table)) Object.freeze(info);
+  return Object.freeze(table);
+}
+
+/**
+ * Base error of @org/health. `code` is stable and documented, `retryable` and `status` follow from it (see
+ * {@link healthErrorCodes}):
  * - `ERR_DUPLICATE_CHECK`: a check with the same name is already registered.
- * - `ERR_HEALTH_CLOSED`: the health instance was closed.
+ * - `ERR_HEALTH_CLOSED`: the health instance was closed (or the check unregistered).
  * - `ERR_CHECK_TIMEOUT`: a check did not settle within its `timeoutMs` (reported in the check's `output`).
+ * - `ERR_HOOK_TIMEOUT`: a shutdown hook did not settle within its `timeoutMs` (its signal's reason).
  */
 export class HealthError extends Error {
   /** Stable machine-readable code. */
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  readonly code: HealthErrorCode;
+  /** True when the same call may succeed later. */
+  readonly retryable: boolean;
+  /** HTTP status the error maps to, when it has one. */
+  declare readonly status?: number;
+  constructor(code: HealthErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'HealthError';
     this.code = code;
+    const info = healthErrorCodes[code];
+    this.retryable = info.retryable;
+    if (info.status !== undefined) this.status = info.status;
     Object.defineProperty(this, BRAND, { value: true });
   }
 }
@@ -22,4 +64,44 @@ export class HealthError extends Error {
 /** True for any error created by @org/health, even from another copy of it (ESM vs CJS). */
 export function isHealthError(e: unknown): e is HealthError {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+}
+
+type UsageErrorClass = TypeErrorConstructor | RangeErrorConstructor;
+
+/** A bad option or argument: the built-in class (for `instanceof`) with a code, as Node's own errors have. */
+export interface UsageError extends Error {
+  /** `ERR_INVALID_OPTION` (a factory's or method's options) or `ERR_INVALID_ARGUMENT` (any other argument). */
+  readonly code: 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT';
+  /** Always false: the same call fails the same way. */
+  readonly retryable: false;
+}
+
+function usageError(
+  Class: UsageErrorClass,
+  code: UsageError['code'],
+  message: string,
+  caller: (...a: never[]) => unknown,
+): UsageError {
+  const e = new Class(message) as Error & { code: string; retryable: boolean };
+  e.code = code;
+  e.retryable = false;
+  // Like Node's `TypeError [ERR_X]: …`: the code in the stack's first line, and the stack starting at the caller.
+  const capture = (Error as { captureStackTrace?: (o: object, f: unknown) => void }).captureStackTrace;
+  if (capture !== undefined) {
+    e.name = `${Class.name} [${code}]`;
+    capture(e, caller);
+    void e.stack;
+    delete (e as { name?: string }).name;
+  }
+  return e as UsageError;
+}
+
+/** @internal A `TypeError`/`RangeError` naming a bad option: code `ERR_INVALID_OPTION`, not retryable. */
+export function invalidOption(Class: UsageErrorClass, message: string): UsageError {
+  return usageError(Class, 'ERR_INVALID_OPTION', message, invalidOption);
+}
+
+/** @internal A `TypeError`/`RangeError` naming a bad argument: code `ERR_INVALID_ARGUMENT`, not retryable. */
+export function invalidArgument(Class: UsageErrorClass, message: string): UsageError {
+  return usageError(Class, 'ERR_INVALID_ARGUMENT', message, invalidArgument);
 }

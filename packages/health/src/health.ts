@@ -1,4 +1,4 @@
-import { HealthError } from './errors.js';
+import { HealthError, invalidArgument, invalidOption } from './errors.js';
 import { read, toJson } from './internal/json.js';
 import { describe, duration, messageOf, safeString, unref } from './internal/util.js';
 import type {
@@ -203,17 +203,18 @@ function guard(runs: readonly Run[]): () => void {
 function normaliseService(where: string, s: ServiceInfo | undefined): ServiceInfo {
   if (s === undefined) return {};
   if (typeof s !== 'object' || s === null)
-    throw new TypeError(`${where}: service must be an object, got ${describe(s)}`);
+    throw invalidOption(TypeError, `${where}: service must be an object, got ${describe(s)}`);
   const out: ServiceInfo = {};
   for (const k of ['id', 'version', 'releaseId', 'description'] as const) {
     const v = s[k];
     if (v === undefined) continue;
-    if (typeof v !== 'string') throw new TypeError(`${where}: service.${k} must be a string, got ${describe(v)}`);
+    if (typeof v !== 'string')
+      throw invalidOption(TypeError, `${where}: service.${k} must be a string, got ${describe(v)}`);
     out[k] = v;
   }
   if (s.notes !== undefined) {
     if (!Array.isArray(s.notes) || !s.notes.every((n) => typeof n === 'string'))
-      throw new TypeError(`${where}: service.notes must be an array of strings, got ${describe(s.notes)}`);
+      throw invalidOption(TypeError, `${where}: service.notes must be an array of strings, got ${describe(s.notes)}`);
     out.notes = [...s.notes];
   }
   if (s.links !== undefined) {
@@ -223,7 +224,7 @@ function normaliseService(where: string, s: ServiceInfo | undefined): ServiceInf
       Array.isArray(s.links) ||
       !Object.values(s.links).every((l) => typeof l === 'string')
     )
-      throw new TypeError(`${where}: service.links must be an object of strings, got ${describe(s.links)}`);
+      throw invalidOption(TypeError, `${where}: service.links must be an object of strings, got ${describe(s.links)}`);
     out.links = { ...s.links };
   }
   return out;
@@ -231,7 +232,7 @@ function normaliseService(where: string, s: ServiceInfo | undefined): ServiceInf
 
 const optionalString = (where: string, field: string, v: unknown): string | undefined => {
   if (v !== undefined && typeof v !== 'string')
-    throw new TypeError(`${where}: ${field} must be a string, got ${describe(v)}`);
+    throw invalidOption(TypeError, `${where}: ${field} must be a string, got ${describe(v)}`);
   return v;
 };
 
@@ -249,17 +250,18 @@ const optionalString = (where: string, field: string, v: unknown): string | unde
 export function createHealth(options: HealthOptions = {}): Health {
   const W = 'health';
   if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${W}: options must be an object, got ${describe(options)}`);
+    throw invalidOption(TypeError, `${W}: options must be an object, got ${describe(options)}`);
   const timeoutMs = duration(W, 'timeoutMs', options.timeoutMs ?? HEALTH_DEFAULTS.timeoutMs, 1);
   const cacheMs = duration(W, 'cacheMs', options.cacheMs ?? HEALTH_DEFAULTS.cacheMs);
   const verbosePolicy = options.verbose ?? HEALTH_DEFAULTS.verbose;
   if (typeof verbosePolicy !== 'function' && !['query', 'always', 'never'].includes(verbosePolicy))
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${W}: verbose must be 'query', 'always', 'never' or a function, got ${describe(verbosePolicy)}`,
     );
   const userClock = options.clock ?? HEALTH_DEFAULTS.clock;
   if (typeof userClock !== 'function')
-    throw new TypeError(`${W}: clock must be a function, got ${describe(userClock)}`);
+    throw invalidOption(TypeError, `${W}: clock must be a function, got ${describe(userClock)}`);
   // A clock that throws or returns garbage must not break probes: fall back to Date.now for that reading.
   const clock = (): number => {
     try {
@@ -270,12 +272,12 @@ export function createHealth(options: HealthOptions = {}): Health {
   };
   const requestScoped = options.requestScoped ?? onWorkers();
   if (typeof requestScoped !== 'boolean')
-    throw new TypeError(`${W}: requestScoped must be a boolean, got ${describe(requestScoped)}`);
+    throw invalidOption(TypeError, `${W}: requestScoped must be a boolean, got ${describe(requestScoped)}`);
   const service = normaliseService(W, options.service);
   const paths: ProbePaths = { ...HEALTH_DEFAULTS.paths, ...options.paths };
   for (const [k, p] of Object.entries(paths)) {
     if (typeof p !== 'string' || !p.startsWith('/'))
-      throw new TypeError(`${W}: paths.${k} must be a string starting with "/", got ${describe(p)}`);
+      throw invalidOption(TypeError, `${W}: paths.${k} must be a string starting with "/", got ${describe(p)}`);
   }
   Object.freeze(paths);
   const byPath = new Map<string, ProbeTarget>([
@@ -599,7 +601,10 @@ export function createHealth(options: HealthOptions = {}): Health {
   const probe = (target: ProbeTarget, opts?: ProbeOptions): Promise<ProbeResponse> => {
     if (target !== 'health' && !PROBES.includes(target))
       return Promise.reject(
-        new TypeError(`health: probe must be liveness, readiness, startup or health, got ${describe(target)}`),
+        invalidArgument(
+          TypeError,
+          `health: probe must be liveness, readiness, startup or health, got ${describe(target)}`,
+        ),
       );
     return evaluate(target, opts?.verbose === true);
   };
@@ -642,27 +647,30 @@ export function createHealth(options: HealthOptions = {}): Health {
     check(definition) {
       if (closed) throw new HealthError('ERR_HEALTH_CLOSED', 'health: cannot register a check after close()');
       if (typeof definition !== 'object' || definition === null)
-        throw new TypeError(`health: check definition must be an object, got ${describe(definition)}`);
+        throw invalidOption(TypeError, `health: check definition must be an object, got ${describe(definition)}`);
       // Every field is read once, here.
       const { name, run, close, probes: probesOption, critical: criticalOption } = definition;
       if (typeof name !== 'string' || !NAME_RE.test(name))
-        throw new TypeError(
+        throw invalidOption(
+          TypeError,
           `health: check name must look like "component:measurement" (no whitespace), got ${describe(name)}`,
         );
       const where = `health: check "${name}"`;
-      if (typeof run !== 'function') throw new TypeError(`${where}: run must be a function, got ${describe(run)}`);
+      if (typeof run !== 'function')
+        throw invalidOption(TypeError, `${where}: run must be a function, got ${describe(run)}`);
       const probes = probesOption ?? ['readiness'];
       if (!Array.isArray(probes) || probes.length === 0 || !probes.every((p) => PROBES.includes(p)))
-        throw new TypeError(
+        throw invalidOption(
+          TypeError,
           `${where}: probes must be a non-empty array of 'liveness', 'readiness', 'startup', got ${describe(probes)}`,
         );
       const critical = criticalOption ?? true;
       if (typeof critical !== 'boolean')
-        throw new TypeError(`${where}: critical must be a boolean, got ${describe(critical)}`);
+        throw invalidOption(TypeError, `${where}: critical must be a boolean, got ${describe(critical)}`);
       const cTimeout = duration(where, 'timeoutMs', definition.timeoutMs ?? timeoutMs, 1);
       const intervalMs = duration(where, 'intervalMs', definition.intervalMs ?? 0);
       if (close !== undefined && typeof close !== 'function')
-        throw new TypeError(`${where}: close must be a function, got ${describe(close)}`);
+        throw invalidOption(TypeError, `${where}: close must be a function, got ${describe(close)}`);
       const componentId = optionalString(where, 'componentId', definition.componentId);
       const componentType = optionalString(where, 'componentType', definition.componentType);
       const observedUnit = optionalString(where, 'observedUnit', definition.observedUnit);
@@ -739,7 +747,7 @@ export function createHealth(options: HealthOptions = {}): Health {
     },
     paths,
     on(event, listener) {
-      if (typeof listener !== 'function') throw new TypeError('health: on() listener must be a function');
+      if (typeof listener !== 'function') throw invalidArgument(TypeError, 'health: on() listener must be a function');
       if (event === 'change') {
         const l = listener as (e: HealthEvents['change']) => void;
         changeListeners = [...(changeListeners ?? []), l];
@@ -756,7 +764,7 @@ export function createHealth(options: HealthOptions = {}): Health {
           drainListeners = n.length ? n : null;
         };
       }
-      throw new TypeError(`health: unknown event ${describe(event)}`);
+      throw invalidArgument(TypeError, `health: unknown event ${describe(event)}`);
     },
     close() {
       if (closed) return;

@@ -4,7 +4,8 @@
  * shutdown live in `@org/health/node`.
  */
 
-export { HealthError, isHealthError } from './errors.js';
+export type { ErrorCodeInfo, HealthErrorCode, UsageError } from './errors.js';
+export { HealthError, healthErrorCodes, isHealthError } from './errors.js';
 export type { FetchHandlerOptions, Health } from './health.js';
 export { createHealth, HEALTH_DEFAULTS, HEALTH_MEDIA_TYPE } from './health.js';
 export type { PingCheckOptions } from './ping.js';

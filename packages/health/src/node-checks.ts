@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
+import { invalidOption } from './errors.js';
 import { describe, duration } from './internal/util.js';
 import type { CheckDefinition, CheckOutcome, ProbeName } from './types.js';
 
@@ -35,7 +36,7 @@ function thresholds(where: string, warn: number | undefined, fail: number | unde
   const w = warn === undefined ? Number.POSITIVE_INFINITY : duration(where, `warnAbove${unit}`, warn);
   const f = fail === undefined ? Number.POSITIVE_INFINITY : duration(where, `failAbove${unit}`, fail);
   if (w > f && Number.isFinite(w))
-    throw new RangeError(`${where}: warnAbove${unit} (${w}) must not exceed failAbove${unit} (${f})`);
+    throw invalidOption(RangeError, `${where}: warnAbove${unit} (${w}) must not exceed failAbove${unit} (${f})`);
   return { w, f };
 }
 
@@ -66,7 +67,7 @@ export function eventLoopDelayCheck(options: EventLoopDelayCheckOptions = {}): C
   const W = 'eventLoopDelayCheck';
   const percentile = options.percentile ?? 99;
   if (typeof percentile !== 'number' || !(percentile > 0 && percentile <= 100))
-    throw new RangeError(`${W}: percentile must be a number in (0, 100], got ${describe(percentile)}`);
+    throw invalidOption(RangeError, `${W}: percentile must be a number in (0, 100], got ${describe(percentile)}`);
   const resolution = Math.round(duration(W, 'resolutionMs', options.resolutionMs ?? 20, 1));
   const { w, f } = thresholds(W, options.warnAboveMs ?? 200, options.failAboveMs ?? 1000, 'Ms');
   let h: ReturnType<typeof monitorEventLoopDelay> | undefined;
@@ -109,7 +110,7 @@ export function memoryCheck(options: MemoryCheckOptions = {}): CheckDefinition {
   const W = 'memoryCheck';
   const measure = options.measure ?? 'heapUsed';
   if (measure !== 'heapUsed' && measure !== 'rss')
-    throw new TypeError(`${W}: measure must be 'heapUsed' or 'rss', got ${describe(measure)}`);
+    throw invalidOption(TypeError, `${W}: measure must be 'heapUsed' or 'rss', got ${describe(measure)}`);
   const limit = measure === 'heapUsed' ? getHeapStatistics().heap_size_limit : undefined;
   const { w, f } = thresholds(
     W,
@@ -154,25 +155,31 @@ export interface HttpCheckOptions extends BuiltinCheckOptions {
 export function httpCheck(options: HttpCheckOptions): CheckDefinition {
   const W = 'httpCheck';
   if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${W}: options must be an object, got ${describe(options)}`);
+    throw invalidOption(TypeError, `${W}: options must be an object, got ${describe(options)}`);
   let url: URL;
   try {
     url = new URL(String(options.url));
   } catch {
-    throw new TypeError(`${W}: url must be an absolute http(s) URL, got ${describe(options.url)}`);
+    throw invalidOption(TypeError, `${W}: url must be an absolute http(s) URL, got ${describe(options.url)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new TypeError(`${W}: url must be an absolute http(s) URL, got ${describe(String(options.url))}`);
+    throw invalidOption(TypeError, `${W}: url must be an absolute http(s) URL, got ${describe(String(options.url))}`);
   const method = options.method ?? 'GET';
   const exp = options.expectStatus ?? ((s: number) => s >= 200 && s < 400);
   if (typeof exp !== 'function' && !Array.isArray(exp))
-    throw new TypeError(`${W}: expectStatus must be an array of numbers or a function, got ${describe(exp)}`);
+    throw invalidOption(
+      TypeError,
+      `${W}: expectStatus must be an array of numbers or a function, got ${describe(exp)}`,
+    );
   const accepts = typeof exp === 'function' ? exp : (s: number) => exp.includes(s);
   const { w } = thresholds(W, options.warnAboveMs, undefined, 'Ms');
   const href = url.href;
   const versions = process.versions as Record<string, string | undefined>;
   if (options.dispatcher !== undefined && (versions.bun || versions.deno))
-    throw new TypeError(`${W}: dispatcher is an undici option of Node's fetch; this runtime's fetch cannot use it`);
+    throw invalidOption(
+      TypeError,
+      `${W}: dispatcher is an undici option of Node's fetch; this runtime's fetch cannot use it`,
+    );
   const init: Record<string, unknown> = { method, redirect: 'manual' };
   if (options.headers) init.headers = options.headers;
   if (options.dispatcher) init.dispatcher = options.dispatcher;
@@ -209,12 +216,12 @@ export interface TcpCheckOptions extends BuiltinCheckOptions {
 export function tcpCheck(options: TcpCheckOptions): CheckDefinition {
   const W = 'tcpCheck';
   if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${W}: options must be an object, got ${describe(options)}`);
+    throw invalidOption(TypeError, `${W}: options must be an object, got ${describe(options)}`);
   const host = options.host ?? '127.0.0.1';
-  if (typeof host !== 'string' || host === '') throw new TypeError(`${W}: host must be a non-empty string`);
+  if (typeof host !== 'string' || host === '') throw invalidOption(TypeError, `${W}: host must be a non-empty string`);
   const port = options.port;
   if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new RangeError(`${W}: port must be an integer in 1..65535, got ${describe(port)}`);
+    throw invalidOption(RangeError, `${W}: port must be an integer in 1..65535, got ${describe(port)}`);
   const { w } = thresholds(W, options.warnAboveMs, undefined, 'Ms');
   return {
     ...base(W, options, `${host}-${port}:connectTime`, ['readiness'], 'component'),
@@ -225,7 +232,7 @@ export function tcpCheck(options: TcpCheckOptions): CheckDefinition {
         const socket = connect({ host, port });
         const onAbort = (): void => {
           socket.destroy();
-          reject(signal.reason ?? new Error('aborted'));
+          reject(signal.reason);
         };
         signal.addEventListener('abort', onAbort, { once: true });
         socket.once('connect', () => {

@@ -1,3 +1,4 @@
+import { invalidOption } from './errors.js';
 import { describe, duration } from './internal/util.js';
 import type { CheckDefinition, CheckOutcome, ProbeName } from './types.js';
 
@@ -35,11 +36,12 @@ export interface PingCheckOptions {
 export function pingCheck(options: PingCheckOptions): CheckDefinition {
   const W = 'pingCheck';
   if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${W}: options must be an object, got ${describe(options)}`);
+    throw invalidOption(TypeError, `${W}: options must be an object, got ${describe(options)}`);
   const { ping, expect } = options;
-  if (typeof ping !== 'function') throw new TypeError(`${W}: ping must be a function, got ${describe(ping)}`);
+  if (typeof ping !== 'function')
+    throw invalidOption(TypeError, `${W}: ping must be a function, got ${describe(ping)}`);
   if (expect !== undefined && typeof expect !== 'function')
-    throw new TypeError(`${W}: expect must be a function, got ${describe(expect)}`);
+    throw invalidOption(TypeError, `${W}: expect must be a function, got ${describe(expect)}`);
   const warnAboveMs =
     options.warnAboveMs === undefined ? Number.POSITIVE_INFINITY : duration(W, 'warnAboveMs', options.warnAboveMs);
   const clock = options.clock ?? (() => performance.now());

@@ -3,6 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import { Server as NetServer, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { Server as TlsServer } from 'node:tls';
+import { HealthError, invalidArgument, invalidOption } from './errors.js';
 import { describe, duration, messageOf } from './internal/util.js';
 
 /** A cleanup step run after the server has drained (close a pool, flush logs). */
@@ -167,12 +168,15 @@ export function gracefulShutdown(
 ): ShutdownController {
   const W = 'gracefulShutdown';
   if (typeof server !== 'object' || server === null || typeof server.close !== 'function')
-    throw new TypeError(`${W}: server must be a node:http or node:https server, got ${describe(server)}`);
+    throw invalidArgument(TypeError, `${W}: server must be a node:http or node:https server, got ${describe(server)}`);
   if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${W}: options must be an object, got ${describe(options)}`);
+    throw invalidOption(TypeError, `${W}: options must be an object, got ${describe(options)}`);
   const signals = options.signals ?? SHUTDOWN_DEFAULTS.signals;
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === 'string' && s.startsWith('SIG')))
-    throw new TypeError(`${W}: signals must be an array of signal names like 'SIGTERM', got ${describe(signals)}`);
+    throw invalidOption(
+      TypeError,
+      `${W}: signals must be an array of signal names like 'SIGTERM', got ${describe(signals)}`,
+    );
   const inK8s = typeof process.env.KUBERNETES_SERVICE_HOST === 'string';
   const preStopDelayMs = duration(W, 'preStopDelayMs', options.preStopDelayMs ?? (inK8s ? 5000 : 0));
   const drainTimeoutMs = duration(W, 'drainTimeoutMs', options.drainTimeoutMs ?? SHUTDOWN_DEFAULTS.drainTimeoutMs);
@@ -182,18 +186,25 @@ export function gracefulShutdown(
   const idleGraceOption =
     options.idleGraceMs === undefined ? undefined : duration(W, 'idleGraceMs', options.idleGraceMs);
   if (deadlineMs <= preStopDelayMs)
-    throw new RangeError(`${W}: deadlineMs (${deadlineMs}) must be greater than preStopDelayMs (${preStopDelayMs})`);
+    throw invalidOption(
+      RangeError,
+      `${W}: deadlineMs (${deadlineMs}) must be greater than preStopDelayMs (${preStopDelayMs})`,
+    );
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  if (typeof exit !== 'function') throw new TypeError(`${W}: exit must be a function, got ${describe(exit)}`);
+  if (typeof exit !== 'function')
+    throw invalidOption(TypeError, `${W}: exit must be a function, got ${describe(exit)}`);
   const health = options.health;
   if (health !== undefined && typeof health?.drain !== 'function')
-    throw new TypeError(`${W}: health must have a drain() method (a createHealth() instance)`);
+    throw invalidOption(TypeError, `${W}: health must have a drain() method (a createHealth() instance)`);
 
   const hooks: ShutdownHook[] = [];
   const toHook = (h: ShutdownHook | ((signal: AbortSignal) => unknown), i: number): ShutdownHook => {
     if (typeof h === 'function') return { name: h.name || `hook ${i + 1}`, run: h };
     if (typeof h !== 'object' || h === null || typeof h.run !== 'function')
-      throw new TypeError(`${W}: hooks[${i}] must be a function or { name, run, timeoutMs? }, got ${describe(h)}`);
+      throw invalidOption(
+        TypeError,
+        `${W}: hooks[${i}] must be a function or { name, run, timeoutMs? }, got ${describe(h)}`,
+      );
     if (h.timeoutMs !== undefined) duration(W, `hooks[${i}].timeoutMs`, h.timeoutMs, 1);
     return h;
   };
@@ -325,7 +336,7 @@ export function gracefulShutdown(
         Promise.resolve().then(() => h.run(ac.signal)),
         new Promise((_, reject) => {
           timer = setTimeout(() => {
-            const e = new Error(`hook "${h.name}" timed out after ${ms} ms`);
+            const e = new HealthError('ERR_HOOK_TIMEOUT', `hook "${h.name}" timed out after ${ms} ms`);
             ac.abort(e);
             reject(e);
           }, ms);
@@ -435,7 +446,7 @@ export function gracefulShutdown(
       return active.size;
     },
     on(event, listener) {
-      if (typeof listener !== 'function') throw new TypeError(`${W}: on() listener must be a function`);
+      if (typeof listener !== 'function') throw invalidArgument(TypeError, `${W}: on() listener must be a function`);
       if (event === 'phase') {
         const l = listener as (e: ShutdownEvents['phase']) => void;
         phaseListeners = [...(phaseListeners ?? []), l];
@@ -452,7 +463,7 @@ export function gracefulShutdown(
           doneListeners = n.length ? n : null;
         };
       }
-      throw new TypeError(`${W}: unknown event ${describe(event)}`);
+      throw invalidArgument(TypeError, `${W}: unknown event ${describe(event)}`);
     },
     dispose() {
       for (const s of signals) process.off(s, onSignal);

@@ -1,6 +1,7 @@
 import type { StatsFs } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
+import { invalidOption } from './errors.js';
 import { cgroupCpuQuota } from './internal/cgroup.js';
 import { describe, duration } from './internal/util.js';
 import type { BuiltinCheckOptions } from './node-checks.js';
@@ -10,7 +11,7 @@ const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 function common(where: string, o: BuiltinCheckOptions, name: string, probes: readonly ProbeName[]) {
   if (typeof o !== 'object' || o === null)
-    throw new TypeError(`${where}: options must be an object, got ${describe(o)}`);
+    throw invalidOption(TypeError, `${where}: options must be an object, got ${describe(o)}`);
   const def: Omit<CheckDefinition, 'run'> = {
     name: o.name ?? name,
     probes: o.probes ?? probes,
@@ -26,7 +27,7 @@ function common(where: string, o: BuiltinCheckOptions, name: string, probes: rea
 const percent = (where: string, name: string, v: number | undefined): number | undefined => {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !(v >= 0 && v <= 100))
-    throw new RangeError(`${where}: ${name} must be a number in 0..100, got ${describe(v)}`);
+    throw invalidOption(RangeError, `${where}: ${name} must be a number in 0..100, got ${describe(v)}`);
   return v;
 };
 
@@ -72,15 +73,21 @@ export function diskSpaceCheck(options: DiskSpaceCheckOptions = {}): CheckDefini
   const def = common(W, options, 'disk:free', ['readiness']);
   const path = options.path ?? '/';
   if (typeof path !== 'string' || path === '')
-    throw new TypeError(`${W}: path must be a non-empty string, got ${describe(path)}`);
+    throw invalidOption(TypeError, `${W}: path must be a non-empty string, got ${describe(path)}`);
   const warnPct = percent(W, 'warnBelowPercent', options.warnBelowPercent ?? 10) as number;
   const failPct = percent(W, 'failBelowPercent', options.failBelowPercent ?? 5) as number;
   if (failPct > warnPct)
-    throw new RangeError(`${W}: failBelowPercent (${failPct}) must not exceed warnBelowPercent (${warnPct})`);
+    throw invalidOption(
+      RangeError,
+      `${W}: failBelowPercent (${failPct}) must not exceed warnBelowPercent (${warnPct})`,
+    );
   const warnBytes = options.warnBelowBytes === undefined ? 0 : duration(W, 'warnBelowBytes', options.warnBelowBytes);
   const failBytes = options.failBelowBytes === undefined ? 0 : duration(W, 'failBelowBytes', options.failBelowBytes);
   if (options.warnBelowBytes !== undefined && failBytes > warnBytes)
-    throw new RangeError(`${W}: failBelowBytes (${failBytes}) must not exceed warnBelowBytes (${warnBytes})`);
+    throw invalidOption(
+      RangeError,
+      `${W}: failBelowBytes (${failBytes}) must not exceed warnBelowBytes (${warnBytes})`,
+    );
   let pending: Promise<StatsFs> | undefined;
   return {
     ...def,
@@ -155,19 +162,20 @@ export function cpuCheck(options: CpuCheckOptions = {}): CheckDefinition {
   const def = common(W, options, 'cpu:utilization', ['readiness']);
   const measure = options.measure ?? 'process';
   if (measure !== 'process' && measure !== 'system')
-    throw new TypeError(`${W}: measure must be 'process' or 'system', got ${describe(measure)}`);
+    throw invalidOption(TypeError, `${W}: measure must be 'process' or 'system', got ${describe(measure)}`);
   if (
     options.cores !== undefined &&
     (typeof options.cores !== 'number' || !(options.cores > 0) || !Number.isFinite(options.cores))
   )
-    throw new RangeError(`${W}: cores must be a finite number > 0, got ${describe(options.cores)}`);
+    throw invalidOption(RangeError, `${W}: cores must be a finite number > 0, got ${describe(options.cores)}`);
   const windowMs = duration(W, 'windowMs', options.windowMs ?? 1000);
   const warn = percent(W, 'warnAbovePercent', options.warnAbovePercent ?? 90) as number;
   const fail =
     options.failAbovePercent === undefined
       ? Number.POSITIVE_INFINITY
       : duration(W, 'failAbovePercent', options.failAbovePercent);
-  if (warn > fail) throw new RangeError(`${W}: warnAbovePercent (${warn}) must not exceed failAbovePercent (${fail})`);
+  if (warn > fail)
+    throw invalidOption(RangeError, `${W}: warnAbovePercent (${warn}) must not exceed failAbovePercent (${fail})`);
   const cores = measure === 'process' ? (options.cores ?? cgroupCpuQuota() ?? availableParallelism()) : cpus().length;
   const sample = (): Sample => {
     const at = performance.now();

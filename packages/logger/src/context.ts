@@ -1,3 +1,4 @@
+import { invalidArgument } from './errors.js';
 import { currentContext, runWithContext, slot } from './internal/context.js';
 import { isArray } from './internal/serialize.js';
 import type { Fields } from './types.js';
@@ -11,9 +12,10 @@ import type { Fields } from './types.js';
  */
 export function withContext<R>(fields: Fields, fn: () => R): R {
   if (typeof fields !== 'object' || fields === null || isArray(fields)) {
-    throw new TypeError('logger: withContext(fields, fn) fields must be a plain object');
+    throw invalidArgument(TypeError, 'logger: withContext(fields, fn) fields must be a plain object');
   }
-  if (typeof fn !== 'function') throw new TypeError('logger: withContext(fields, fn) fn must be a function');
+  if (typeof fn !== 'function')
+    throw invalidArgument(TypeError, 'logger: withContext(fields, fn) fn must be a function');
   return runWithContext(fields, fn);
 }
 

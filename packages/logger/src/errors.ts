@@ -2,14 +2,55 @@
 // brand survives where `instanceof` does not.
 const BRAND = Symbol.for('@org/logger.error');
 
-/** Base error of @org/logger. `code` is stable and documented; messages never carry logged data. */
+/** Codes carried by {@link LoggerError}. */
+export type LoggerErrorCode = 'ERR_SINK_OPEN' | 'ERR_SINK_WRITE' | 'ERR_SINK_TIMEOUT';
+
+/** What a code tells a caller without reading the message. */
+export interface ErrorCodeInfo {
+  /** True when the same call may succeed later; false when retrying cannot help. */
+  readonly retryable: boolean;
+  /** The HTTP status a server answers with when the error escapes a handler; absent: none (500). */
+  readonly status?: number;
+}
+
+/**
+ * Every code @org/logger's errors carry, with its `retryable` and `status`. Errors read these values from here, the
+ * README's table is checked against it, and `ERR_INVALID_OPTION` / `ERR_INVALID_ARGUMENT` are the codes of the
+ * built-in `TypeError` / `RangeError` thrown for a bad option or argument.
+ */
+export const loggerErrorCodes: Readonly<
+  Record<LoggerErrorCode | 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT', ErrorCodeInfo>
+> = freeze({
+  ERR_SINK_OPEN: { retryable: false },
+  ERR_SINK_WRITE: { retryable: false },
+  ERR_SINK_TIMEOUT: { retryable: true },
+  ERR_INVALID_OPTION: { retryable: false },
+  ERR_INVALID_ARGUMENT: { retryable: false },
+});
+
+function freeze<T extends Record<string, ErrorCodeInfo>>(table: T): Readonly<T> {
+  for (const info of Object.values(table)) Object.freeze(info);
+  return Object.freeze(table);
+}
+
+/**
+ * Base error of @org/logger. `code` is stable and documented, `retryable` and `status` follow from it (see
+ * {@link loggerErrorCodes}); messages never carry logged data.
+ */
 export class LoggerError extends Error {
-  /** Stable machine-readable code: `ERR_SINK_OPEN`, `ERR_SINK_WRITE`. */
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  /** Stable machine-readable code. */
+  readonly code: LoggerErrorCode;
+  /** True when the same call may succeed later. */
+  readonly retryable: boolean;
+  /** HTTP status the error maps to, when it has one. */
+  declare readonly status?: number;
+  constructor(code: LoggerErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'LoggerError';
     this.code = code;
+    const info = loggerErrorCodes[code];
+    this.retryable = info.retryable;
+    if (info.status !== undefined) this.status = info.status;
     Object.defineProperty(this, BRAND, { value: true });
   }
 }
@@ -17,4 +58,44 @@ export class LoggerError extends Error {
 /** True for any error created by @org/logger, even from another copy of it (ESM vs CJS). */
 export function isLoggerError(e: unknown): e is LoggerError {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+}
+
+type UsageErrorClass = TypeErrorConstructor | RangeErrorConstructor;
+
+/** A bad option or argument: the built-in class (for `instanceof`) with a code, as Node's own errors have. */
+export interface UsageError extends Error {
+  /** `ERR_INVALID_OPTION` (a factory's or method's options) or `ERR_INVALID_ARGUMENT` (any other argument). */
+  readonly code: 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT';
+  /** Always false: the same call fails the same way. */
+  readonly retryable: false;
+}
+
+function usageError(
+  Class: UsageErrorClass,
+  code: UsageError['code'],
+  message: string,
+  caller: (...a: never[]) => unknown,
+): UsageError {
+  const e = new Class(message) as Error & { code: string; retryable: boolean };
+  e.code = code;
+  e.retryable = false;
+  // Like Node's `TypeError [ERR_X]: …`: the code in the stack's first line, and the stack starting at the caller.
+  const capture = (Error as { captureStackTrace?: (o: object, f: unknown) => void }).captureStackTrace;
+  if (capture !== undefined) {
+    e.name = `${Class.name} [${code}]`;
+    capture(e, caller);
+    void e.stack;
+    delete (e as { name?: string }).name;
+  }
+  return e as UsageError;
+}
+
+/** @internal A `TypeError`/`RangeError` naming a bad option: code `ERR_INVALID_OPTION`, not retryable. */
+export function invalidOption(Class: UsageErrorClass, message: string): UsageError {
+  return usageError(Class, 'ERR_INVALID_OPTION', message, invalidOption);
+}
+
+/** @internal A `TypeError`/`RangeError` naming a bad argument: code `ERR_INVALID_ARGUMENT`, not retryable. */
+export function invalidArgument(Class: UsageErrorClass, message: string): UsageError {
+  return usageError(Class, 'ERR_INVALID_ARGUMENT', message, invalidArgument);
 }

@@ -5,7 +5,8 @@
  */
 
 export { getContext, withContext } from './context.js';
-export { isLoggerError, LoggerError } from './errors.js';
+export type { ErrorCodeInfo, LoggerErrorCode, UsageError } from './errors.js';
+export { isLoggerError, LoggerError, loggerErrorCodes } from './errors.js';
 export { createLogger, LEVELS, LOGGER_DEFAULTS } from './logger.js';
 export type { ConsoleSinkOptions, MemorySink } from './sinks.js';
 export { consoleSink, memorySink } from './sinks.js';

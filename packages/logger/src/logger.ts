@@ -1,3 +1,4 @@
+import { invalidArgument, invalidOption } from './errors.js';
 import { currentContext, slot } from './internal/context.js';
 import { compileRedaction, type RState, stepRedaction } from './internal/redact.js';
 import {
@@ -462,9 +463,10 @@ function fatalFn(this: LoggerImpl, a?: unknown, b?: unknown): void {
   emit(this, 60, a, b);
 }
 
-function levelValue(level: unknown, where: string): number {
+function levelValue(level: unknown, where: string, invalid: typeof invalidOption = invalidArgument): number {
   if (typeof level !== 'string' || !hasOwn.call(LEVELS, level)) {
-    throw new RangeError(
+    throw invalid(
+      RangeError,
       `logger: ${where} must be one of ${Object.keys(LEVELS).join(', ')}, got ${JSON.stringify(level) ?? String(level)}`,
     );
   }
@@ -526,19 +528,20 @@ class LoggerImpl implements Logger {
 
   child(bindings: Fields, options?: ChildOptions): Logger {
     if (typeof bindings !== 'object' || bindings === null || isArray(bindings)) {
-      throw new TypeError(`logger: child(bindings) must be a plain object, got ${describe(bindings)}`);
+      throw invalidArgument(TypeError, `logger: child(bindings) must be a plain object, got ${describe(bindings)}`);
     }
     const sh = this._sh;
     // read once, key by key: bindings are data too (a request, a user), and may be hostile
     const own = copyOf(bindings, 'bindingsError');
     for (const k of ['level', 'time', sh.msgKey]) {
       if (hasOwn.call(own, k)) {
-        throw new TypeError(`logger: child(bindings) may not set the reserved key "${k}"`);
+        throw invalidArgument(TypeError, `logger: child(bindings) may not set the reserved key "${k}"`);
       }
     }
     const merged: Fields = { ...this._bindings };
     for (const k of Object.keys(own)) setOwn(merged, k, own[k]);
-    const level = options?.level === undefined ? this._level : levelValue(options.level, 'child options.level');
+    const level =
+      options?.level === undefined ? this._level : levelValue(options.level, 'child options.level', invalidOption);
     return new LoggerImpl(sh, merged, serBindings(sh, merged), level);
   }
 
@@ -547,7 +550,8 @@ class LoggerImpl implements Logger {
   }
 
   time(label: string, level: Exclude<LevelName, 'silent'> = 'info'): (fields?: Fields) => number {
-    if (typeof label !== 'string') throw new TypeError(`logger: time(label) must be a string, got ${describe(label)}`);
+    if (typeof label !== 'string')
+      throw invalidArgument(TypeError, `logger: time(label) must be a string, got ${describe(label)}`);
     const lv = levelValue(level, 'time(level)');
     const clock = this._sh.timerClock;
     const t0 = clock();
@@ -573,15 +577,20 @@ class LoggerImpl implements Logger {
   }
 
   prepare(keys: readonly string[], msg?: string): PreparedRecord {
-    if (!isArray(keys)) throw new TypeError(`logger: prepare(keys) must be an array of strings, got ${describe(keys)}`);
+    if (!isArray(keys))
+      throw invalidArgument(TypeError, `logger: prepare(keys) must be an array of strings, got ${describe(keys)}`);
     const bad = keys.findIndex((k) => typeof k !== 'string');
     if (bad >= 0) {
-      throw new TypeError(
+      throw invalidArgument(
+        TypeError,
         `logger: prepare(keys) must be an array of strings, got ${describe(keys[bad])} at index ${bad}`,
       );
     }
     if (msg !== undefined && typeof msg !== 'string') {
-      throw new TypeError(`logger: prepare(keys, msg) msg must be a string or undefined, got ${describe(msg)}`);
+      throw invalidArgument(
+        TypeError,
+        `logger: prepare(keys, msg) msg must be a string or undefined, got ${describe(msg)}`,
+      );
     }
     return new PreparedImpl(this, keys, msg);
   }
@@ -729,7 +738,7 @@ function intOption(
 ): number {
   const v = opts[key] ?? LOGGER_DEFAULTS[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new RangeError(`logger: ${key} must be an integer >= 1, got ${describe(v)}`);
+    throw invalidOption(RangeError, `logger: ${key} must be an integer >= 1, got ${describe(v)}`);
   }
   return v;
 }
@@ -737,7 +746,10 @@ function intOption(
 function keyOption(opts: LoggerOptions, key: 'messageKey' | 'errorKey'): string {
   const v = opts[key] ?? LOGGER_DEFAULTS[key];
   if (typeof v !== 'string' || v === '' || v === 'level' || v === 'time') {
-    throw new TypeError(`logger: ${key} must be a non-empty string other than "level" and "time", got ${describe(v)}`);
+    throw invalidOption(
+      TypeError,
+      `logger: ${key} must be a non-empty string other than "level" and "time", got ${describe(v)}`,
+    );
   }
   return v;
 }
@@ -758,7 +770,10 @@ function normaliseSink(sink: LoggerOptions['sink']): Sink {
   if (sink === undefined) return consoleSink();
   if (typeof sink === 'function') return { write: sink };
   if (typeof sink !== 'object' || sink === null || typeof sink.write !== 'function') {
-    throw new TypeError(`logger: sink must be a function or an object with write(line), got ${describe(sink)}`);
+    throw invalidOption(
+      TypeError,
+      `logger: sink must be a function or an object with write(line), got ${describe(sink)}`,
+    );
   }
   return sink;
 }
@@ -767,11 +782,14 @@ function normaliseRedact(r: LoggerOptions['redact']): RedactOptions | null {
   if (r === undefined) return null;
   if (Array.isArray(r)) return { paths: r };
   if (typeof r !== 'object' || r === null || !Array.isArray((r as RedactOptions).paths)) {
-    throw new TypeError(`logger: redact must be an array of paths or { paths, censor?, remove?, caseInsensitive? }`);
+    throw invalidOption(
+      TypeError,
+      `logger: redact must be an array of paths or { paths, censor?, remove?, caseInsensitive? }`,
+    );
   }
   const o = r as RedactOptions;
   if (o.censor !== undefined && typeof o.censor !== 'string') {
-    throw new TypeError(`logger: redact.censor must be a string, got ${describe(o.censor)}`);
+    throw invalidOption(TypeError, `logger: redact.censor must be a string, got ${describe(o.censor)}`);
   }
   return o;
 }
@@ -782,23 +800,23 @@ function normaliseRedact(r: LoggerOptions['redact']): RedactOptions | null {
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   if (typeof opts !== 'object' || opts === null) {
-    throw new TypeError(`logger: options must be an object, got ${describe(opts)}`);
+    throw invalidOption(TypeError, `logger: options must be an object, got ${describe(opts)}`);
   }
-  const level = levelValue(opts.level ?? LOGGER_DEFAULTS.level, 'level');
+  const level = levelValue(opts.level ?? LOGGER_DEFAULTS.level, 'level', invalidOption);
   const messageKey = keyOption(opts, 'messageKey');
   const errorKey = keyOption(opts, 'errorKey');
   const redact = normaliseRedact(opts.redact);
   const ci = redact?.caseInsensitive === true;
   const serializers = opts.serializers;
   if (serializers !== undefined && (typeof serializers !== 'object' || serializers === null)) {
-    throw new TypeError(`logger: serializers must be an object of functions, got ${describe(serializers)}`);
+    throw invalidOption(TypeError, `logger: serializers must be an object of functions, got ${describe(serializers)}`);
   }
   let sers: Record<string, (v: any) => unknown> | null = null;
   if (serializers) {
     sers = Object.create(null) as Record<string, (v: any) => unknown>;
     for (const [k, f] of Object.entries(serializers)) {
       if (typeof f !== 'function')
-        throw new TypeError(`logger: serializers.${k} must be a function, got ${describe(f)}`);
+        throw invalidOption(TypeError, `logger: serializers.${k} must be a function, got ${describe(f)}`);
       sers[k] = f;
     }
   }
@@ -820,27 +838,32 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   else if (ts === 'iso') timeMode = 1;
   else if (ts === false) timeMode = 2;
   else if (typeof ts === 'function') timeMode = 3;
-  else throw new TypeError(`logger: timestamp must be 'epoch', 'iso', false or a function, got ${describe(ts)}`);
+  else
+    throw invalidOption(
+      TypeError,
+      `logger: timestamp must be 'epoch', 'iso', false or a function, got ${describe(ts)}`,
+    );
 
   const lf = opts.levelFormat ?? LOGGER_DEFAULTS.levelFormat;
   if (lf !== 'number' && lf !== 'label') {
-    throw new TypeError(`logger: levelFormat must be 'number' or 'label', got ${describe(lf)}`);
+    throw invalidOption(TypeError, `logger: levelFormat must be 'number' or 'label', got ${describe(lf)}`);
   }
   const clock = opts.clock ?? Date.now;
   const timerClock = opts.timerClock ?? (() => performance.now());
-  if (typeof clock !== 'function') throw new TypeError(`logger: clock must be a function, got ${describe(clock)}`);
+  if (typeof clock !== 'function')
+    throw invalidOption(TypeError, `logger: clock must be a function, got ${describe(clock)}`);
   if (typeof timerClock !== 'function') {
-    throw new TypeError(`logger: timerClock must be a function, got ${describe(timerClock)}`);
+    throw invalidOption(TypeError, `logger: timerClock must be a function, got ${describe(timerClock)}`);
   }
   const ctxOpt = opts.context ?? LOGGER_DEFAULTS.context;
   if (typeof ctxOpt !== 'boolean' && typeof ctxOpt !== 'function') {
-    throw new TypeError(`logger: context must be a boolean or a function, got ${describe(ctxOpt)}`);
+    throw invalidOption(TypeError, `logger: context must be a boolean or a function, got ${describe(ctxOpt)}`);
   }
   if (opts.name !== undefined && typeof opts.name !== 'string') {
-    throw new TypeError(`logger: name must be a string, got ${describe(opts.name)}`);
+    throw invalidOption(TypeError, `logger: name must be a string, got ${describe(opts.name)}`);
   }
   if (opts.base !== undefined && opts.base !== null && (typeof opts.base !== 'object' || Array.isArray(opts.base))) {
-    throw new TypeError(`logger: base must be an object or null, got ${describe(opts.base)}`);
+    throw invalidOption(TypeError, `logger: base must be an object or null, got ${describe(opts.base)}`);
   }
 
   const pre: string[] = [];
@@ -870,7 +893,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   };
   const bindings: Fields = opts.base === undefined ? defaultBase() : { ...(opts.base ?? {}) };
   for (const k of ['level', 'time', messageKey]) {
-    if (hasOwn.call(bindings, k)) throw new TypeError(`logger: base may not set the reserved key "${k}"`);
+    if (hasOwn.call(bindings, k)) throw invalidOption(TypeError, `logger: base may not set the reserved key "${k}"`);
   }
   if (opts.name !== undefined) bindings.name = opts.name;
   return new LoggerImpl(sh, bindings, serBindings(sh, bindings), level);

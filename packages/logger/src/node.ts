@@ -4,7 +4,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LoggerError } from './errors.js';
+import { invalidArgument, invalidOption, LoggerError } from './errors.js';
 import type { Sink } from './types.js';
 
 /** Options of {@link fdSink}. */
@@ -136,7 +136,8 @@ export interface SignalOptions {
  */
 export function flushOnSignals(opts: SignalOptions = {}): () => void {
   const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];
-  if (!Array.isArray(signals)) throw new TypeError('logger: flushOnSignals signals must be an array of signal names');
+  if (!Array.isArray(signals))
+    throw invalidOption(TypeError, 'logger: flushOnSignals signals must be an array of signal names');
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of signals) {
     const h = (): void => {
@@ -157,7 +158,7 @@ export function flushOnSignals(opts: SignalOptions = {}): () => void {
 function intOpt(o: FdSinkOptions, k: keyof typeof FD_SINK_DEFAULTS, min: number): number {
   const v = o[k] ?? FD_SINK_DEFAULTS[k];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new RangeError(`fdSink: ${k} must be an integer >= ${min}, got ${String(v)}`);
+    throw invalidOption(RangeError, `fdSink: ${k} must be an integer >= ${min}, got ${String(v)}`);
   }
   return v;
 }
@@ -193,21 +194,25 @@ class FdSinkImpl implements FdSink {
   };
 
   constructor(o: FdSinkOptions) {
-    if (typeof o !== 'object' || o === null) throw new TypeError('fdSink: options must be an object');
+    if (typeof o !== 'object' || o === null) throw invalidOption(TypeError, 'fdSink: options must be an object');
     this.sync = o.sync ?? FD_SINK_DEFAULTS.sync;
-    if (typeof this.sync !== 'boolean') throw new TypeError(`fdSink: sync must be a boolean, got ${String(o.sync)}`);
+    if (typeof this.sync !== 'boolean')
+      throw invalidOption(TypeError, `fdSink: sync must be a boolean, got ${String(o.sync)}`);
     this.minLength = intOpt(o, 'minLength', 0);
     this.maxLength = intOpt(o, 'maxLength', 1);
     this.maxWrite = intOpt(o, 'maxWrite', 1);
     this.intervalMs = intOpt(o, 'flushIntervalMs', 1);
     this.retryMs = intOpt(o, 'retryTimeoutMs', 0);
     if (this.minLength > this.maxLength) {
-      throw new RangeError(`fdSink: minLength (${this.minLength}) must not exceed maxLength (${this.maxLength})`);
+      throw invalidOption(
+        RangeError,
+        `fdSink: minLength (${this.minLength}) must not exceed maxLength (${this.maxLength})`,
+      );
     }
     const dest = o.dest ?? FD_SINK_DEFAULTS.dest;
     if (typeof dest === 'number') {
       if (!Number.isInteger(dest) || dest < 0)
-        throw new RangeError(`fdSink: dest must be a fd >= 0 or a path, got ${dest}`);
+        throw invalidOption(RangeError, `fdSink: dest must be a fd >= 0 or a path, got ${dest}`);
       this.fd = dest;
       this.ownsFd = false;
     } else if (typeof dest === 'string' && dest !== '') {
@@ -219,7 +224,7 @@ class FdSinkImpl implements FdSink {
       }
       this.ownsFd = true;
     } else {
-      throw new TypeError(`fdSink: dest must be a file descriptor or a non-empty path, got ${String(dest)}`);
+      throw invalidOption(TypeError, `fdSink: dest must be a file descriptor or a non-empty path, got ${String(dest)}`);
     }
     live.add(this);
     if (o.exitHooks ?? FD_SINK_DEFAULTS.exitHooks) installHooks();
@@ -351,7 +356,7 @@ class FdSinkImpl implements FdSink {
         left = this.pending;
         deadline = now + this.retryMs;
       } else if (now > deadline) {
-        throw new LoggerError('ERR_SINK_WRITE', `fdSink: fd ${this.fd} accepted no data for ${this.retryMs} ms`);
+        throw new LoggerError('ERR_SINK_TIMEOUT', `fdSink: fd ${this.fd} accepted no data for ${this.retryMs} ms`);
       }
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -373,7 +378,8 @@ class FdSinkImpl implements FdSink {
   }
 
   on<E extends keyof FdSinkEvents>(event: E, listener: (e: FdSinkEvents[E]) => void): () => void {
-    if (event !== 'drop' && event !== 'error') throw new TypeError(`fdSink: unknown event ${String(event)}`);
+    if (event !== 'drop' && event !== 'error')
+      throw invalidArgument(TypeError, `fdSink: unknown event ${String(event)}`);
     const key = event === 'drop' ? 'dropListeners' : 'errorListeners';
     const l = listener as (e: unknown) => void;
     this[key] = [...(this[key] ?? []), l] as never;

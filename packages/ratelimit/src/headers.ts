@@ -1,3 +1,4 @@
+import { invalidOption } from './errors.js';
 import type { RateLimitDecision } from './limiter.js';
 
 /**
@@ -149,7 +150,8 @@ export function rateLimitHeaders(decision: RateLimitDecision, opts?: RateLimitHe
       break;
     }
     default:
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `rateLimitHeaders: format must be 'draft-11', 'draft-10', 'draft-7', 'draft-6', 'legacy' or 'legacy-window', got ${String(format)}`,
       );
   }

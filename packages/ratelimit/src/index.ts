@@ -3,7 +3,8 @@
  * and fixed window; several policies decided in one store call; IETF RateLimit headers; IPv6-aware client keys.
  */
 
-export { isRateLimitError, RateLimitError, RateLimitStoreError } from './errors.js';
+export type { ErrorCodeInfo, RateLimitErrorCode, RateLimitStoreErrorCode, UsageError } from './errors.js';
+export { isRateLimitError, RateLimitError, RateLimitStoreError, rateLimitErrorCodes } from './errors.js';
 export type { HeaderFormat, RateLimitHeadersOptions } from './headers.js';
 export { DEFAULT_QUOTA_UNIT, RATE_LIMIT_HEADER_NAMES, rateLimitHeaders, windowHeaderSuffix } from './headers.js';
 export type { IpKeyOptions } from './ipkey.js';

@@ -1,4 +1,5 @@
 /** Options for {@link ipKey}. */
+import { invalidOption } from './errors.js';
 export interface IpKeyOptions {
   /** IPv6 addresses are grouped by this prefix length (a /56 is what one subscriber usually gets). Default 56. */
   ipv6Prefix?: number;
@@ -92,9 +93,9 @@ export function ipKey(ip: string, opts?: IpKeyOptions): string {
   const p6 = opts?.ipv6Prefix ?? IP_KEY_DEFAULTS.ipv6Prefix;
   const p4 = opts?.ipv4Prefix ?? IP_KEY_DEFAULTS.ipv4Prefix;
   if (!Number.isInteger(p6) || p6 < 0 || p6 > 128)
-    throw new RangeError(`ipKey: ipv6Prefix must be an integer between 0 and 128, got ${String(p6)}`);
+    throw invalidOption(RangeError, `ipKey: ipv6Prefix must be an integer between 0 and 128, got ${String(p6)}`);
   if (!Number.isInteger(p4) || p4 < 0 || p4 > 32)
-    throw new RangeError(`ipKey: ipv4Prefix must be an integer between 0 and 32, got ${String(p4)}`);
+    throw invalidOption(RangeError, `ipKey: ipv4Prefix must be an integer between 0 and 32, got ${String(p4)}`);
   if (typeof ip !== 'string') return String(ip);
   let s = ip.trim();
   if (!s.includes(':')) {

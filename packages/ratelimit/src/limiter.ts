@@ -1,4 +1,4 @@
-import { RateLimitError, RateLimitStoreError } from './errors.js';
+import { invalidArgument, invalidOption, isRateLimitError, RateLimitError, RateLimitStoreError } from './errors.js';
 import { DEFAULT_QUOTA_UNIT, windowHeaderSuffix } from './headers.js';
 import { type DeadlineEntry, deadlineQueue } from './internal/deadline.js';
 import {
@@ -183,7 +183,7 @@ const MAX_SAFE = 2 ** 50;
 
 const intOpt = (where: string, name: string, v: unknown, min: number): number => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    throw new RangeError(`${where}: ${name} must be an integer >= ${min}, got ${String(v)}`);
+    throw invalidOption(RangeError, `${where}: ${name} must be an integer >= ${min}, got ${String(v)}`);
   return v;
 };
 
@@ -198,14 +198,16 @@ const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toU
  */
 function checkName(where: string, name: unknown): void {
   if (typeof name !== 'string' || name === '')
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${where}: name must be a non-empty string, got ${typeof name === 'string' ? '""' : typeof name}`,
     );
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c < 0x21 || c > 0x7e || c === 0x22 || c === 0x5c || c === 0x7b || c === 0x7d) {
       const ch = String.fromCodePoint(name.codePointAt(i)!);
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${where}: name must be printable ASCII (! to ~) without spaces, quotes, backslashes or braces, so it is valid in RateLimit headers; got ${JSON.stringify(name)} with ${codePoint(ch)} at index ${i}`,
       );
     }
@@ -214,11 +216,12 @@ function checkName(where: string, name: unknown): void {
 
 /** Validates and compiles one policy. */
 export function compilePolicy(o: PolicyOptions, where = 'rateLimiter'): CompiledPolicy {
-  if (o === null || typeof o !== 'object') throw new TypeError(`${where}: options must be an object`);
+  if (o === null || typeof o !== 'object') throw invalidOption(TypeError, `${where}: options must be an object`);
   const algorithm = o.algorithm ?? RATE_LIMITER_DEFAULTS.algorithm;
   const algo = ALGO_CODES[algorithm];
   if (algo === undefined || !Object.hasOwn(ALGO_CODES, algorithm))
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${where}: algorithm must be 'gcra', 'sliding-window', 'token-bucket' or 'fixed-window', got ${String(algorithm)}`,
     );
   const limit = intOpt(where, 'limit', o.limit, 1);
@@ -227,7 +230,8 @@ export function compilePolicy(o: PolicyOptions, where = 'rateLimiter'): Compiled
   const blockMs = o.blockMs === undefined ? 0 : intOpt(where, 'blockMs', o.blockMs, 0);
   const intervalUs = Math.ceil((windowMs * 1000) / limit);
   if ((limit + burst) * windowMs * 2 > MAX_SAFE || burst * intervalUs > MAX_SAFE)
-    throw new RangeError(
+    throw invalidOption(
+      RangeError,
       `${where}: limit, burst and windowMs are too large together (exact integer maths needs (limit + burst) * windowMs < 2^49)`,
     );
   const usesBurst = algo === GCRA || algo === TOKEN;
@@ -237,7 +241,8 @@ export function compilePolicy(o: PolicyOptions, where = 'rateLimiter'): Compiled
   else checkName(where, name);
   const quotaUnit = o.quotaUnit ?? DEFAULT_QUOTA_UNIT;
   if (typeof quotaUnit !== 'string' || !/^[a-z][a-z0-9-]*$/.test(quotaUnit))
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${where}: quotaUnit must be a registered quota unit such as 'requests', 'content-bytes' or 'concurrent-requests' (lower-case letters, digits and -), got ${JSON.stringify(quotaUnit)}`,
     );
   return {
@@ -297,7 +302,7 @@ export function rateLimiter(opts: RateLimiterOptions): RateLimiter {
  */
 export function rateLimiters(policies: readonly PolicyOptions[], opts: RateLimitersOptions = {}): RateLimiter {
   if (!Array.isArray(policies) || policies.length === 0)
-    throw new TypeError('rateLimiters: policies must be a non-empty array');
+    throw invalidOption(TypeError, 'rateLimiters: policies must be a non-empty array');
   const compiled = policies.map((p, i) => compilePolicy(p, `rateLimiters: policies[${i}]`));
   const seen = new Map<string, number>();
   for (let i = 0; i < compiled.length; i++) {
@@ -306,7 +311,8 @@ export function rateLimiters(policies: readonly PolicyOptions[], opts: RateLimit
     const suffix = windowHeaderSuffix(name).toLowerCase();
     const j = seen.get(suffix);
     if (j !== undefined)
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         compiled[j]!.name === name
           ? `rateLimiters: policy names must be unique, got ${name} twice`
           : `rateLimiters: policies[${j}] (${compiled[j]!.name}) and policies[${i}] (${name}) would share the header names X-RateLimit-*-${windowHeaderSuffix(name)}; rename one`,
@@ -319,10 +325,10 @@ export function rateLimiters(policies: readonly PolicyOptions[], opts: RateLimit
 function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): RateLimiter {
   const store = opts.store ?? memoryStore();
   if (!store || typeof store.bind !== 'function')
-    throw new TypeError(`${where}: store must come from memoryStore() or redisStore()`);
+    throw invalidOption(TypeError, `${where}: store must come from memoryStore() or redisStore()`);
   const mode = opts.onStoreError ?? RATE_LIMITER_DEFAULTS.onStoreError;
   if (mode !== 'allow' && mode !== 'deny' && mode !== 'throw')
-    throw new TypeError(`${where}: onStoreError must be 'allow', 'deny' or 'throw', got ${String(mode)}`);
+    throw invalidOption(TypeError, `${where}: onStoreError must be 'allow', 'deny' or 'throw', got ${String(mode)}`);
   const timeoutMs = intOpt(where, 'timeoutMs', opts.timeoutMs ?? RATE_LIMITER_DEFAULTS.timeoutMs, 1);
   const errRetry = intOpt(
     where,
@@ -335,11 +341,14 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
   else if (opts.denyCache && typeof opts.denyCache === 'object')
     cacheMax = intOpt(where, 'denyCache.maxKeys', opts.denyCache.maxKeys ?? RATE_LIMITER_DEFAULTS.denyCacheMaxKeys, 1);
   else if (opts.denyCache !== undefined && opts.denyCache !== false)
-    throw new TypeError(`${where}: denyCache must be a boolean or { maxKeys }`);
+    throw invalidOption(TypeError, `${where}: denyCache must be a boolean or { maxKeys }`);
 
   const ipv6Prefix = opts.ipv6Prefix ?? IP_KEY_DEFAULTS.ipv6Prefix;
   if (!Number.isInteger(ipv6Prefix) || ipv6Prefix < 0 || ipv6Prefix > 128)
-    throw new RangeError(`${where}: ipv6Prefix must be an integer between 0 and 128, got ${String(opts.ipv6Prefix)}`);
+    throw invalidOption(
+      RangeError,
+      `${where}: ipv6Prefix must be an integer between 0 and 128, got ${String(opts.ipv6Prefix)}`,
+    );
   const keyOpts = { ipv6Prefix };
 
   const runner: StoreRunner = store.bind(policies);
@@ -376,11 +385,14 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     const cost = o?.cost;
     if (cost === undefined) return 1;
     if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 1 || cost > capacity)
-      throw new RangeError(`${where}: cost must be an integer between 1 and ${capacity}, got ${String(cost)}`);
+      throw invalidArgument(
+        RangeError,
+        `${where}: cost must be an integer between 1 and ${capacity}, got ${String(cost)}`,
+      );
     return cost;
   };
   const checkKey = (key: unknown): void => {
-    if (typeof key !== 'string') throw new TypeError(`${where}: key must be a string, got ${typeof key}`);
+    if (typeof key !== 'string') throw invalidArgument(TypeError, `${where}: key must be a string, got ${typeof key}`);
   };
 
   const one = (r: ArrayLike<number>, o: number, p: CompiledPolicy): RateLimitDecision => ({
@@ -419,10 +431,9 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
         };
 
   const failed = (error: unknown, op: number): RateLimitDecision => {
-    const err =
-      error instanceof RateLimitError
-        ? error
-        : new RateLimitStoreError('ERR_STORE', 'ratelimit: the store failed', { cause: error });
+    const err = isRateLimitError(error)
+      ? error
+      : new RateLimitStoreError('ERR_STORE', 'ratelimit: the store failed', { cause: error });
     if (listeners !== null) for (const l of listeners) l({ error: err, mode });
     if (mode === 'throw') throw err;
     const allow = mode === 'allow' || (op !== OP_CONSUME && op !== OP_PEEK);
@@ -575,7 +586,7 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       checkKey(key);
       const cost = o?.cost ?? 1;
       if (!Number.isInteger(cost) || cost < 1)
-        throw new RangeError(`${where}: cost must be an integer >= 1, got ${String(cost)}`);
+        throw invalidArgument(RangeError, `${where}: cost must be an integer >= 1, got ${String(cost)}`);
       return exec(OP_PENALIZE, key, cost);
     },
     block(key, durationMs) {
@@ -592,7 +603,7 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       return typeof ip === 'string' && isCanonicalV4(ip) ? ip : ipKey(ip, keyOpts);
     },
     on(event, listener) {
-      if (event !== 'storeError') throw new TypeError(`${where}: unknown event ${String(event)}`);
+      if (event !== 'storeError') throw invalidArgument(TypeError, `${where}: unknown event ${String(event)}`);
       const l = listener as (e: RateLimiterEvents['storeError']) => void;
       listeners = [...(listeners ?? []), l];
       return () => {

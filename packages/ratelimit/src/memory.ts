@@ -1,3 +1,4 @@
+import { invalidOption } from './errors.js';
 import {
   adjust,
   type CompiledPolicy,
@@ -61,9 +62,13 @@ const NONE = -1;
 export function memoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
   const maxKeys = opts.maxKeys ?? MEMORY_STORE_DEFAULTS.maxKeys;
   if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 2 ** 30)
-    throw new RangeError(`memoryStore: maxKeys must be an integer between 1 and 2^30, got ${String(maxKeys)}`);
+    throw invalidOption(
+      RangeError,
+      `memoryStore: maxKeys must be an integer between 1 and 2^30, got ${String(maxKeys)}`,
+    );
   const clock = opts.clock ?? MEMORY_STORE_DEFAULTS.clock;
-  if (typeof clock !== 'function') throw new TypeError('memoryStore: clock must be a function returning milliseconds');
+  if (typeof clock !== 'function')
+    throw invalidOption(TypeError, 'memoryStore: clock must be a function returning milliseconds');
 
   let cap = Math.min(maxKeys, 1024);
   let data = new Float64Array(cap * FIELDS);
@@ -198,7 +203,8 @@ export function memoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
     let id = nsIds.get(name);
     if (id === undefined) {
       id = maps.length;
-      if (id >= 65535) throw new RangeError('memoryStore: more than 65535 distinct limiter names on one store');
+      if (id >= 65535)
+        throw invalidOption(RangeError, 'memoryStore: more than 65535 distinct limiter names on one store');
       maps.push(new Map());
       nsIds.set(name, id);
     }

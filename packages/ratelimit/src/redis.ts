@@ -1,4 +1,4 @@
-import { RateLimitStoreError } from './errors.js';
+import { invalidOption, RateLimitStoreError } from './errors.js';
 import { DECIDE_LUA } from './internal/lua.js';
 import { batchPolicyLua, decodePacked, singlePolicyLua } from './internal/lua-single.js';
 import type { CompiledPolicy } from './internal/policy.js';
@@ -121,22 +121,27 @@ const isNoScript = (e: unknown): boolean => {
 export function redisStore(opts: RedisStoreOptions): RedisStore {
   const send = opts?.send;
   if (typeof send !== 'function')
-    throw new TypeError(`redisStore: send must be a function (args: string[]) => Promise<reply>, got ${typeof send}`);
+    throw invalidOption(
+      TypeError,
+      `redisStore: send must be a function (args: string[]) => Promise<reply>, got ${typeof send}`,
+    );
   const prefix = opts.prefix ?? REDIS_STORE_DEFAULTS.prefix;
-  if (typeof prefix !== 'string') throw new TypeError(`redisStore: prefix must be a string, got ${typeof prefix}`);
+  if (typeof prefix !== 'string')
+    throw invalidOption(TypeError, `redisStore: prefix must be a string, got ${typeof prefix}`);
   if (prefix.includes('{') || prefix.includes('}'))
-    throw new TypeError('redisStore: prefix must not contain { or } (the store adds the hash tag itself)');
+    throw invalidOption(TypeError, 'redisStore: prefix must not contain { or } (the store adds the hash tag itself)');
   const clock = opts.clock;
   if (clock !== undefined && typeof clock !== 'function')
-    throw new TypeError('redisStore: clock must be a function returning milliseconds');
+    throw invalidOption(TypeError, 'redisStore: clock must be a function returning milliseconds');
   const batching = opts.batch ?? true;
-  if (typeof batching !== 'boolean') throw new TypeError(`redisStore: batch must be a boolean, got ${typeof batching}`);
+  if (typeof batching !== 'boolean')
+    throw invalidOption(TypeError, `redisStore: batch must be a boolean, got ${typeof batching}`);
   const cluster = opts.cluster ?? 'auto';
   if (typeof cluster !== 'boolean' && cluster !== 'auto')
-    throw new TypeError(`redisStore: cluster must be a boolean or 'auto', got ${String(cluster)}`);
+    throw invalidOption(TypeError, `redisStore: cluster must be a boolean or 'auto', got ${String(cluster)}`);
   const maxPending = opts.maxPending ?? REDIS_STORE_DEFAULTS.maxPending;
   if (typeof maxPending !== 'number' || !Number.isInteger(maxPending) || maxPending < 1)
-    throw new RangeError(`redisStore: maxPending must be an integer >= 1, got ${String(maxPending)}`);
+    throw invalidOption(RangeError, `redisStore: maxPending must be an integer >= 1, got ${String(maxPending)}`);
   // Shared by every limiter bound to this store: once 'auto' sees a cross-slot refusal, all of them go per slot.
   const slots: SlotMode = { perSlot: cluster === true, auto: cluster === 'auto' };
   const work: Backlog = { pending: 0, max: maxPending, refused: 0, error: undefined };

@@ -1,3 +1,4 @@
+import { invalidOption } from './errors.js';
 import { checkKeys, checkNumber, describe } from './internal/validate.js';
 
 /** How the delay grows with the retry number. */
@@ -72,14 +73,17 @@ const KEYS: ReadonlySet<string> = new Set(['type', 'initialMs', 'maxMs', 'factor
 export function createBackoff(opts: BackoffOptions | BackoffType = {}, random: () => number = Math.random): Backoff {
   const o: BackoffOptions = typeof opts === 'string' ? { type: opts } : opts;
   if (typeof o !== 'object' || o === null)
-    throw new TypeError(`retry: backoff must be an object or a curve name, got ${describe(o)}`);
+    throw invalidOption(TypeError, `retry: backoff must be an object or a curve name, got ${describe(o)}`);
   checkKeys('retry: backoff', o, KEYS);
   const type = o.type ?? BACKOFF_DEFAULTS.type;
   if (!TYPES.includes(type))
-    throw new TypeError(`retry: backoff.type must be one of ${TYPES.join(', ')}, got ${describe(type)}`);
+    throw invalidOption(TypeError, `retry: backoff.type must be one of ${TYPES.join(', ')}, got ${describe(type)}`);
   const jitter = o.jitter ?? BACKOFF_DEFAULTS.jitter;
   if (!JITTERS.includes(jitter))
-    throw new TypeError(`retry: backoff.jitter must be one of ${JITTERS.join(', ')}, got ${describe(jitter)}`);
+    throw invalidOption(
+      TypeError,
+      `retry: backoff.jitter must be one of ${JITTERS.join(', ')}, got ${describe(jitter)}`,
+    );
   const initialMs = Math.min(
     checkNumber('retry', 'backoff.initialMs', o.initialMs ?? BACKOFF_DEFAULTS.initialMs, 0),
     MAX_DELAY_MS,
@@ -89,14 +93,15 @@ export function createBackoff(opts: BackoffOptions | BackoffType = {}, random: (
     MAX_DELAY_MS,
   );
   if (maxMs < initialMs)
-    throw new RangeError(`retry: backoff.maxMs must be >= backoff.initialMs (${initialMs}), got ${maxMs}`);
+    throw invalidOption(RangeError, `retry: backoff.maxMs must be >= backoff.initialMs (${initialMs}), got ${maxMs}`);
   const factor = checkNumber(
     'retry',
     'backoff.factor',
     o.factor ?? (type === 'linear' ? 1 : BACKOFF_DEFAULTS.factor),
     type === 'exponential' ? 1 : 0,
   );
-  if (typeof random !== 'function') throw new TypeError(`retry: random must be a function, got ${describe(random)}`);
+  if (typeof random !== 'function')
+    throw invalidOption(TypeError, `retry: random must be a function, got ${describe(random)}`);
 
   return new Curve(type, initialMs, maxMs, factor, jitter, random);
 }

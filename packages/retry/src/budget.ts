@@ -1,3 +1,4 @@
+import { invalidOption } from './errors.js';
 import { checkFunction, checkKeys, checkNumber, describe } from './internal/validate.js';
 
 /** Options for {@link retryBudget}. */
@@ -46,7 +47,7 @@ const EPS = 1e-9; // ten deposits of 0.1 must make one token despite binary roun
  */
 export function retryBudget(opts: RetryBudgetOptions = {}): RetryBudget {
   if (typeof opts !== 'object' || opts === null)
-    throw new TypeError(`retryBudget: options must be an object, got ${describe(opts)}`);
+    throw invalidOption(TypeError, `retryBudget: options must be an object, got ${describe(opts)}`);
   checkKeys('retryBudget', opts, BUDGET_KEYS);
   const ratio = checkNumber('retryBudget', 'ratio', opts.ratio ?? RETRY_BUDGET_DEFAULTS.ratio, 0);
   const minPerSecond = checkNumber(

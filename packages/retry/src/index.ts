@@ -7,7 +7,8 @@ export type { Backoff, BackoffOptions, BackoffType, Jitter } from './backoff.js'
 export { BACKOFF_DEFAULTS, createBackoff, MAX_DELAY_MS } from './backoff.js';
 export type { RetryBudget, RetryBudgetOptions } from './budget.js';
 export { RETRY_BUDGET_DEFAULTS, retryBudget } from './budget.js';
-export { AttemptTimeoutError, isRetryError, RetryError } from './errors.js';
+export type { ErrorCodeInfo, RetryErrorCode, UsageError } from './errors.js';
+export { AttemptTimeoutError, isRetryError, RetryError, retryErrorCodes } from './errors.js';
 export { sleep } from './internal/sleep.js';
 export type {
   AttemptContext,

@@ -117,6 +117,83 @@ describe('retry: attempts and outcomes', () => {
   });
 });
 
+describe('retry: the default retryOn reads the error contract (`retryable`)', () => {
+  const marked = (retryable: unknown, name = 'Error') =>
+    Object.assign(new Error(`retryable ${String(retryable)}`), { name, code: 'ERR_TEST', retryable });
+
+  it('never retries an error with retryable: false, on every path (plain, policy, caller signal, timeout)', async () => {
+    const t = fakeTime();
+    type Fn = (ctx: { attempt: number }) => Promise<string>;
+    const paths: Array<[string, (fn: Fn, onGiveUp: (e: GiveUpEvent<unknown>) => void) => Promise<unknown>]> = [
+      ['retry()', (fn, onGiveUp) => retry(fn, { ...t.opts, onGiveUp })],
+      ['retry() plain', (fn) => retry(fn, { ...t.opts, attempts: 5 })],
+      ['retryPolicy', (fn, onGiveUp) => retryPolicy({ ...t.opts, onGiveUp }).execute(fn)],
+      ['caller signal', (fn, onGiveUp) => retry(fn, { ...t.opts, onGiveUp, signal: new AbortController().signal })],
+      ['attemptTimeoutMs', (fn, onGiveUp) => retry(fn, { ...t.opts, onGiveUp, attemptTimeoutMs: 60_000 })],
+    ];
+    for (const [label, run] of paths) {
+      const { fn, calls } = flaky(5, 'x', () => marked(false));
+      const reasons: string[] = [];
+      await expect(
+        run(fn, (e) => reasons.push(e.reason)),
+        label,
+      ).rejects.toMatchObject({ retryable: false });
+      expect(calls, label).toEqual([1]);
+      if (label !== 'retry() plain') expect(reasons, label).toEqual(['notRetryable']);
+    }
+    expect(t.sleeps).toEqual([]);
+  });
+
+  it("does not retry this package's own usage errors (ERR_INVALID_OPTION carries retryable: false)", async () => {
+    const t = fakeTime();
+    const calls: number[] = [];
+    const err = await retry(
+      ({ attempt }) => {
+        calls.push(attempt);
+        return retryBudget({ ratio: -1 });
+      },
+      { ...t.opts, attempts: 5 },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err).toMatchObject({ code: 'ERR_INVALID_OPTION', retryable: false });
+    expect(calls).toEqual([1]);
+  });
+
+  it('retries an error with retryable: true, even one named AbortError (the explicit field decides)', async () => {
+    const t = fakeTime();
+    const plain = flaky(2, 'ok', () => marked(true));
+    await expect(retry(plain.fn, t.opts)).resolves.toBe('ok');
+    expect(plain.calls).toEqual([1, 2, 3]);
+    const abortLike = flaky(2, 'ok', () => marked(true, 'AbortError'));
+    await expect(retry(abortLike.fn, t.opts)).resolves.toBe('ok');
+    expect(abortLike.calls).toEqual([1, 2, 3]);
+  });
+
+  it('keeps the old rule when retryable is absent or not a boolean: retry, except an AbortError', async () => {
+    const t = fakeTime();
+    for (const value of [undefined, 'false', 0, null, 1]) {
+      const retried = flaky(2, 'ok', () => marked(value));
+      await expect(retry(retried.fn, t.opts), String(value)).resolves.toBe('ok');
+      expect(retried.calls, String(value)).toEqual([1, 2, 3]);
+      const aborted = flaky(2, 'ok', () => marked(value, 'AbortError'));
+      await expect(retry(aborted.fn, t.opts), String(value)).rejects.toMatchObject({ name: 'AbortError' });
+      expect(aborted.calls, String(value)).toEqual([1]);
+    }
+    for (const thrown of ['a string', 42, null]) {
+      const { fn, calls } = flaky(2, 'ok', () => thrown);
+      await expect(retry(fn, t.opts)).resolves.toBe('ok');
+      expect(calls).toEqual([1, 2, 3]);
+    }
+  });
+
+  it('a retryOn of your own still decides: it may retry an error marked retryable: false', async () => {
+    const t = fakeTime();
+    const { fn, calls } = flaky(2, 'ok', () => marked(false));
+    await expect(retry(fn, { ...t.opts, retryOn: (o) => 'error' in o })).resolves.toBe('ok');
+    expect(calls).toEqual([1, 2, 3]);
+  });
+});
+
 describe('retry: retryOn', () => {
   it('receives errors with attempt and elapsedMs and can refuse to retry', async () => {
     const t = fakeTime();

@@ -1,6 +1,6 @@
 import { type Backoff, type BackoffOptions, type BackoffType, createBackoff, MAX_DELAY_MS } from './backoff.js';
 import { isRetryBudget, type RetryBudget } from './budget.js';
-import { AttemptTimeoutError } from './errors.js';
+import { AttemptTimeoutError, invalidArgument, invalidOption } from './errors.js';
 import { type AbortWaiter, unwatch, watch } from './internal/abort.js';
 import { sleep as defaultSleep, linkSignals } from './internal/sleep.js';
 import { checkFunction, checkKeys, checkNumber, describe, isSignal } from './internal/validate.js';
@@ -63,7 +63,8 @@ export interface RetryOptions<T = unknown> {
   backoff?: BackoffOptions | BackoffType | Backoff;
   /**
    * Decides whether an outcome is retried; called for errors AND results (return false for results you accept).
-   * May return a promise. Default: retry every error except an `AbortError`; accept every result.
+   * May return a promise. Default: an error with a boolean `retryable` is retried when it is `true` and never when it
+   * is `false`; any other error is retried unless it is an `AbortError`; every result is accepted.
    */
   retryOn?: (ctx: RetryOnContext<T>) => boolean | PromiseLike<boolean>;
   /** Per-attempt time limit in ms: the attempt's signal aborts and the attempt fails with `AttemptTimeoutError`. */
@@ -154,7 +155,7 @@ let defaultBackoff: Backoff | undefined;
 
 function normalize(o: RetryOptions<any>, where: string): Config {
   if (typeof o !== 'object' || o === null)
-    throw new TypeError(`${where}: options must be an object, got ${describe(o)}`);
+    throw invalidOption(TypeError, `${where}: options must be an object, got ${describe(o)}`);
   checkKeys(where, o, KEYS);
   const attempts = checkNumber(where, 'attempts', o.attempts ?? RETRY_DEFAULTS.attempts, 1, true, true);
   const random = checkFunction<() => number>(where, 'random', o.random) ?? Math.random;
@@ -172,19 +173,20 @@ function normalize(o: RetryOptions<any>, where: string): Config {
   if (o.attemptTimeoutMs !== undefined) {
     const t = o.attemptTimeoutMs;
     if (typeof t !== 'number' || !(t > 0))
-      throw new (typeof t === 'number' ? RangeError : TypeError)(
+      throw invalidOption(
+        typeof t === 'number' ? RangeError : TypeError,
         `${where}: attemptTimeoutMs must be a number > 0 (or Infinity), got ${describe(t)}`,
       );
     timeoutMs = t === Number.POSITIVE_INFINITY ? undefined : Math.min(t, MAX_DELAY_MS);
   }
   const maxElapsedMs = checkNumber(where, 'maxElapsedMs', o.maxElapsedMs ?? RETRY_DEFAULTS.maxElapsedMs, 0, true);
   if (o.signal !== undefined && !isSignal(o.signal))
-    throw new TypeError(`${where}: signal must be an AbortSignal, got ${describe(o.signal)}`);
+    throw invalidOption(TypeError, `${where}: signal must be an AbortSignal, got ${describe(o.signal)}`);
   if (o.budget !== undefined && !isRetryBudget(o.budget))
-    throw new TypeError(`${where}: budget must be a retryBudget(), got ${describe(o.budget)}`);
+    throw invalidOption(TypeError, `${where}: budget must be a retryBudget(), got ${describe(o.budget)}`);
   const honor = o.honorRetryAfter ?? RETRY_DEFAULTS.honorRetryAfter;
   if (typeof honor !== 'boolean')
-    throw new TypeError(`${where}: honorRetryAfter must be a boolean, got ${describe(honor)}`);
+    throw invalidOption(TypeError, `${where}: honorRetryAfter must be a boolean, got ${describe(honor)}`);
   const maxRetryAfterMs = Math.min(
     checkNumber(where, 'maxRetryAfterMs', o.maxRetryAfterMs ?? RETRY_DEFAULTS.maxRetryAfterMs, 0, true),
     MAX_DELAY_MS,
@@ -318,8 +320,15 @@ class GuardedAttempt<T> implements AttemptContext, AbortWaiter {
   }
 }
 
+/**
+ * An error's own `retryable: boolean` decides (the error contract of every @org package); without one, everything but
+ * an `AbortError` is retried.
+ */
 function defaultRetryOn(error: unknown): boolean {
-  return !(typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError');
+  if (typeof error !== 'object' || error === null) return true;
+  const r = (error as { retryable?: unknown }).retryable;
+  if (typeof r === 'boolean') return r;
+  return (error as { name?: unknown }).name !== 'AbortError';
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -333,7 +342,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  */
 function firstAttempt<T>(c: Config, fn: RetryFn<T>): Promise<T> {
   if (typeof fn !== 'function')
-    return Promise.reject(new TypeError(`retry: fn must be a function, got ${describe(fn)}`));
+    return Promise.reject(invalidArgument(TypeError, `retry: fn must be a function, got ${describe(fn)}`));
   let p: T | PromiseLike<T>;
   try {
     p = fn(new PlainAttempt(1));
@@ -350,7 +359,7 @@ function firstAttempt<T>(c: Config, fn: RetryFn<T>): Promise<T> {
  */
 function firstGuardedAttempt<T>(c: Config, fn: RetryFn<T>, signal: AbortSignal): Promise<T> {
   if (typeof fn !== 'function')
-    return Promise.reject(new TypeError(`retry: fn must be a function, got ${describe(fn)}`));
+    return Promise.reject(invalidArgument(TypeError, `retry: fn must be a function, got ${describe(fn)}`));
   if (signal.aborted) return Promise.reject(signal.reason);
   return new GuardedAttempt<T>(1, signal, false).run(fn, undefined).then(
     (v) => (signal.aborted ? Promise.reject(signal.reason) : v),
@@ -365,7 +374,7 @@ async function run<T>(
   signal: AbortSignal | undefined,
   first?: { error: unknown },
 ): Promise<T> {
-  if (typeof fn !== 'function') throw new TypeError(`retry: fn must be a function, got ${describe(fn)}`);
+  if (typeof fn !== 'function') throw invalidArgument(TypeError, `retry: fn must be a function, got ${describe(fn)}`);
   if (signal?.aborted) throw signal.reason;
   if (c.budget !== undefined) c.budget.recordExecution();
   const start = c.timed ? c.clock() : 0;
@@ -478,7 +487,9 @@ export function retryPolicy(opts: RetryOptions<unknown> = {}): RetryPolicy {
   return {
     execute<T>(fn: RetryFn<T>, signal?: AbortSignal): Promise<T> {
       if (signal !== undefined && !isSignal(signal))
-        return Promise.reject(new TypeError(`retryPolicy: signal must be an AbortSignal, got ${describe(signal)}`));
+        return Promise.reject(
+          invalidArgument(TypeError, `retryPolicy: signal must be an AbortSignal, got ${describe(signal)}`),
+        );
       if (c.plain && (own === undefined || signal === undefined)) {
         const s = own ?? signal;
         return s === undefined ? firstAttempt(c, fn) : firstGuardedAttempt(c, fn, s);

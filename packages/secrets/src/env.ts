@@ -1,3 +1,4 @@
+import { invalidOption } from './errors.js';
 import type { ProviderValue, SecretProvider } from './secrets.js';
 
 /** Options for {@link envProvider}. */
@@ -26,17 +27,17 @@ export interface EnvProviderOptions {
 export function envProvider(options: EnvProviderOptions = {}): SecretProvider {
   const W = 'envProvider';
   if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${W}: options must be an object, got ${String(options)}`);
+    throw invalidOption(TypeError, `${W}: options must be an object, got ${String(options)}`);
   const prefix = options.prefix ?? '';
-  if (typeof prefix !== 'string') throw new TypeError(`${W}: prefix must be a string, got ${typeof prefix}`);
+  if (typeof prefix !== 'string') throw invalidOption(TypeError, `${W}: prefix must be a string, got ${typeof prefix}`);
   const variable = options.variable ?? ((n: string) => prefix + n);
-  if (typeof variable !== 'function') throw new TypeError(`${W}: variable must be a function`);
+  if (typeof variable !== 'function') throw invalidOption(TypeError, `${W}: variable must be a function`);
   const given = options.env;
   const proc = (globalThis as { process?: { env?: Record<string, unknown> } }).process;
   if (given === undefined && (proc === undefined || typeof proc.env !== 'object' || proc.env === null))
-    throw new TypeError(`${W}: this runtime has no process.env; pass the variables as env`);
+    throw invalidOption(TypeError, `${W}: this runtime has no process.env; pass the variables as env`);
   if (given !== undefined && (typeof given !== 'object' || given === null))
-    throw new TypeError(`${W}: env must be an object of variables, got ${String(given)}`);
+    throw invalidOption(TypeError, `${W}: env must be an object of variables, got ${String(given)}`);
   return {
     name: options.name ?? 'env',
     get(name: string): ProviderValue | undefined {

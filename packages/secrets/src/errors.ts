@@ -11,15 +11,58 @@ export type SecretsErrorCode =
   | 'ERR_SECRET_NOT_LOADED'
   | 'ERR_SECRET_UNDECLARED'
   | 'ERR_SECRETS_LOAD'
-  | 'ERR_SECRETS_CLOSED';
+  | 'ERR_SECRETS_CLOSED'
+  | 'ERR_PROVIDER_CLOSE';
+
+/** What a code tells a caller without reading the message. */
+export interface ErrorCodeInfo {
+  /**
+   * True when the same call may succeed later; false when retrying cannot help; `'errors'` (`ERR_SECRETS_LOAD`): true
+   * when every error in the error's `errors` is retryable.
+   */
+  readonly retryable: boolean | 'errors';
+  /** The HTTP status a server answers with when the error escapes a handler; absent: none (500). */
+  readonly status?: number;
+}
 
 /**
- * Base error of @org/secrets. `code` is stable; `secret` names the secret concerned (never its value). Messages and
- * causes never carry a secret's value: a validator's thrown error is not kept as the cause, because it may quote it.
+ * Every code @org/secrets' errors carry, with its `retryable` and `status`. Errors read these values from here, the
+ * README's table is checked against it, and `ERR_INVALID_OPTION` / `ERR_INVALID_ARGUMENT` are the codes of the
+ * built-in `TypeError` / `RangeError` thrown for a bad option or argument.
+ */
+export const secretsErrorCodes: Readonly<
+  Record<SecretsErrorCode | 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT', ErrorCodeInfo>
+> = freeze({
+  ERR_SECRET_MISSING: { retryable: false },
+  ERR_SECRET_INVALID: { retryable: false },
+  ERR_SECRET_READ: { retryable: true, status: 503 },
+  ERR_SECRET_TIMEOUT: { retryable: true, status: 504 },
+  ERR_SECRET_NOT_LOADED: { retryable: false },
+  ERR_SECRET_UNDECLARED: { retryable: false },
+  ERR_SECRETS_LOAD: { retryable: 'errors' },
+  ERR_SECRETS_CLOSED: { retryable: false },
+  ERR_PROVIDER_CLOSE: { retryable: false },
+  ERR_INVALID_OPTION: { retryable: false },
+  ERR_INVALID_ARGUMENT: { retryable: false },
+});
+
+function freeze<T extends Record<string, ErrorCodeInfo>>(table: T): Readonly<T> {
+  for (const info of Object.values(table)) Object.freeze(info);
+  return Object.freeze(table);
+}
+
+/**
+ * Base error of @org/secrets. `code` is stable, `retryable` and `status` follow from it (see
+ * {@link secretsErrorCodes}); `secret` names the secret concerned (never its value). Messages and causes never carry a
+ * secret's value: a validator's thrown error is not kept as the cause, because it may quote it.
  */
 export class SecretsError extends Error {
   /** Stable machine-readable code. */
   readonly code: SecretsErrorCode;
+  /** True when the same call may succeed later. */
+  readonly retryable: boolean;
+  /** HTTP status the error maps to, when it has one. */
+  declare readonly status?: number;
   /** Name of the secret concerned, when there is one. */
   readonly secret: string | undefined;
   /** For `ERR_SECRETS_LOAD`: one error per secret that could not be loaded. */
@@ -32,8 +75,14 @@ export class SecretsError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SecretsError';
     this.code = code;
+    const info = secretsErrorCodes[code];
     this.secret = options?.secret;
     this.errors = options?.errors ?? [];
+    this.retryable =
+      info.retryable === 'errors'
+        ? this.errors.length > 0 && this.errors.every((e) => e.retryable === true)
+        : info.retryable;
+    if (info.status !== undefined) this.status = info.status;
     Object.defineProperty(this, BRAND, { value: true });
   }
 }
@@ -41,4 +90,44 @@ export class SecretsError extends Error {
 /** True for any error created by @org/secrets, even from another copy of it (ESM vs CJS). */
 export function isSecretsError(e: unknown): e is SecretsError {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+}
+
+type UsageErrorClass = TypeErrorConstructor | RangeErrorConstructor;
+
+/** A bad option or argument: the built-in class (for `instanceof`) with a code, as Node's own errors have. */
+export interface UsageError extends Error {
+  /** `ERR_INVALID_OPTION` (a factory's or method's options) or `ERR_INVALID_ARGUMENT` (any other argument). */
+  readonly code: 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT';
+  /** Always false: the same call fails the same way. */
+  readonly retryable: false;
+}
+
+function usageError(
+  Class: UsageErrorClass,
+  code: UsageError['code'],
+  message: string,
+  caller: (...a: never[]) => unknown,
+): UsageError {
+  const e = new Class(message) as Error & { code: string; retryable: boolean };
+  e.code = code;
+  e.retryable = false;
+  // Like Node's `TypeError [ERR_X]: …`: the code in the stack's first line, and the stack starting at the caller.
+  const capture = (Error as { captureStackTrace?: (o: object, f: unknown) => void }).captureStackTrace;
+  if (capture !== undefined) {
+    e.name = `${Class.name} [${code}]`;
+    capture(e, caller);
+    void e.stack;
+    delete (e as { name?: string }).name;
+  }
+  return e as UsageError;
+}
+
+/** @internal A `TypeError`/`RangeError` naming a bad option: code `ERR_INVALID_OPTION`, not retryable. */
+export function invalidOption(Class: UsageErrorClass, message: string): UsageError {
+  return usageError(Class, 'ERR_INVALID_OPTION', message, invalidOption);
+}
+
+/** @internal A `TypeError`/`RangeError` naming a bad argument: code `ERR_INVALID_ARGUMENT`, not retryable. */
+export function invalidArgument(Class: UsageErrorClass, message: string): UsageError {
+  return usageError(Class, 'ERR_INVALID_ARGUMENT', message, invalidArgument);
 }

@@ -7,8 +7,8 @@
 
 export type { EnvProviderOptions } from './env.js';
 export { envProvider } from './env.js';
-export type { SecretsErrorCode } from './errors.js';
-export { isSecretsError, SecretsError } from './errors.js';
+export type { ErrorCodeInfo, SecretsErrorCode, UsageError } from './errors.js';
+export { isSecretsError, SecretsError, secretsErrorCodes } from './errors.js';
 export type { Secret } from './secret.js';
 export { isSecret, REDACTED, secret } from './secret.js';
 export type {

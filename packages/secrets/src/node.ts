@@ -5,6 +5,7 @@
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { invalidOption, SecretsError } from './errors.js';
 import type { ProviderValue, SecretProvider } from './secrets.js';
 
 /** Options for {@link fileProvider}. */
@@ -57,24 +58,26 @@ interface DirWatch {
  */
 export function fileProvider(options: FileProviderOptions): SecretProvider {
   if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${W}: options must be an object, got ${String(options)}`);
+    throw invalidOption(TypeError, `${W}: options must be an object, got ${String(options)}`);
   const { dir, files = {} } = options;
   if (dir !== undefined && (typeof dir !== 'string' || dir === ''))
-    throw new TypeError(`${W}: dir must be a non-empty path, got ${String(dir)}`);
-  if (typeof files !== 'object' || files === null) throw new TypeError(`${W}: files must be an object of name → path`);
+    throw invalidOption(TypeError, `${W}: dir must be a non-empty path, got ${String(dir)}`);
+  if (typeof files !== 'object' || files === null)
+    throw invalidOption(TypeError, `${W}: files must be an object of name → path`);
   for (const [k, v] of Object.entries(files)) {
     if (v !== undefined && (typeof v !== 'string' || v === ''))
-      throw new TypeError(`${W}: files.${k} must be a path, got ${String(v)}`);
+      throw invalidOption(TypeError, `${W}: files.${k} must be a path, got ${String(v)}`);
   }
-  if (dir === undefined && Object.keys(files).length === 0) throw new TypeError(`${W}: give dir, files or both`);
+  if (dir === undefined && Object.keys(files).length === 0)
+    throw invalidOption(TypeError, `${W}: give dir, files or both`);
   const fileName = options.fileName ?? ((n: string) => n);
-  if (typeof fileName !== 'function') throw new TypeError(`${W}: fileName must be a function`);
+  if (typeof fileName !== 'function') throw invalidOption(TypeError, `${W}: fileName must be a function`);
   const debounceMs = options.debounceMs ?? 100;
   if (typeof debounceMs !== 'number' || !Number.isFinite(debounceMs) || debounceMs < 0 || debounceMs > 60_000)
-    throw new RangeError(`${W}: debounceMs must be a number in [0, 60000], got ${String(debounceMs)}`);
+    throw invalidOption(RangeError, `${W}: debounceMs must be a number in [0, 60000], got ${String(debounceMs)}`);
   const maxBytes = options.maxBytes ?? 1024 * 1024;
   if (!Number.isInteger(maxBytes) || maxBytes < 1)
-    throw new RangeError(`${W}: maxBytes must be an integer >= 1, got ${String(maxBytes)}`);
+    throw invalidOption(RangeError, `${W}: maxBytes must be an integer >= 1, got ${String(maxBytes)}`);
   const trimNewline = options.trimNewline ?? true;
   const watching = options.watch ?? true;
   const base = dir === undefined ? undefined : resolve(dir);
@@ -87,11 +90,23 @@ export function fileProvider(options: FileProviderOptions): SecretProvider {
     const f = fileName(name);
     // The name becomes one file in `dir`: no separators, no `..`, no Kubernetes' own `..data` entries.
     if (typeof f !== 'string' || f === '' || /[/\\\0]/.test(f) || f.startsWith('..') || isAbsolute(f))
-      throw new TypeError(`${W}: secret "${name}" maps to ${JSON.stringify(f)}, which is not a file name in ${base}`);
+      throw invalidOption(
+        TypeError,
+        `${W}: secret "${name}" maps to ${JSON.stringify(f)}, which is not a file name in ${base}`,
+      );
     return join(base, f);
   };
 
-  const readText = async (path: string, signal: AbortSignal): Promise<string | undefined> => {
+  const providerName = options.name ?? (base === undefined ? 'file' : `file:${base}`);
+  const readText = async (name: string, path: string, signal: AbortSignal): Promise<string | undefined> => {
+    const unreadable = (why: string): SecretsError =>
+      new SecretsError(
+        'ERR_SECRET_READ',
+        `secrets: reading secret "${name}" from ${providerName} failed: ${path} ${why}`,
+        {
+          secret: name,
+        },
+      );
     let fh: Awaited<ReturnType<typeof open>>;
     try {
       fh = await open(path, 'r');
@@ -102,16 +117,16 @@ export function fileProvider(options: FileProviderOptions): SecretProvider {
     }
     try {
       const st = await fh.stat();
-      if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-      if (st.size > maxBytes) throw new Error(`${path} is ${st.size} bytes, over maxBytes (${maxBytes})`);
+      if (!st.isFile()) throw unreadable('is not a regular file');
+      if (st.size > maxBytes) throw unreadable(`is ${st.size} bytes, over maxBytes (${maxBytes})`);
       signal.throwIfAborted();
       const buf = await fh.readFile({ signal });
-      if (buf.byteLength > maxBytes) throw new Error(`${path} grew over maxBytes (${maxBytes}) while being read`);
+      if (buf.byteLength > maxBytes) throw unreadable(`grew over maxBytes (${maxBytes}) while being read`);
       let text: string;
       try {
         text = UTF8.decode(buf);
       } catch {
-        throw new Error(`${path} is not UTF-8 text`);
+        throw unreadable('is not UTF-8 text');
       }
       if (trimNewline)
         text = text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text;
@@ -161,11 +176,11 @@ export function fileProvider(options: FileProviderOptions): SecretProvider {
   };
 
   const provider: SecretProvider = {
-    name: options.name ?? (base === undefined ? 'file' : `file:${base}`),
+    name: providerName,
     async get(name: string, signal: AbortSignal): Promise<ProviderValue | undefined> {
       const path = pathOf(name);
       if (path === undefined) return undefined;
-      return readText(path, signal);
+      return readText(name, path, signal);
     },
     close() {
       for (const w of dirs.values()) {

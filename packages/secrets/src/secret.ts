@@ -1,4 +1,5 @@
 /** What a {@link Secret} prints as, wherever it is turned into text. */
+import { invalidArgument } from './errors.js';
 export const REDACTED = '[REDACTED]';
 
 // Values live here, not on the object: nothing reachable from a Secret (own or private fields, closures) holds the
@@ -40,7 +41,7 @@ class SecretValue implements Secret {
   }
   reveal(): string {
     const v = VALUES.get(this);
-    if (v === undefined) throw new TypeError('secret: reveal() called on something that is not a Secret');
+    if (v === undefined) throw invalidArgument(TypeError, 'secret: reveal() called on something that is not a Secret');
     return v;
   }
   equals(candidate: string | Secret): boolean {
@@ -88,8 +89,9 @@ class SecretValue implements Secret {
  * @throws {TypeError} when `value` is not a string.
  */
 export function secret(value: string, name = ''): Secret {
-  if (typeof value !== 'string') throw new TypeError(`secret: value must be a string, got ${typeof value}`);
-  if (typeof name !== 'string') throw new TypeError(`secret: name must be a string, got ${typeof name}`);
+  if (typeof value !== 'string')
+    throw invalidArgument(TypeError, `secret: value must be a string, got ${typeof value}`);
+  if (typeof name !== 'string') throw invalidArgument(TypeError, `secret: name must be a string, got ${typeof name}`);
   return new SecretValue(value, name);
 }
 

@@ -1,4 +1,4 @@
-import { isSecretsError, SecretsError } from './errors.js';
+import { invalidArgument, invalidOption, isSecretsError, SecretsError } from './errors.js';
 import { type Secret, secret } from './secret.js';
 
 /**
@@ -123,7 +123,11 @@ export interface Secrets<S extends Record<string, SecretSpec | true>> {
   status(): SecretStatus[];
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof SecretsEvents>(event: E, listener: (e: SecretsEvents[E]) => void): () => void;
-  /** Stops watchers and the refresh timer, aborts reads in flight and closes the providers. `current()` keeps answering. */
+  /**
+   * Stops watchers and the refresh timer, aborts reads in flight and closes the providers. `current()` keeps answering.
+   * @throws {SecretsError} `ERR_PROVIDER_CLOSE` when a provider's `close()` failed (every provider is still closed;
+   * their errors are in `cause.errors`).
+   */
   close(): Promise<void>;
 }
 
@@ -147,7 +151,10 @@ const show = (v: unknown): string => {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const ms = (name: string, v: unknown, allowInfinity: boolean): number => {
   if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowInfinity && !Number.isFinite(v)))
-    throw new RangeError(`${W}: ${name} must be a number >= 0${allowInfinity ? ' or Infinity' : ''}, got ${show(v)}`);
+    throw invalidOption(
+      RangeError,
+      `${W}: ${name} must be a number >= 0${allowInfinity ? ' or Infinity' : ''}, got ${show(v)}`,
+    );
   return v;
 };
 const unref = <T>(t: T): T => {
@@ -197,45 +204,50 @@ type Listeners = { [E in keyof SecretsEvents]: Array<(e: SecretsEvents[E]) => vo
  * @throws {TypeError|RangeError} on a bad option, naming it.
  */
 export function secrets<S extends Record<string, SecretSpec | true>>(options: SecretsOptions<S>): Secrets<S> {
-  if (!isRecord(options)) throw new TypeError(`${W}: options must be an object, got ${show(options)}`);
+  if (!isRecord(options)) throw invalidOption(TypeError, `${W}: options must be an object, got ${show(options)}`);
   const providers = options.providers;
   if (!Array.isArray(providers) || providers.length === 0)
-    throw new TypeError(`${W}: providers must be a non-empty array of providers, got ${show(providers)}`);
+    throw invalidOption(TypeError, `${W}: providers must be a non-empty array of providers, got ${show(providers)}`);
   providers.forEach((p: SecretProvider, i) => {
     if (!isRecord(p) || typeof p.get !== 'function' || typeof p.name !== 'string' || p.name === '')
-      throw new TypeError(`${W}: providers[${i}] must have a non-empty name and a get(name, signal) function`);
+      throw invalidOption(
+        TypeError,
+        `${W}: providers[${i}] must have a non-empty name and a get(name, signal) function`,
+      );
     if (p.watch !== undefined && typeof p.watch !== 'function')
-      throw new TypeError(`${W}: providers[${i}] (${p.name}).watch must be a function`);
+      throw invalidOption(TypeError, `${W}: providers[${i}] (${p.name}).watch must be a function`);
   });
   const ttlMs = ms('ttlMs', options.ttlMs ?? SECRETS_DEFAULTS.ttlMs, true);
   const refreshMs = ms('refreshMs', options.refreshMs ?? SECRETS_DEFAULTS.refreshMs, false);
-  if (refreshMs > MAX_TIMER) throw new RangeError(`${W}: refreshMs must be <= 2^31-1, got ${refreshMs}`);
+  if (refreshMs > MAX_TIMER) throw invalidOption(RangeError, `${W}: refreshMs must be <= 2^31-1, got ${refreshMs}`);
   const retryMs = ms('retryMs', options.retryMs ?? SECRETS_DEFAULTS.retryMs, false);
   const timeoutMs = ms('timeoutMs', options.timeoutMs ?? SECRETS_DEFAULTS.timeoutMs, false);
   if (timeoutMs === 0 || timeoutMs > MAX_TIMER)
-    throw new RangeError(`${W}: timeoutMs must be in (0, 2^31-1], got ${timeoutMs}`);
+    throw invalidOption(RangeError, `${W}: timeoutMs must be in (0, 2^31-1], got ${timeoutMs}`);
   const clock = options.clock ?? SECRETS_DEFAULTS.clock;
-  if (typeof clock !== 'function') throw new TypeError(`${W}: clock must be a function, got ${show(clock)}`);
-  if (!isRecord(options.secrets)) throw new TypeError(`${W}: secrets must be an object, got ${show(options.secrets)}`);
+  if (typeof clock !== 'function') throw invalidOption(TypeError, `${W}: clock must be a function, got ${show(clock)}`);
+  if (!isRecord(options.secrets))
+    throw invalidOption(TypeError, `${W}: secrets must be an object, got ${show(options.secrets)}`);
 
   const entries = new Map<string, Entry>();
   for (const name of Object.keys(options.secrets)) {
-    if (name === '') throw new TypeError(`${W}: a secret name must be non-empty`);
+    if (name === '') throw invalidOption(TypeError, `${W}: a secret name must be non-empty`);
     const raw = options.secrets[name];
     const where = `${W}: secrets.${name}`;
-    if (raw !== true && !isRecord(raw)) throw new TypeError(`${where} must be true or an object, got ${show(raw)}`);
+    if (raw !== true && !isRecord(raw))
+      throw invalidOption(TypeError, `${where} must be true or an object, got ${show(raw)}`);
     const s: SecretSpec = raw === true ? {} : raw;
     for (const k of Object.keys(s)) {
       if (!['optional', 'minLength', 'validate', 'ttlMs'].includes(k))
-        throw new TypeError(`${where}.${k} is not an option (use optional, minLength, validate, ttlMs)`);
+        throw invalidOption(TypeError, `${where}.${k} is not an option (use optional, minLength, validate, ttlMs)`);
     }
     if (s.optional !== undefined && typeof s.optional !== 'boolean')
-      throw new TypeError(`${where}.optional must be a boolean, got ${show(s.optional)}`);
+      throw invalidOption(TypeError, `${where}.optional must be a boolean, got ${show(s.optional)}`);
     const minLength = s.minLength ?? 1;
     if (!Number.isInteger(minLength) || minLength < 1)
-      throw new RangeError(`${where}.minLength must be an integer >= 1, got ${show(minLength)}`);
+      throw invalidOption(RangeError, `${where}.minLength must be an integer >= 1, got ${show(minLength)}`);
     if (s.validate !== undefined && typeof s.validate !== 'function')
-      throw new TypeError(`${where}.validate must be a function, got ${show(s.validate)}`);
+      throw invalidOption(TypeError, `${where}.validate must be a function, got ${show(s.validate)}`);
     entries.set(name, {
       name,
       spec: {
@@ -586,8 +598,9 @@ export function secrets<S extends Record<string, SecretSpec | true>>(options: Se
     },
     on(event, listener) {
       if (!Object.hasOwn(listeners, event))
-        throw new TypeError(`${W}: unknown event ${show(event)} (expected rotate, access or error)`);
-      if (typeof listener !== 'function') throw new TypeError(`${W}: on(${show(event)}) needs a listener function`);
+        throw invalidArgument(TypeError, `${W}: unknown event ${show(event)} (expected rotate, access or error)`);
+      if (typeof listener !== 'function')
+        throw invalidArgument(TypeError, `${W}: on(${show(event)}) needs a listener function`);
       const l = listener as never;
       const list = listeners as unknown as Record<string, Array<never> | null>;
       list[event] = [...(list[event] ?? []), l];
@@ -613,7 +626,10 @@ export function secrets<S extends Record<string, SecretSpec | true>>(options: Se
           errors.push(err);
         }
       }
-      if (errors.length > 0) throw new AggregateError(errors, `${W}: ${errors.length} provider(s) failed to close`);
+      if (errors.length > 0)
+        throw new SecretsError('ERR_PROVIDER_CLOSE', `${W}: ${errors.length} provider(s) failed to close`, {
+          cause: new AggregateError(errors, `${W}: provider close() errors`),
+        });
     },
   };
   return manager;

@@ -17,7 +17,7 @@
  */
 import { GHASH } from '@noble/ciphers/_polyval.js';
 import { unsafe } from '@noble/ciphers/aes.js';
-import { AuthenticationError } from '../errors.js';
+import { AuthenticationError, CryptoError, invalidArgument } from '../errors.js';
 import { writeU64 } from './u64.js';
 
 /** Whether the platform is little-endian (the word views below assume it; big-endian takes the byte-wise path). */
@@ -111,7 +111,11 @@ class ReusableGhash extends GHASH {
   constructor(h: Uint8Array) {
     super(h, 65537); // any expected length over 64 KiB selects the 8-bit window
     const t = this.t;
-    if (t.length !== 16 * 256) throw new Error('gcm256: unexpected GHASH table layout');
+    if (t.length !== 16 * 256)
+      throw new CryptoError(
+        'ERR_SELF_TEST',
+        "gcm256: unexpected GHASH table layout (the installed @noble/ciphers changed internals this module relies on); secureStorage's lowMemory mode cannot run with this version",
+      );
     const T = new Int32Array(t.length * 4);
     for (let i = 0; i < t.length; i++) {
       const e = t[i]!;
@@ -236,7 +240,10 @@ export class Gcm256 {
    */
   constructor(key: Uint8Array) {
     if (!(key instanceof Uint8Array) || key.length !== 32)
-      throw new RangeError(`gcm256: key must be 32 bytes, got ${(key as { length?: number })?.length} bytes`);
+      throw invalidArgument(
+        RangeError,
+        `gcm256: key must be 32 bytes, got ${(key as { length?: number })?.length} bytes`,
+      );
     const xk = unsafe.expandKeyLE(key);
     this.#xk = new Int32Array(xk.buffer, xk.byteOffset, xk.length);
     const h = new Uint8Array(16);
@@ -258,7 +265,8 @@ export class Gcm256 {
 
   /** Loads the nonce and computes the tag mask E_K(J0), J0 = nonce || 00000001. */
   #start(nonce: Uint8Array): void {
-    if (nonce.length !== 12) throw new RangeError(`gcm256: nonce must be 12 bytes, got ${nonce.length} bytes`);
+    if (nonce.length !== 12)
+      throw invalidArgument(RangeError, `gcm256: nonce must be 12 bytes, got ${nonce.length} bytes`);
     this.#n0 = le32(nonce, 0);
     this.#n1 = le32(nonce, 4);
     this.#n2 = le32(nonce, 8);
@@ -320,9 +328,10 @@ export class Gcm256 {
    */
   sealInto(nonce: Uint8Array, aad: Uint8Array | undefined, pt: Uint8Array, out: Uint8Array, offset = 0): void {
     const n = pt.length;
-    if (n > MAX_MESSAGE) throw new RangeError(`gcm256: message must be at most ${MAX_MESSAGE} bytes, got ${n}`);
+    if (n > MAX_MESSAGE)
+      throw invalidArgument(RangeError, `gcm256: message must be at most ${MAX_MESSAGE} bytes, got ${n}`);
     if (!Number.isInteger(offset) || offset < 0 || offset + n + TAG > out.length)
-      throw new RangeError(`gcm256: output must hold ${n + TAG} bytes at offset ${offset}`);
+      throw invalidArgument(RangeError, `gcm256: output must hold ${n + TAG} bytes at offset ${offset}`);
     this.#start(nonce);
     this.#ctr(pt, new Uint8Array(out.buffer, out.byteOffset + offset, n));
     this.#mac(aad, out, offset, offset + n);
@@ -341,8 +350,9 @@ export class Gcm256 {
   openInto(nonce: Uint8Array, aad: Uint8Array | undefined, ctAndTag: Uint8Array, out: Uint8Array): number {
     const n = ctAndTag.length - TAG;
     if (n < 0) throw authFailed();
-    if (n > MAX_MESSAGE) throw new RangeError(`gcm256: message must be at most ${MAX_MESSAGE} bytes, got ${n}`);
-    if (out.length < n) throw new RangeError(`gcm256: output must hold ${n} bytes, got ${out.length}`);
+    if (n > MAX_MESSAGE)
+      throw invalidArgument(RangeError, `gcm256: message must be at most ${MAX_MESSAGE} bytes, got ${n}`);
+    if (out.length < n) throw invalidArgument(RangeError, `gcm256: output must hold ${n} bytes, got ${out.length}`);
     this.#start(nonce);
     this.#mac(aad, ctAndTag, 0, n);
     const m = this.#mask;
@@ -378,7 +388,8 @@ function knownAnswer(): void {
   let ok = Array.from(out, (b) => b.toString(16).padStart(2, '0')).join('') === expected;
   if (ok) ok = g.openInto(nonce, aad, out, back) === msg.length && back.every((b, i) => b === msg[i]);
   if (!ok)
-    throw new Error(
+    throw new CryptoError(
+      'ERR_SELF_TEST',
       'gcm256: known-answer self-test failed (the installed @noble/ciphers changed internals this module relies on); ' +
         "secureStorage's lowMemory mode cannot run with this version",
     );

@@ -11,6 +11,7 @@
  * The pool is per module instance (each worker thread has its own; Node never forks a running isolate). A V8 startup
  * snapshot is the one way to copy it into other processes, so it is emptied before a snapshot is written.
  */
+import { invalidArgument } from '../errors.js';
 
 const POOL_SIZE = 65536;
 const pool = new Uint8Array(POOL_SIZE);
@@ -49,7 +50,7 @@ function fillDirect(dst: Uint8Array, off: number, n: number): void {
  */
 export function randomInto(dst: Uint8Array, off: number, n: number): void {
   if (!Number.isInteger(off) || !Number.isInteger(n) || off < 0 || n < 0 || off + n > dst.length)
-    throw new RangeError(`randomInto: range ${String(off)}+${String(n)} does not fit ${dst.length} bytes`);
+    throw invalidArgument(RangeError, `randomInto: range ${String(off)}+${String(n)} does not fit ${dst.length} bytes`);
   if (n >= POOL_SIZE) {
     fillDirect(dst, off, n);
     return;

@@ -1,4 +1,5 @@
 import type { ByteSource } from '../cipher.js';
+import { invalidArgument } from '../errors.js';
 import { describe, isBytes } from './bytes.js';
 
 /**
@@ -15,7 +16,8 @@ export async function* rechunk(
   const buf = new Uint8Array(chunkSize);
   let fill = 0;
   for await (const piece of source) {
-    if (!isBytes(piece)) throw new TypeError(`${what}: source yielded ${describe(piece)}, expected Uint8Array`);
+    if (!isBytes(piece))
+      throw invalidArgument(TypeError, `${what}: source yielded ${describe(piece)}, expected Uint8Array`);
     let off = 0;
     while (off < piece.length) {
       if (fill === chunkSize) {

@@ -1,4 +1,4 @@
-import { CryptoError } from '../errors.js';
+import { CryptoError, invalidArgument } from '../errors.js';
 import { type KeyRecord, parseSealedKeys, serializeKeys } from '../keys.js';
 import { checkUpdate, type KeyStore } from '../stores.js';
 import { equalBytes } from './bytes.js';
@@ -86,7 +86,7 @@ export function versionedKeyStore(where: string, kek: Uint8Array, backend: Versi
     },
     async reserve(keyId, count, limit) {
       if (!Number.isInteger(count) || count < 1)
-        throw new RangeError(`${where}: reserve count must be an integer >= 1`);
+        throw invalidArgument(RangeError, `${where}: reserve count must be an integer >= 1`);
       const after = await backend.addReserved(keyId, count);
       if (!Number.isSafeInteger(after))
         throw new CryptoError('ERR_KEY_STORE_CORRUPT', `${where}: reserved count of key ${keyId} is not an integer`);

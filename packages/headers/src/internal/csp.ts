@@ -1,3 +1,4 @@
+import { invalidOption } from '../errors.js';
 import { isRecord, show } from './util.js';
 
 /** CSP keywords (always written quoted). */
@@ -161,7 +162,7 @@ function kebab(name: string): string {
 }
 
 function fail(where: string, directive: string, msg: string): never {
-  throw new TypeError(`${where}: directive ${directive} ${msg}`);
+  throw invalidOption(TypeError, `${where}: directive ${directive} ${msg}`);
 }
 
 function asList(where: string, directive: string, v: unknown): string[] {
@@ -303,46 +304,56 @@ export function compileCsp(
   requireDefaultSrc: boolean,
   groups: ReadonlySet<string> | null,
 ): CompiledCsp {
-  if (!isRecord(directives)) throw new TypeError(`${where}: directives must be an object, got ${show(directives)}`);
+  if (!isRecord(directives))
+    throw invalidOption(TypeError, `${where}: directives must be an object, got ${show(directives)}`);
   const out = new Map<string, string>();
   for (const key of Object.keys(directives)) {
     if (!isKnown(key)) {
       const k = kebab(key);
       const hint = k !== key && isKnown(k) ? `; write it as "${k}"` : '';
-      throw new TypeError(`${where}: unknown directive ${show(key)}${hint}`);
+      throw invalidOption(TypeError, `${where}: unknown directive ${show(key)}${hint}`);
     }
     const text = compileDirective(where, key, directives[key], groups);
     if (text !== null) out.set(key, text);
   }
-  if (out.size === 0) throw new TypeError(`${where}: has no directives; disable the header with false instead`);
+  if (out.size === 0)
+    throw invalidOption(TypeError, `${where}: has no directives; disable the header with false instead`);
   if (requireDefaultSrc && !out.has('default-src')) {
-    throw new TypeError(`${where}: directive default-src is required (it is the fallback for every fetch directive)`);
+    throw invalidOption(
+      TypeError,
+      `${where}: directive default-src is required (it is the fallback for every fetch directive)`,
+    );
   }
   let nonceTargets: string[] = [];
   if (nonce === true) {
     nonceTargets = ['script-src'];
   } else if (Array.isArray(nonce)) {
     nonceTargets = nonce as string[];
-    if (nonceTargets.length === 0) throw new TypeError(`${where}: nonce must name at least one directive`);
+    if (nonceTargets.length === 0) throw invalidOption(TypeError, `${where}: nonce must name at least one directive`);
   } else if (nonce !== undefined && nonce !== false) {
-    throw new TypeError(`${where}: nonce must be a boolean or an array of directive names, got ${show(nonce)}`);
+    throw invalidOption(
+      TypeError,
+      `${where}: nonce must be a boolean or an array of directive names, got ${show(nonce)}`,
+    );
   }
   for (const d of nonceTargets) {
-    if (!SOURCE_LIST.has(d)) throw new TypeError(`${where}: nonce cannot apply to directive ${show(d)}`);
+    if (!SOURCE_LIST.has(d)) throw invalidOption(TypeError, `${where}: nonce cannot apply to directive ${show(d)}`);
     let text = out.get(d);
     if (text === undefined) {
       // The directive falls back to default-src today: derive it from default-src so adding the nonce keeps every
       // source default-src allowed ('none' aside, which a nonce replaces).
       const def = out.get('default-src');
       if (def === undefined) {
-        throw new TypeError(
+        throw invalidOption(
+          TypeError,
           `${where}: nonce needs directive ${d} (or default-src to derive it from), which the policy does not set`,
         );
       }
       const sources = def.slice('default-src'.length).trim();
       text = sources === "'none'" ? d : `${d} ${sources}`;
     }
-    if (text.endsWith(" 'none'")) throw new TypeError(`${where}: directive ${d} is 'none'; it cannot take a nonce`);
+    if (text.endsWith(" 'none'"))
+      throw invalidOption(TypeError, `${where}: directive ${d} is 'none'; it cannot take a nonce`);
     out.set(d, `${text} 'nonce-${NONCE_MARK}'`);
   }
   const value = [...out.values()].join(';');

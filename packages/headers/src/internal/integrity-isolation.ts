@@ -1,3 +1,4 @@
+import { invalidOption } from '../errors.js';
 import { isRecord, show } from './util.js';
 
 /** Request destinations an Integrity-Policy can require integrity metadata for. */
@@ -31,22 +32,23 @@ const ENDPOINT = /^[a-z*][a-z0-9_\-.*]*$/;
 
 function endpointName(where: string, v: unknown, declared: ReadonlySet<string> | null): string {
   if (typeof v !== 'string' || !ENDPOINT.test(v))
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${where} must be a reporting endpoint name (lowercase letters, digits, "_", "-", "."), got ${show(v)}`,
     );
   if (declared !== null && !declared.has(v))
-    throw new TypeError(`${where} names endpoint ${show(v)}, which reportingEndpoints does not declare`);
+    throw invalidOption(TypeError, `${where} names endpoint ${show(v)}, which reportingEndpoints does not declare`);
   return v;
 }
 
 function tokenList(where: string, v: unknown, allowed: ReadonlySet<string>): string[] {
   if (!Array.isArray(v) || v.length === 0)
-    throw new TypeError(`${where} must be a non-empty array of ${[...allowed].join(', ')}, got ${show(v)}`);
+    throw invalidOption(TypeError, `${where} must be a non-empty array of ${[...allowed].join(', ')}, got ${show(v)}`);
   for (const t of v) {
     if (typeof t !== 'string' || !allowed.has(t))
-      throw new TypeError(`${where} has an unknown value ${show(t)} (use ${[...allowed].join(', ')})`);
+      throw invalidOption(TypeError, `${where} has an unknown value ${show(t)} (use ${[...allowed].join(', ')})`);
   }
-  if (new Set(v).size !== v.length) throw new TypeError(`${where} repeats a value: ${show(v)}`);
+  if (new Set(v).size !== v.length) throw invalidOption(TypeError, `${where} repeats a value: ${show(v)}`);
   return v as string[];
 }
 
@@ -56,10 +58,10 @@ function tokenList(where: string, v: unknown, allowed: ReadonlySet<string>): str
  */
 export function compileIntegrityPolicy(where: string, v: unknown, declared: ReadonlySet<string> | null): string {
   if (v === true) v = {};
-  if (!isRecord(v)) throw new TypeError(`${where}: must be an object or a boolean, got ${show(v)}`);
+  if (!isRecord(v)) throw invalidOption(TypeError, `${where}: must be an object or a boolean, got ${show(v)}`);
   for (const k of Object.keys(v)) {
     if (k !== 'blockedDestinations' && k !== 'sources' && k !== 'endpoints')
-      throw new TypeError(`${where}.${k} is not an option (use blockedDestinations, sources, endpoints)`);
+      throw invalidOption(TypeError, `${where}.${k} is not an option (use blockedDestinations, sources, endpoints)`);
   }
   const dest = tokenList(`${where}.blockedDestinations`, v.blockedDestinations ?? ['script'], DESTINATIONS);
   let out = `blocked-destinations=(${dest.join(' ')})`;
@@ -67,9 +69,13 @@ export function compileIntegrityPolicy(where: string, v: unknown, declared: Read
     out += `, sources=(${tokenList(`${where}.sources`, v.sources, new Set(['inline'])).join(' ')})`;
   if (v.endpoints !== undefined) {
     if (!Array.isArray(v.endpoints) || v.endpoints.length === 0)
-      throw new TypeError(`${where}.endpoints must be a non-empty array of endpoint names, got ${show(v.endpoints)}`);
+      throw invalidOption(
+        TypeError,
+        `${where}.endpoints must be a non-empty array of endpoint names, got ${show(v.endpoints)}`,
+      );
     const names = v.endpoints.map((e) => endpointName(`${where}.endpoints`, e, declared));
-    if (new Set(names).size !== names.length) throw new TypeError(`${where}.endpoints repeats a name: ${show(names)}`);
+    if (new Set(names).size !== names.length)
+      throw invalidOption(TypeError, `${where}.endpoints repeats a name: ${show(names)}`);
     out += `, endpoints=(${names.join(' ')})`;
   }
   return out;
@@ -86,13 +92,15 @@ export function compileDocumentIsolationPolicy(
 ): string {
   if (v === true) v = {};
   if (typeof v === 'string') v = { value: v };
-  if (!isRecord(v)) throw new TypeError(`${where}: must be a policy value, an object or a boolean, got ${show(v)}`);
+  if (!isRecord(v))
+    throw invalidOption(TypeError, `${where}: must be a policy value, an object or a boolean, got ${show(v)}`);
   for (const k of Object.keys(v)) {
-    if (k !== 'value' && k !== 'reportTo') throw new TypeError(`${where}.${k} is not an option (use value, reportTo)`);
+    if (k !== 'value' && k !== 'reportTo')
+      throw invalidOption(TypeError, `${where}.${k} is not an option (use value, reportTo)`);
   }
   const value = v.value ?? 'isolate-and-require-corp';
   if (typeof value !== 'string' || !DIP_VALUES.has(value))
-    throw new TypeError(`${where}: value must be one of ${[...DIP_VALUES].join(', ')}, got ${show(value)}`);
+    throw invalidOption(TypeError, `${where}: value must be one of ${[...DIP_VALUES].join(', ')}, got ${show(value)}`);
   if (v.reportTo === undefined) return value;
   return `${value}; report-to="${endpointName(`${where}.reportTo`, v.reportTo, declared)}"`;
 }

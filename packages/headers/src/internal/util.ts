@@ -1,4 +1,5 @@
 /** A `[name, value]` header pair. */
+import { invalidOption } from '../errors.js';
 export type Entry = readonly [string, string];
 
 /** Renders a value for an error message without risking a throw (symbols, cycles). */
@@ -24,19 +25,19 @@ const SAFE_VALUE = /^[\t\x20-\x7e]*$/;
 /** Throws a TypeError unless `name` is an RFC 9110 token. */
 export function checkHeaderName(where: string, name: unknown): string {
   if (typeof name !== 'string' || !TOKEN.test(name)) {
-    throw new TypeError(`${where}: header name must be an HTTP token, got ${show(name)}`);
+    throw invalidOption(TypeError, `${where}: header name must be an HTTP token, got ${show(name)}`);
   }
   return name;
 }
 
 /** Throws a TypeError when `value` could split or corrupt a header (CR, LF, NUL, other controls). */
 export function checkHeaderValue(where: string, value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError(`${where}: must be a string, got ${show(value)}`);
+  if (typeof value !== 'string') throw invalidOption(TypeError, `${where}: must be a string, got ${show(value)}`);
   if (!SAFE_VALUE.test(value)) {
-    throw new TypeError(`${where}: must not contain CR, LF or other control characters, got ${show(value)}`);
+    throw invalidOption(TypeError, `${where}: must not contain CR, LF or other control characters, got ${show(value)}`);
   }
   if (value !== value.trim())
-    throw new TypeError(`${where}: must not start or end with whitespace, got ${show(value)}`);
+    throw invalidOption(TypeError, `${where}: must not start or end with whitespace, got ${show(value)}`);
   return value;
 }
 

@@ -1,4 +1,5 @@
 /** Calls `unref()` on a timer handle where the runtime has it (Node, Bun); a no-op elsewhere. */
+import { invalidOption } from '../errors.js';
 export function unref<T>(timer: T): T {
   (timer as { unref?: () => void } | undefined)?.unref?.();
   return timer;
@@ -7,7 +8,7 @@ export function unref<T>(timer: T): T {
 /** Validates a duration option: finite number >= min. */
 export function duration(where: string, name: string, value: unknown, min = 0): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new RangeError(`${where}: ${name} must be a finite number >= ${min}, got ${describe(value)}`);
+    throw invalidOption(RangeError, `${where}: ${name} must be a finite number >= ${min}, got ${describe(value)}`);
   }
   return value;
 }

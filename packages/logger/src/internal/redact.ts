@@ -4,6 +4,7 @@
  */
 
 /** A compiled state: `terminal` means "the value here is censored". `null` states are dead (nothing below matches). */
+import { invalidOption } from '../errors.js';
 export interface RState {
   terminal: boolean;
   explicit: Map<string, RState | null> | null;
@@ -23,12 +24,15 @@ interface NNode {
 /** Splits `a.b["c.d"][0].*` into segments; throws a TypeError naming the path on bad syntax. */
 export function parsePath(path: string, where: string): string[] {
   if (typeof path !== 'string' || path === '') {
-    throw new TypeError(`logger: ${where} must be a non-empty string, got ${JSON.stringify(path) ?? String(path)}`);
+    throw invalidOption(
+      TypeError,
+      `logger: ${where} must be a non-empty string, got ${JSON.stringify(path) ?? String(path)}`,
+    );
   }
   const segs: string[] = [];
   let i = 0;
   const bad = (why: string): never => {
-    throw new TypeError(`logger: ${where} "${path}" is not a valid path (${why} at ${i})`);
+    throw invalidOption(TypeError, `logger: ${where} "${path}" is not a valid path (${why} at ${i})`);
   };
   let expectSeg = true;
   while (i < path.length) {
@@ -127,7 +131,7 @@ export function compileRedaction(paths: readonly string[], caseInsensitive: bool
     const hit = memo.get(key);
     if (hit !== undefined) return hit;
     if (memo.size >= MAX_STATES)
-      throw new RangeError(`logger: redact.paths are too complex (over ${MAX_STATES} states)`);
+      throw invalidOption(RangeError, `logger: redact.paths are too complex (over ${MAX_STATES} states)`);
     const st: RState = { terminal: false, explicit: null, other: null };
     memo.set(key, st);
     const keys = new Set<string>();

@@ -1,4 +1,5 @@
 /** Throws a RangeError naming the option unless `v` is a finite number >= min (or also Infinity when allowed). */
+import { invalidOption } from '../errors.js';
 export function checkNumber(
   where: string,
   name: string,
@@ -14,7 +15,7 @@ export function checkNumber(
   if (!ok) {
     const what = `${integer ? 'an integer' : 'a finite number'} >= ${min}${infinity ? ' (or Infinity)' : ''}`;
     const err = typeof v === 'number' ? RangeError : TypeError;
-    throw new err(`${where}: ${name} must be ${what}, got ${describe(v)}`);
+    throw invalidOption(err, `${where}: ${name} must be ${what}, got ${describe(v)}`);
   }
   return v as number;
 }
@@ -22,7 +23,8 @@ export function checkNumber(
 /** Throws a TypeError naming the option unless `v` is a function (or undefined). */
 export function checkFunction<F>(where: string, name: string, v: unknown): F | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'function') throw new TypeError(`${where}: ${name} must be a function, got ${describe(v)}`);
+  if (typeof v !== 'function')
+    throw invalidOption(TypeError, `${where}: ${name} must be a function, got ${describe(v)}`);
   return v as F;
 }
 
@@ -30,7 +32,7 @@ export function checkFunction<F>(where: string, name: string, v: unknown): F | u
 export function checkKeys(where: string, obj: object, known: ReadonlySet<string>): void {
   for (const k in obj) {
     if (!known.has(k) && Object.hasOwn(obj, k)) {
-      throw new TypeError(`${where}: unknown option "${k}" (known options: ${[...known].join(', ')})`);
+      throw invalidOption(TypeError, `${where}: unknown option "${k}" (known options: ${[...known].join(', ')})`);
     }
   }
 }
