@@ -1,5 +1,6 @@
-/** Options for {@link ipKey}. */
 import { invalidOption } from './errors.js';
+
+/** Options for {@link ipKey}. */
 export interface IpKeyOptions {
   /** IPv6 addresses are grouped by this prefix length (a /56 is what one subscriber usually gets). Default 56. */
   ipv6Prefix?: number;

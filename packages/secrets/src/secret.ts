@@ -1,5 +1,6 @@
-/** What a {@link Secret} prints as, wherever it is turned into text. */
 import { invalidArgument } from './errors.js';
+
+/** What a {@link Secret} prints as, wherever it is turned into text. */
 export const REDACTED = '[REDACTED]';
 
 // Values live here, not on the object: nothing reachable from a Secret (own or private fields, closures) holds the
