@@ -68,6 +68,14 @@ export const PERMISSIONS_DENY_ALL: Readonly<Record<string, PermissionsAllowlist>
   usb: [],
   'web-share': [],
   'xr-spatial-tracking': [],
+  'clipboard-read': [],
+  'clipboard-write': [],
+  gamepad: [],
+  hid: [],
+  'idle-detection': [],
+  'interest-cohort': [],
+  serial: [],
+  unload: [],
 });
 
 const TWO_YEARS = 63_072_000;
@@ -125,13 +133,13 @@ export const PRESETS: Readonly<Record<SecurityPreset, Readonly<ResolvedConfig>>>
     referrerPolicy: ['no-referrer'],
     hsts: { maxAgeSec: TWO_YEARS, includeSubDomains: true, preload: false },
     xContentTypeOptions: true,
-    xDnsPrefetchControl: false,
+    xDnsPrefetchControl: 'off',
     xDownloadOptions: false,
     xFrameOptions: 'DENY',
     xPermittedCrossDomainPolicies: 'none',
     xXssProtection: false,
     permissionsPolicy: PERMISSIONS_DENY_ALL,
-    cacheControl: 'no-store',
+    cacheControl: 'no-store, max-age=0',
     remove: REMOVE_ALL,
   }),
   api: Object.freeze<ResolvedConfig>({

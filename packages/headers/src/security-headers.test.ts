@@ -30,10 +30,11 @@ describe('presets', () => {
       'X-Content-Type-Options': 'nosniff',
       'X-Frame-Options': 'DENY',
       'X-Permitted-Cross-Domain-Policies': 'none',
+      'X-DNS-Prefetch-Control': 'off',
       'Permissions-Policy': expect.stringMatching(
         /^accelerometer=\(\), autoplay=\(\), camera=\(\), .*sync-xhr=\(self\)/,
       ),
-      'Cache-Control': 'no-store',
+      'Cache-Control': 'no-store, max-age=0',
     });
     expect(h.get('x-xss-protection')).toBeUndefined();
     expect(h.remove).toEqual(['X-Powered-By', 'Server', 'X-AspNet-Version', 'X-AspNetMvc-Version']);
