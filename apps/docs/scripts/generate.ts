@@ -7,8 +7,8 @@
 // Packages are discovered under packages/*, so a new package gets its pages without an edit here.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { BENCH_RESULTS_FILE, type BenchRun, parseBenchRun } from '@org/bench-kit';
 import { generateApi } from './lib/api.js';
-import { BENCH_RESULTS_FILE, type BenchRun, parseBenchRun } from './lib/bench-results.js';
 import { benchmarkPage } from './lib/charts.js';
 import { guideFromReadme, rewriteLinks, sections, splitPitch, wrapVPre } from './lib/markdown.js';
 import { discoverPackages, type PackageInfo, REPO_ROOT, SITE_DIR } from './lib/packages.js';

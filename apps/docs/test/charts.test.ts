@@ -1,7 +1,7 @@
 // The benchmark chart pipeline: a results file is checked field by field, and drawn with where it came from.
 import { readFileSync } from 'node:fs';
+import { parseBenchRun } from '@org/bench-kit';
 import { describe, expect, it } from 'vitest';
-import { parseBenchRun } from '../scripts/lib/bench-results.js';
 import { benchmarkPage, CHART_BAR_WIDTH, chartSvg, formatNs, ratioWords } from '../scripts/lib/charts.js';
 
 const FIXTURE = new URL('./fixtures/bench-results.json', import.meta.url);

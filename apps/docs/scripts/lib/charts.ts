@@ -1,20 +1,16 @@
-// Ours-vs-rival bar charts (SVG) from a package's benchmark results (see bench-results.ts). Each chart says where its
-// figures come from: date, host, CPU, Node version and the command that produced them.
-import { BENCH_RESULTS_FILE, type BenchCase, type BenchRun, type Contender } from './bench-results.js';
+// Ours-vs-rival bar charts (SVG) from a package's benchmark results (the format: @org/bench-kit's results.ts). Each
+// chart says where its figures come from: date, host, CPU, Node version and the command that produced them.
+import {
+  BENCH_RESULTS_FILE,
+  type BenchRun,
+  type Contender,
+  formatNs,
+  type ResultCase,
+  ratioWords,
+} from '@org/bench-kit';
 import { box, COLORS, esc, line, svgDocument, text, wrap } from './svg.js';
 
-/** Nanoseconds for humans, as bench-kit prints them. */
-export function formatNs(ns: number): string {
-  if (ns < 1_000) return `${ns.toFixed(1)} ns`;
-  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(2)} µs`;
-  return `${(ns / 1_000_000).toFixed(2)} ms`;
-}
-
-/** How a rival compares with ours, in words. */
-export function ratioWords(oursVsRival: number): string {
-  if (oursVsRival >= 1) return `ours ${oursVsRival.toFixed(2)}x faster`;
-  return `ours ${(1 / oursVsRival).toFixed(2)}x slower`;
-}
+export { formatNs, ratioWords };
 
 type Role = 'bare' | 'ours' | 'rival' | 'other';
 interface Row {
@@ -31,7 +27,7 @@ const ROLE_COLOR: Record<Role, [string, string]> = {
 };
 
 /** The rows of a case, in the order drawn: bare, ours, the rivals, the other variants. */
-export function chartRows(k: BenchCase): Row[] {
+export function chartRows(k: ResultCase): Row[] {
   const rows: Row[] = [];
   if (k.bare) rows.push({ role: 'bare', c: k.bare, note: 'bare baseline' });
   rows.push({
@@ -137,7 +133,7 @@ export const caseSlug = (title: string): string =>
     .slice(0, 60) || 'case';
 
 /** Markdown alt text for a chart image (escaped for an HTML attribute too). */
-export const chartAlt = (run: BenchRun, k: BenchCase): string => esc(`${run.package}: ${k.title}`);
+export const chartAlt = (run: BenchRun, k: ResultCase): string => esc(`${run.package}: ${k.title}`);
 
 /** The benchmark page of one package: its Markdown and the chart files it shows (site paths, under public/). */
 export function benchmarkPage(
