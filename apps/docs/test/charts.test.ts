@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseBenchRun } from '@org/bench-kit';
 import { describe, expect, it } from 'vitest';
-import { benchmarkPage, CHART_BAR_WIDTH, chartSvg, formatNs, ratioWords } from '../scripts/lib/charts.js';
+import { benchmarkPage, CHART_BAR_WIDTH, chartSvg, formatNs, guideCharts, ratioWords } from '../scripts/lib/charts.js';
 
 const FIXTURE = new URL('./fixtures/bench-results.json', import.meta.url);
 const raw = (): any => JSON.parse(readFileSync(FIXTURE, 'utf8'));
@@ -124,5 +124,29 @@ describe('benchmarkPage', () => {
     const page = benchmarkPage({ name: '@org/example', slug: 'example' }, undefined);
     expect(page.charts).toEqual([]);
     expect(page.markdown).toContain('No benchmark results yet: `bench/results.json` is written by the package');
+  });
+});
+
+describe('guideCharts', () => {
+  const run = parseBenchRun(raw(), F);
+  const pkg = { name: '@org/example', slug: 'example' };
+
+  it("ends a package's guide with its ours-vs-rival charts, saying where they come from", () => {
+    const r = raw();
+    r.cases[1].rivals = [];
+    const own = parseBenchRun(r, F);
+    const page = benchmarkPage(pkg, own);
+    const md = guideCharts(pkg, own, page.charts);
+    expect(md).toContain('## Benchmark charts');
+    expect(md).toContain(
+      'Measured by `pnpm --filter @org/example bench` on 2026-12-05 (Node v20.20.2); every table and the earlier analyses are on the [benchmark page](/benchmarks/example).',
+    );
+    expect(md).toContain(page.charts[0]!.img);
+    expect(md).not.toContain(page.charts[1]!.path); // a table without a rival stays on the benchmark page
+  });
+
+  it('is empty without results', () => {
+    expect(guideCharts(pkg, undefined, [])).toBe('');
+    expect(guideCharts(pkg, run, benchmarkPage(pkg, run).charts)).toContain('02-open-rejection.svg');
   });
 });

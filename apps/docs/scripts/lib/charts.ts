@@ -135,14 +135,25 @@ export const caseSlug = (title: string): string =>
 /** Markdown alt text for a chart image (escaped for an HTML attribute too). */
 export const chartAlt = (run: BenchRun, k: ResultCase): string => esc(`${run.package}: ${k.title}`);
 
+/** One chart file of a package's benchmark page. */
+export interface ChartFile {
+  /** Site path, e.g. `/charts/retry/01-success-path.svg` (written under public/). */
+  path: string;
+  svg: string;
+  /** The `<img>` tag that shows it at its size. */
+  img: string;
+  /** How many rivals the case compares ours with (0: a table of our own variants). */
+  rivals: number;
+}
+
 /** The benchmark page of one package: its Markdown and the chart files it shows (site paths, under public/). */
 export function benchmarkPage(
   pkg: { name: string; slug: string },
   run: BenchRun | undefined,
-): { markdown: string; charts: Array<{ path: string; svg: string }> } {
+): { markdown: string; charts: ChartFile[] } {
   // charts are wide: no outline column (see theme/custom.css)
   const out: string[] = ['---', 'aside: false', 'pageClass: picture-page', '---', '', `# ${pkg.name} benchmarks`, ''];
-  const charts: Array<{ path: string; svg: string }> = [];
+  const charts: ChartFile[] = [];
   if (run === undefined) {
     out.push(
       `No benchmark results yet: \`${BENCH_RESULTS_FILE}\` is written by the package's bench (\`pnpm --filter ${pkg.name} bench\`), and its charts appear here once it has run.`,
@@ -157,11 +168,29 @@ export function benchmarkPage(
   run.cases.forEach((k, i) => {
     const { svg, layout } = chartSvg(run, i);
     const path = `/charts/${pkg.slug}/${String(i + 1).padStart(2, '0')}-${caseSlug(k.title)}.svg`;
-    charts.push({ path, svg });
-    out.push(
-      `<img class="chart" src="${path}" width="${layout.width}" height="${layout.height}" alt="${chartAlt(run, k)}">`,
-      '',
-    );
+    const img = `<img class="chart" src="${path}" width="${layout.width}" height="${layout.height}" alt="${chartAlt(run, k)}">`;
+    charts.push({ path, svg, img, rivals: k.rivals.length });
+    out.push(img, '');
   });
   return { markdown: out.join('\n'), charts };
+}
+
+/**
+ * The charts section at the end of a package's guide: the ours-vs-rival charts of its benchmark page (tables of our
+ * own variants stay on that page). Empty when the package has no results or no rival.
+ */
+export function guideCharts(
+  pkg: { name: string; slug: string },
+  run: BenchRun | undefined,
+  charts: ChartFile[],
+): string {
+  const shown = charts.filter((c) => c.rivals > 0);
+  if (run === undefined || shown.length === 0) return '';
+  return [
+    '## Benchmark charts',
+    '',
+    `Measured by \`${run.command}\` on ${run.date.slice(0, 10)} (Node ${run.node}); every table and the earlier analyses are on the [benchmark page](/benchmarks/${pkg.slug}).`,
+    '',
+    ...shown.flatMap((c) => [c.img, '']),
+  ].join('\n');
 }
