@@ -79,10 +79,13 @@ write(
       return `| [${p.name}](/benchmarks/${p.slug}) | ${state} |`;
     }),
     '',
-    // one headline chart per package: its first ours-vs-rival table
+    // One headline chart per package: its first ours-vs-rival table. No heading per package: the search would rank
+    // this page above the package's own guide for the package's name.
+    '## One chart per package',
+    '',
     ...packages.flatMap((p) => {
       const first = chartFiles.get(p.slug)?.find((c) => c.rivals > 0);
-      return first ? [`## ${p.name}`, '', first.img, '', `[Every chart of ${p.name}](/benchmarks/${p.slug})`, ''] : [];
+      return first ? [first.img, '', `[Every chart of ${p.name}](/benchmarks/${p.slug})`, ''] : [];
     }),
   ].join('\n'),
 );

@@ -2,7 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { parseBenchRun } from '@org/bench-kit';
 import { describe, expect, it } from 'vitest';
-import { benchmarkPage, CHART_BAR_WIDTH, chartSvg, formatNs, guideCharts, ratioWords } from '../scripts/lib/charts.js';
+import {
+  benchmarkPage,
+  CHART_BAR_WIDTH,
+  chartSvg,
+  formatNs,
+  GUIDE_CHARTS,
+  guideCharts,
+  ratioWords,
+} from '../scripts/lib/charts.js';
 
 const FIXTURE = new URL('./fixtures/bench-results.json', import.meta.url);
 const raw = (): any => JSON.parse(readFileSync(FIXTURE, 'utf8'));
@@ -143,6 +151,18 @@ describe('guideCharts', () => {
     );
     expect(md).toContain(page.charts[0]!.img);
     expect(md).not.toContain(page.charts[1]!.path); // a table without a rival stays on the benchmark page
+  });
+
+  it(`shows at most ${GUIDE_CHARTS} charts and says how many more the benchmark page has`, () => {
+    const charts = Array.from({ length: GUIDE_CHARTS + 2 }, (_, i) => ({
+      path: `/c${i}.svg`,
+      svg: '',
+      img: `<img c${i}>`,
+      rivals: 1,
+    }));
+    const md = guideCharts(pkg, run, charts);
+    expect(md.match(/<img c\d>/g)).toEqual(charts.slice(0, GUIDE_CHARTS).map((c) => c.img));
+    expect(md).toContain('(Node v20.20.2); 2 more charts, every table and the earlier analyses are on the');
   });
 
   it('is empty without results', () => {

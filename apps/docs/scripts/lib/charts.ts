@@ -175,22 +175,26 @@ export function benchmarkPage(
   return { markdown: out.join('\n'), charts };
 }
 
+/** At most this many charts end a guide; the benchmark page has them all. */
+export const GUIDE_CHARTS = 4;
+
 /**
- * The charts section at the end of a package's guide: the ours-vs-rival charts of its benchmark page (tables of our
- * own variants stay on that page). Empty when the package has no results or no rival.
+ * The charts section at the end of a package's guide: the first {@link GUIDE_CHARTS} ours-vs-rival charts of its
+ * benchmark page (tables of our own variants stay on that page). Empty when the package has no results or no rival.
  */
 export function guideCharts(
   pkg: { name: string; slug: string },
   run: BenchRun | undefined,
   charts: ChartFile[],
 ): string {
-  const shown = charts.filter((c) => c.rivals > 0);
-  if (run === undefined || shown.length === 0) return '';
+  const rival = charts.filter((c) => c.rivals > 0);
+  if (run === undefined || rival.length === 0) return '';
+  const more = rival.length - GUIDE_CHARTS;
   return [
     '## Benchmark charts',
     '',
-    `Measured by \`${run.command}\` on ${run.date.slice(0, 10)} (Node ${run.node}); every table and the earlier analyses are on the [benchmark page](/benchmarks/${pkg.slug}).`,
+    `Measured by \`${run.command}\` on ${run.date.slice(0, 10)} (Node ${run.node}); ${more > 0 ? `${more} more charts, ` : ''}every table and the earlier analyses are on the [benchmark page](/benchmarks/${pkg.slug}).`,
     '',
-    ...shown.flatMap((c) => [c.img, '']),
+    ...rival.slice(0, GUIDE_CHARTS).flatMap((c) => [c.img, '']),
   ].join('\n');
 }
