@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # CI step for the documentation site (called from .ci/run): build it (pnpm docs:build), then test the built site in
-# Debian's headless Chromium (apps/docs/scripts/browser-test.ts). Screenshots land in .tmp/docs-browser/.
+# Debian's headless Chromium (apps/docs/scripts/browser-test.ts), and the demo's live dashboard in the same browser
+# against the real demo process (apps/demo/scripts/browser-test.ts). Screenshots land in .tmp/docs-browser/ and
+# .tmp/demo-browser/.
 # Prints the time each part took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +17,6 @@ $PNPM docs:build
 t1=$SECONDS
 $PNPM --filter @org/docs browser-test
 t2=$SECONDS
-echo "docs: build $((t1 - t0)) s, browser test $((t2 - t1)) s"
+$PNPM --filter @org/demo browser-test
+t3=$SECONDS
+echo "docs: build $((t1 - t0)) s, browser test $((t2 - t1)) s; demo dashboard browser test $((t3 - t2)) s"

@@ -16,6 +16,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { Agent, request } from 'undici';
+import { dashboardRecorder } from './dashboard/recorder.js';
+import { DASHBOARD_STATE_PATH, registerDashboard } from './dashboard/routes.js';
 import { type FlakyUpstream, startFlakyUpstream, type UpstreamMode } from './upstream.js';
 
 /** Everything the demo can be configured with (see `configFromEnv`). */
@@ -214,18 +216,24 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     retryOn: (o) => 'error' in o && !isCircuitOpenError(o.error),
     onRetry: ({ attempt, delayMs }) => logger.debug({ attempt, delayMs }, 'upstream retry'),
   });
+  // the dashboard's record of the breaker's transitions, each call's attempts and the key rotations
+  const recorder = dashboardRecorder({ breaker, keyring });
   const fetchQuote = (signal?: AbortSignal): Promise<unknown> =>
-    upstreamPolicy.execute(
-      ({ signal: attemptSignal }) =>
-        breaker.execute(async (s) => {
-          const res = await request(`${upstream.url}/quote`, { dispatcher: agent, signal: s ?? null });
-          if (res.statusCode !== 200) {
-            await res.body.dump();
-            throw httpError(502, `upstream answered ${res.statusCode}`);
-          }
-          return res.body.json();
-        }, attemptSignal),
-      signal,
+    recorder.trackCall((attempt) =>
+      upstreamPolicy.execute(
+        ({ attempt: n, signal: attemptSignal }) =>
+          attempt(n, () =>
+            breaker.execute(async (s) => {
+              const res = await request(`${upstream.url}/quote`, { dispatcher: agent, signal: s ?? null });
+              if (res.statusCode !== 200) {
+                await res.body.dump();
+                throw httpError(502, `upstream answered ${res.statusCode}`);
+              }
+              return res.body.json();
+            }, attemptSignal),
+          ),
+        signal,
+      ),
     );
 
   // --- rate limiting, counted
@@ -271,7 +279,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     }),
     rateLimit: {
       limiter: countingLimiter,
-      skip: (req) => req.url === '/metrics' || req.url.startsWith('/admin/'),
+      skip: (req) => req.url === '/metrics' || req.url.startsWith('/admin/') || req.url === DASHBOARD_STATE_PATH,
     },
     logger,
     context: withContext,
@@ -286,17 +294,8 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     );
   });
 
-  app.get('/', async (_req, reply) => {
-    const links = ['/notes', '/quote', '/metrics', '/readyz?verbose', '/livez', '/health?verbose']
-      .map((p) => `<li><a href="${p}">${p}</a></li>`)
-      .join('');
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(
-        `<!doctype html><title>@org demo</title><style nonce="${reply.cspNonce}">body{font:16px system-ui;margin:2rem}</style>` +
-          `<h1>@org demo</h1><ul>${links}</ul><p>POST /notes {"title","body"}; POST /admin/upstream?mode=up|down|flaky|slow</p>`,
-      );
-  });
+  // the home page is a live dashboard (src/dashboard)
+  registerDashboard(app, { breaker, keyring, rotateAfterMs: config.keyRotateMs, limiter, health, upstream, recorder });
 
   app.post<{ Body: { title: string; body: string } }>(
     '/notes',
@@ -381,6 +380,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
   const close = (): Promise<void> => {
     closing ??= (async () => {
       stopCycle();
+      recorder.close();
       await app.close();
       await upstream.close();
       await agent.close();

@@ -24,7 +24,7 @@ process.stdout.write(
   [
     '',
     `@org demo listening on ${url}`,
-    `  home         ${url}/`,
+    `  dashboard    ${url}/   (live: breaker, retries, rate limit, readiness, keyring)`,
     `  notes        curl -s -X POST ${url}/notes -H 'content-type: application/json' -d '{"title":"hello","body":"secret"}'`,
     `               curl -s ${url}/notes`,
     `  quote        curl -si ${url}/quote        (breaker + retry around the flaky upstream at ${demo.upstream.url})`,

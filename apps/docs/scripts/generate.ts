@@ -7,9 +7,9 @@
 // Packages are discovered under packages/*, so a new package gets its pages without an edit here.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { BENCH_RESULTS_FILE, type BenchRun, parseBenchRun } from '@org/bench-kit';
 import { generateApi } from './lib/api.js';
-import { BENCH_RESULTS_FILE, type BenchRun, parseBenchRun } from './lib/bench-results.js';
-import { benchmarkPage } from './lib/charts.js';
+import { benchmarkPage, type ChartFile, guideCharts } from './lib/charts.js';
 import { guideFromReadme, rewriteLinks, sections, splitPitch, wrapVPre } from './lib/markdown.js';
 import { discoverPackages, type PackageInfo, REPO_ROOT, SITE_DIR } from './lib/packages.js';
 import { PICTURES } from './pictures/index.js';
@@ -45,8 +45,10 @@ for (const p of packages) {
   runs.set(p.slug, run);
 }
 
+const chartFiles = new Map<string, ChartFile[]>();
 for (const p of packages) {
   const page = benchmarkPage(p, runs.get(p.slug));
+  chartFiles.set(p.slug, page.charts);
   for (const c of page.charts) write(`public${c.path}`, c.svg);
   let md = page.markdown;
   if (p.benchmarksMd !== undefined) {
@@ -59,9 +61,15 @@ for (const p of packages) {
 write(
   'benchmarks/index.md',
   [
+    // charts are wide: no outline column (see theme/custom.css)
+    '---',
+    'aside: false',
+    'pageClass: picture-page',
+    '---',
+    '',
     '# Benchmarks',
     '',
-    'Each package is measured beside the library it replaces, in one process, against a truly bare baseline. A package gets charts once its `pnpm bench` has written `bench/results.json`.',
+    'Each package is measured beside the library it replaces, in one process, against a truly bare baseline. A package gets charts once its `pnpm bench` has written `bench/results.json`; the same figures are in the "Latest run" section of its `BENCHMARKS.md`. The adapters (@org/express, @org/fastify, @org/hono) are measured over HTTP by `pnpm bench:http` (requests per second under load, not time per call): those figures stay in their BENCHMARKS.md.',
     '',
     '| package | results |',
     '| --- | --- |',
@@ -71,6 +79,14 @@ write(
       return `| [${p.name}](/benchmarks/${p.slug}) | ${state} |`;
     }),
     '',
+    // One headline chart per package: its first ours-vs-rival table. No heading per package: the search would rank
+    // this page above the package's own guide for the package's name.
+    '## One chart per package',
+    '',
+    ...packages.flatMap((p) => {
+      const first = chartFiles.get(p.slug)?.find((c) => c.rivals > 0);
+      return first ? [first.img, '', `[Every chart of ${p.name}](/benchmarks/${p.slug})`, ''] : [];
+    }),
   ].join('\n'),
 );
 
@@ -91,7 +107,8 @@ for (const p of packages) {
     p.readme === undefined
       ? `# ${p.name}\n\n${p.description}\n\nThis package has no README yet.\n`
       : guideFromReadme(readFileSync(p.readme, 'utf8'), p.readme, slugs);
-  write(`guide/${p.slug}.md`, `${body}\n${links}\n\n${source}\n`);
+  const charts = guideCharts(p, runs.get(p.slug), chartFiles.get(p.slug) ?? []);
+  write(`guide/${p.slug}.md`, `${body}\n${charts ? `${charts}\n` : ''}${links}\n\n${source}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------------- landing page

@@ -1,8 +1,16 @@
 // The benchmark chart pipeline: a results file is checked field by field, and drawn with where it came from.
 import { readFileSync } from 'node:fs';
+import { parseBenchRun } from '@org/bench-kit';
 import { describe, expect, it } from 'vitest';
-import { parseBenchRun } from '../scripts/lib/bench-results.js';
-import { benchmarkPage, CHART_BAR_WIDTH, chartSvg, formatNs, ratioWords } from '../scripts/lib/charts.js';
+import {
+  benchmarkPage,
+  CHART_BAR_WIDTH,
+  chartSvg,
+  formatNs,
+  GUIDE_CHARTS,
+  guideCharts,
+  ratioWords,
+} from '../scripts/lib/charts.js';
 
 const FIXTURE = new URL('./fixtures/bench-results.json', import.meta.url);
 const raw = (): any => JSON.parse(readFileSync(FIXTURE, 'utf8'));
@@ -124,5 +132,41 @@ describe('benchmarkPage', () => {
     const page = benchmarkPage({ name: '@org/example', slug: 'example' }, undefined);
     expect(page.charts).toEqual([]);
     expect(page.markdown).toContain('No benchmark results yet: `bench/results.json` is written by the package');
+  });
+});
+
+describe('guideCharts', () => {
+  const run = parseBenchRun(raw(), F);
+  const pkg = { name: '@org/example', slug: 'example' };
+
+  it("ends a package's guide with its ours-vs-rival charts, saying where they come from", () => {
+    const r = raw();
+    r.cases[1].rivals = [];
+    const own = parseBenchRun(r, F);
+    const page = benchmarkPage(pkg, own);
+    const md = guideCharts(pkg, own, page.charts);
+    expect(md).toContain('## Benchmark charts');
+    expect(md).toContain(
+      'Measured by `pnpm --filter @org/example bench` on 2026-12-05 (Node v20.20.2); every table and the earlier analyses are on the [benchmark page](/benchmarks/example).',
+    );
+    expect(md).toContain(page.charts[0]!.img);
+    expect(md).not.toContain(page.charts[1]!.path); // a table without a rival stays on the benchmark page
+  });
+
+  it(`shows at most ${GUIDE_CHARTS} charts and says how many more the benchmark page has`, () => {
+    const charts = Array.from({ length: GUIDE_CHARTS + 2 }, (_, i) => ({
+      path: `/c${i}.svg`,
+      svg: '',
+      img: `<img c${i}>`,
+      rivals: 1,
+    }));
+    const md = guideCharts(pkg, run, charts);
+    expect(md.match(/<img c\d>/g)).toEqual(charts.slice(0, GUIDE_CHARTS).map((c) => c.img));
+    expect(md).toContain('(Node v20.20.2); 2 more charts, every table and the earlier analyses are on the');
+  });
+
+  it('is empty without results', () => {
+    expect(guideCharts(pkg, undefined, [])).toBe('');
+    expect(guideCharts(pkg, run, benchmarkPage(pkg, run).charts)).toContain('02-open-rejection.svg');
   });
 });

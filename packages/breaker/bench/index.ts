@@ -4,10 +4,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { compare, formatNs } from '@org/bench-kit';
+import { benchRun, formatNs } from '@org/bench-kit';
 import * as cockatiel from 'cockatiel';
 import Opossum from 'opossum';
 import { bulkhead, circuitBreaker } from '../src/index.js';
+
+// Every table that names `ours` goes to bench/results.json and BENCHMARKS.md's "Latest run" (bench.write() below).
+const bench = benchRun('@org/breaker', import.meta.url);
 
 const noop = (): void => {};
 const task = async (): Promise<number> => 1;
@@ -49,7 +52,7 @@ async function bestOf(cases: [string, () => unknown][], rounds = 30, n = 100_000
   });
   // opossum: its default 10 s per-call timeout is turned off so that it does the same work as the others.
   const op = new Opossum(task, { timeout: false });
-  const res = await compare(
+  const res = await bench.compare(
     'success path: await execute(async () => 1)',
     [
       { name: 'bare await fn()', fn: () => task() },
@@ -114,7 +117,7 @@ async function bestOf(cases: [string, () => unknown][], rounds = 30, n = 100_000
   fill(t1m, 1_000_000);
   // (a) The breaker's own failure-recording cost: a failing result (no exception machinery), synchronous.
   const failSync = (b: ReturnType<typeof mk>) => () => b.executeSync(() => -1);
-  const res = await compare(
+  const res = await bench.compare(
     'failure path (a): executeSync with a failing result, window holding 1k vs 1M calls',
     [
       { name: 'ours count 1k', fn: failSync(c1k) },
@@ -122,7 +125,7 @@ async function bestOf(cases: [string, () => unknown][], rounds = 30, n = 100_000
       { name: 'ours time 1k', fn: failSync(t1k) },
       { name: 'ours time 1M', fn: failSync(t1m) },
     ],
-    { rounds: 21, roundMs: 60 }, // more, shorter rounds: medians of a few-ns difference need them on this machine
+    { ours: 'ours count 1M', rounds: 21, roundMs: 60 }, // more, shorter rounds: medians of a few-ns difference need them on this machine
   );
   const med = Object.fromEntries(res.map((r) => [r.name, r.nsPerOp]));
   console.log(
@@ -173,7 +176,7 @@ async function bestOf(cases: [string, () => unknown][], rounds = 30, n = 100_000
     await b.execute(failing).catch(noop);
     await b.execute(task);
   };
-  await compare(
+  await bench.compare(
     'failure path (b): await execute(throwing) + await execute(ok), window holding 1k vs 1M calls',
     [
       { name: 'ours count 1k', fn: pair(c1k) },
@@ -199,7 +202,7 @@ async function bestOf(cases: [string, () => unknown][], rounds = 30, n = 100_000
   const op = new Opossum(failing, { timeout: false, resetTimeout: 2 ** 31 - 1, volumeThreshold: 0 });
   op.open();
   const settled = { ok: false };
-  const res = await compare(
+  const res = await bench.compare(
     'open rejection',
     [
       { name: 'await Promise.resolve(x)', fn: () => Promise.resolve(settled) },
@@ -214,20 +217,24 @@ async function bestOf(cases: [string, () => unknown][], rounds = 30, n = 100_000
   const base = res[0]!.nsPerOp;
   const t = res[1]!.nsPerOp;
   // The call itself, not awaited: what the open path costs the caller before its own await.
-  const sync = await compare('open rejection, call only (the returned promise is not awaited)', [
-    {
-      name: 'ours tryExecute',
-      fn: () => {
-        ours.tryExecute(task);
+  const sync = await bench.compare(
+    'open rejection, call only (the returned promise is not awaited)',
+    [
+      {
+        name: 'ours tryExecute',
+        fn: () => {
+          ours.tryExecute(task);
+        },
       },
-    },
-    {
-      name: 'Promise.resolve({})',
-      fn: () => {
-        Promise.resolve({ ok: false });
+      {
+        name: 'Promise.resolve({})',
+        fn: () => {
+          Promise.resolve({ ok: false });
+        },
       },
-    },
-  ]);
+    ],
+    { ours: 'ours tryExecute' },
+  );
   const bt = await bestOf([
     ['tryExecute', () => ours.tryExecute(task)],
     ['await', () => Promise.resolve(settled)],
@@ -353,3 +360,4 @@ async function bestOf(cases: [string, () => unknown][], rounds = 30, n = 100_000
 
 console.log('\n## targets (issue 3)');
 for (const t of targets) console.log(t);
+bench.write();

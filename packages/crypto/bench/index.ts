@@ -4,8 +4,11 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { gcm } from '@noble/ciphers/aes.js';
-import { compare } from '@org/bench-kit';
+import { benchRun } from '@org/bench-kit';
 import { createCipher, createKeyring, memoryKeyStore } from '../src/index.js';
+
+// Every table that names `ours` goes to bench/results.json and BENCHMARKS.md's "Latest run" (bench.write() below).
+const bench = benchRun('@org/crypto', import.meta.url);
 
 const keyring = await createKeyring({ store: memoryKeyStore() });
 const native = createCipher({ keyring, backend: 'native' });
@@ -47,7 +50,7 @@ for (const [label, size] of sizes) {
   const rawNobleEnc = () => gcm(key, randomBytes(12)).encrypt(pt);
   const slow = size >= 65536;
   const opts = slow ? { rounds: 9, roundMs: 120 } : { rounds: 7, roundMs: 100 };
-  const enc = await compare(
+  const enc = await bench.compare(
     `encrypt ${label}`,
     [
       { name: NODE, fn: rawNodeEnc },
@@ -65,7 +68,7 @@ for (const [label, size] of sizes) {
   const tag = c.getAuthTag();
   const nobleCt = gcm(key, iv).encrypt(pt);
   const env = await native.encrypt(pt);
-  const dec = await compare(
+  const dec = await bench.compare(
     `decrypt ${label}`,
     [
       {
@@ -94,3 +97,4 @@ console.log(
   '\n## summary (throughput ratio, >1 = faster than the rival; target >= 0.90x raw node:crypto at 64 KiB and 1 MiB)',
 );
 for (const s of summary) console.log(`  ${s}`);
+bench.write();

@@ -1,11 +1,13 @@
 // Applying the default policy per response: @org/headers vs helmet 8 vs a hand-written setHeader loop, in one process.
 // Targets (issue 5): cost <= 1.2x the plain loop, and <= 0.5x helmet's cost.
-import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { type CaseResult, compare } from '@org/bench-kit';
+import { benchRun, type CaseResult } from '@org/bench-kit';
 import helmet from 'helmet';
 import { cors, generateNonce, securityHeaders } from '../src/index.js';
+
+// Every table that names `ours` goes to bench/results.json and BENCHMARKS.md's "Latest run" (bench.write() below).
+const bench = benchRun('@org/headers', import.meta.url);
 
 const socket = new net.Socket();
 const newRes = () => new http.ServerResponse(new http.IncomingMessage(socket));
@@ -57,9 +59,10 @@ if (scenario === undefined) {
   // Each scenario runs in its own process (all its cases side by side in that process), so the call sites of one
   // scenario's target type do not turn another scenario's megamorphic.
   for (const s of SCENARIOS) {
-    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1), s], { stdio: 'inherit' });
-    if (r.status !== 0) process.exit(r.status ?? 1);
+    const status = bench.child([...process.execArgv, ...process.argv.slice(1), s]);
+    if (status !== 0) process.exit(status);
   }
+  bench.write();
   process.exit(0);
 }
 // Many short rounds: on a shared, loaded machine a short round is either untouched or preempted, and the median of
@@ -69,7 +72,7 @@ const opts = { rounds: 201, roundMs: 3 };
 // 1. One reused ServerResponse: headers overwritten each time. Isolates the header-setting cost.
 const shared = newRes();
 if (scenario === 'reused') {
-  const r1 = await compare(
+  const r1 = await bench.compare(
     'default policy on a reused http.ServerResponse (12 headers + 1 removal)',
     [
       { name: 'plain setHeader loop', fn: () => plainLoop(shared) },
@@ -86,7 +89,7 @@ if (scenario === 'reused') {
 
 // 2. A fresh ServerResponse per operation, as per request; the construction alone is measured and subtracted.
 if (scenario === 'fresh') {
-  const r2 = await compare(
+  const r2 = await bench.compare(
     'default policy on a fresh http.ServerResponse per op',
     [
       { name: 'new ServerResponse only', fn: () => newRes() },
@@ -120,7 +123,7 @@ if (scenario === 'fresh') {
 // 3. The library's own overhead: a target whose setHeader does nothing (what remains is loop vs middleware chain).
 const sink = { n: 0, setHeader: (_n: string, _v: string) => sink.n++, removeHeader: (_n: string) => sink.n++ };
 if (scenario === 'overhead') {
-  const r3 = await compare(
+  const r3 = await bench.compare(
     'library overhead only (no-op setHeader target)',
     [
       { name: 'plain setHeader loop', fn: () => plainLoop(sink as unknown as http.ServerResponse) },
@@ -139,21 +142,27 @@ if (scenario === 'overhead') {
 if (scenario === 'extras') {
   const withNonce = securityHeaders({ contentSecurityPolicy: { nonce: true } });
   const corsPolicy = cors({ origin: ['https://app.example.com', 'https://*.example.org'], credentials: true });
-  await compare('per-request extras', [
-    { name: 'generateNonce()', fn: () => generateNonce() },
-    { name: 'forRequest({ nonce })', fn: () => withNonce.forRequest({ nonce: generateNonce() }) },
-    { name: 'cors exact origin', fn: () => corsPolicy.handle({ method: 'GET', origin: 'https://app.example.com' }) },
-    { name: 'cors pattern origin', fn: () => corsPolicy.handle({ method: 'GET', origin: 'https://a.example.org' }) },
-    { name: 'cors rejected origin', fn: () => corsPolicy.handle({ method: 'GET', origin: 'https://evil.test' }) },
-    {
-      name: 'cors preflight',
-      fn: () =>
-        corsPolicy.handle({
-          method: 'OPTIONS',
-          origin: 'https://app.example.com',
-          accessControlRequestMethod: 'PUT',
-          accessControlRequestHeaders: 'content-type',
-        }),
-    },
-  ]);
+  await bench.compare(
+    'per-request extras',
+    [
+      { name: 'generateNonce()', fn: () => generateNonce() },
+      { name: 'forRequest({ nonce })', fn: () => withNonce.forRequest({ nonce: generateNonce() }) },
+      { name: 'cors exact origin', fn: () => corsPolicy.handle({ method: 'GET', origin: 'https://app.example.com' }) },
+      { name: 'cors pattern origin', fn: () => corsPolicy.handle({ method: 'GET', origin: 'https://a.example.org' }) },
+      { name: 'cors rejected origin', fn: () => corsPolicy.handle({ method: 'GET', origin: 'https://evil.test' }) },
+      {
+        name: 'cors preflight',
+        fn: () =>
+          corsPolicy.handle({
+            method: 'OPTIONS',
+            origin: 'https://app.example.com',
+            accessControlRequestMethod: 'PUT',
+            accessControlRequestHeaders: 'content-type',
+          }),
+      },
+    ],
+    { ours: 'forRequest({ nonce })' },
+  );
 }
+// in a scenario's process: hands its tables to the parent (see bench.child above)
+bench.write();

@@ -1,5 +1,5 @@
 /**
- * Probe handling beside @godaddy/terminus and lightship, all in this one process, interleaved by compare().
+ * Probe handling beside @godaddy/terminus and lightship, all in this one process, interleaved by bench.compare().
  *
  * 1. In process (no HTTP): our readiness() against the hand-written equivalent (Promise.all of the checks +
  *    JSON.stringify), without and with a per-check timeout — what a probe costs us beyond the checks themselves.
@@ -11,11 +11,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTerminus } from '@godaddy/terminus';
-import { compare } from '@org/bench-kit';
+import { benchRun } from '@org/bench-kit';
 import { createLightship } from 'lightship';
 import { Pool } from 'undici';
 // The built package, as users run it (tsx would add keepNames wrappers to every closure of src/, the rivals are plain JS).
 import { createHealth, type Health } from '../dist/index.js';
+
+// Every table that names `ours` goes to bench/results.json and BENCHMARKS.md's "Latest run" (bench.write() below).
+const bench = benchRun('@org/health', import.meta.url);
 
 const CONCURRENCY = 16;
 const check = async (): Promise<boolean> => true;
@@ -105,7 +108,7 @@ const handWrittenTimeouts = (): Promise<string> =>
   Promise.all([withTimeout(check(), 1000), withTimeout(check(), 1000), withTimeout(check(), 1000)]).then((r) =>
     JSON.stringify({ status: r.every(Boolean) ? 'pass' : 'fail' }),
   );
-await compare(
+await bench.compare(
   'readiness() in process, 3 passing checks',
   [
     { name: 'hand-written Promise.all', fn: handWritten },
@@ -134,7 +137,7 @@ lightship.signalReady();
 const lsBase = `http://127.0.0.1:${(lightship.server.address() as AddressInfo).port}`;
 
 const rounds = { rounds: 7, roundMs: 300 };
-await compare(
+await bench.compare(
   `readiness over HTTP, 3 passing checks, uncached (${CONCURRENCY} in flight; ops are batches of ${CONCURRENCY})`,
   [
     { name: '@godaddy/terminus', fn: prober(termUncached as string, '/readyz') },
@@ -142,7 +145,7 @@ await compare(
   ],
   { ours: '@org/health', rival: '@godaddy/terminus', ...rounds },
 );
-await compare(
+await bench.compare(
   `readiness over HTTP, 3 passing checks, cached (${CONCURRENCY} in flight; ops are batches of ${CONCURRENCY})`,
   [
     { name: '@godaddy/terminus', fn: prober(termCached as string, '/readyz') },
@@ -160,3 +163,4 @@ for (const s of servers) {
 await lightship.shutdown();
 uncachedHealth.close();
 cachedHealth.close();
+bench.write();

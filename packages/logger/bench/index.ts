@@ -9,10 +9,13 @@
 import { ftruncateSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CaseResult, compare } from '@org/bench-kit';
+import { benchRun, type CaseResult } from '@org/bench-kit';
 import pino from 'pino';
 import { createLogger, type Logger } from '../src/index.js';
 import { type FdSink, fdSink } from '../src/node.js';
+
+// Every table that names `ours` goes to bench/results.json and BENCHMARKS.md's "Latest run" (bench.write() below).
+const bench = benchRun('@org/logger', import.meta.url);
 
 const BATCH = 1000;
 const quick = process.argv.includes('--quick');
@@ -123,7 +126,7 @@ async function run(destKind: 'null' | 'file', sync: boolean): Promise<void> {
     ['10 redacted paths', () => red.ours.info(redactObj, 'login'), () => red.rival.info(redactObj, 'login'), red],
   ];
   for (const [name, o, r, p] of cases) {
-    const res: CaseResult[] = await compare(
+    const res: CaseResult[] = await bench.compare(
       `${name} — ${mode} (op = ${BATCH} lines)`,
       [
         { name: 'pino', fn: batched(r, trunc(p, 'rival')) },
@@ -152,7 +155,7 @@ const off = makePair('null', true, false);
 const loop = (op: () => void) => () => {
   for (let i = 0; i < BATCH; i++) op();
 };
-const disabled = await compare(
+const disabled = await bench.compare(
   `disabled level: debug() at level info (op = ${BATCH} calls)`,
   [
     { name: 'pino', fn: loop(() => off.rival.debug('nope')) },
@@ -194,3 +197,5 @@ console.log(
   `  disabled level, CPU time:   @org/logger ${cpuOurs.toFixed(2)} ns/call (pino ${cpuPino.toFixed(2)}) ${cpuOurs < 10 ? 'ok' : 'MISS'}`,
 );
 rmSync(dir, { recursive: true, force: true });
+// --quick runs fewer cases: it is for trying a change, not for publishing figures
+if (!quick) bench.write();

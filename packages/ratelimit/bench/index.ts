@@ -1,8 +1,11 @@
-import { compare } from '@org/bench-kit';
+import { benchRun } from '@org/bench-kit';
 import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { memoryStore, rateLimiter, rateLimitHeaders, redisStore } from '../src/index.js';
+
+// Every table that names `ours` goes to bench/results.json and BENCHMARKS.md's "Latest run" (bench.write() below).
+const bench = benchRun('@org/ratelimit', import.meta.url);
 
 // Every case decides "may this key make one more request?" against a limit it never hits (so the rivals' reject
 // paths, which throw, are not what is measured). Keys cycle over 10,000 clients, like real traffic. Limits are chosen
@@ -23,7 +26,7 @@ if (only !== 'redis') {
   const erl = new ErlMemoryStore();
   erl.init({ windowMs: 60_000 } as never);
 
-  await compare(
+  await bench.compare(
     'memory store: one decision (async consume)',
     [
       { name: 'rate-limiter-flexible Memory', fn: () => rlf.consume(nextKey()) },
@@ -34,7 +37,7 @@ if (only !== 'redis') {
     { ours: '@org/ratelimit gcra', rival: ['rate-limiter-flexible Memory', 'express-rate-limit MemoryStore'] },
   );
 
-  await compare(
+  await bench.compare(
     'memory store: decision + headers (the adapter path, sync)',
     [
       { name: 'rate-limiter-flexible Memory', fn: () => rlf.consume(nextKey()) },
@@ -109,7 +112,7 @@ await rlfRedis.consume('warm');
 // Reference row, not a rate limiter: the same ioredis client sending one EVALSHA of a script that only returns 1, i.e.
 // the client + network + script-call cost every Redis limiter pays before doing any work. No limiter can beat it.
 const floorSha = (await redis.script('LOAD', 'return 1')) as string;
-const res = await compare(
+const res = await bench.compare(
   `redis store: ${C} concurrent decisions per op (one shared ioredis client)`,
   [
     { name: 'rate-limiter-flexible Redis', fn: burst((k) => rlfRedis.consume(k)) },
@@ -134,3 +137,5 @@ do {
   if (keys.length) await redis.del(...keys);
 } while (cursor !== '0');
 redis.disconnect();
+// RL_BENCH=redis runs a part of the bench: for trying a change, not for publishing figures
+if (only !== 'redis') bench.write();

@@ -1,4 +1,4 @@
-import { compare } from '@org/bench-kit';
+import { benchRun } from '@org/bench-kit';
 import { ConstantBackoff, retry as cockatielRetry, handleAll } from 'cockatiel';
 import pRetry from 'p-retry';
 
@@ -7,6 +7,8 @@ import pRetry from 'p-retry';
 // The bench script builds first; the rivals are plain JS from node_modules either way.
 const built = '../dist/index.js';
 const { retry, retryPolicy }: typeof import('../src/index.js') = await import(built);
+// Every table that names `ours` goes to bench/results.json and BENCHMARKS.md's "Latest run" (bench.write() below).
+const bench = benchRun('@org/retry', import.meta.url);
 
 // Every contender runs in this one process, interleaved round by round (see @org/bench-kit). The runner awaits what each
 // case returns, so the baseline `() => ok()` is exactly `await ok()`: no async wrapper of ours around it.
@@ -18,7 +20,7 @@ const bare = (): Promise<number> => ok();
 const policy = retryPolicy({ attempts: 3 });
 const cockatiel = cockatielRetry(handleAll, { maxAttempts: 2 });
 const live = new AbortController(); // a caller signal that never aborts (e.g. a request's signal)
-await compare(
+await bench.compare(
   'success path (first attempt succeeds)',
   [
     { name: 'bare await fn()', fn: bare },
@@ -143,7 +145,7 @@ const failTwice = (): (() => Promise<number>) => {
 };
 const policy0 = retryPolicy({ attempts: 3, backoff: { type: 'constant', initialMs: 0 } });
 const cockatiel0 = cockatielRetry(handleAll, { maxAttempts: 2, backoff: new ConstantBackoff(0) });
-await compare(
+await bench.compare(
   'fail, fail, succeed (zero delay)',
   [
     { name: '@org/retry policy', fn: () => policy0.execute(failTwice()) },
@@ -193,3 +195,4 @@ const ours = lat['@org/retry'][7]!;
 console.log(
   `  ratio: @org/retry settles ${(lat['cockatiel 4'][7]! / ours).toFixed(0)}x faster than cockatiel 4 (median), ${(lat['p-retry 9'][7]! / ours).toFixed(2)}x p-retry 9`,
 );
+bench.write();

@@ -6,9 +6,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare } from '@org/bench-kit';
+import { benchRun } from '@org/bench-kit';
 import { envProvider, secret, secrets } from '../src/index.js';
 import { fileProvider } from '../src/node.js';
+
+// Every table that names `ours` goes to bench/results.json and BENCHMARKS.md's "Latest run" (bench.write() below).
+const bench = benchRun('@org/secrets', import.meta.url);
 
 const dir = await mkdtemp(join(tmpdir(), 'org-secrets-bench-'));
 const file = join(dir, 'DB_PASSWORD');
@@ -25,7 +28,7 @@ let sink = 0;
 
 try {
   // 1. The hot path: the value of an environment secret, per request.
-  await compare(
+  await bench.compare(
     'environment secret, per request',
     [
       { name: 'bare constant', fn: () => (sink += CONST.length) },
@@ -37,7 +40,7 @@ try {
 
   // 2. A file secret that may rotate: the package serves it from its cache and re-reads on change; without it, a
   //    service that wants rotations re-reads the file.
-  await compare(
+  await bench.compare(
     'file secret that may rotate, per request',
     [
       { name: 'bare constant', fn: () => (sink += CONST.length) },
@@ -51,7 +54,7 @@ try {
   // 3. Comparing a client's token: constant-time equals() vs ===.
   const token = secret(CONST);
   const wrong: string = `${CONST.slice(0, -1)}X`;
-  await compare(
+  await bench.compare(
     'compare a client token (20 chars, differs at the end)',
     [
       { name: 'bare constant', fn: () => (sink += CONST.length) },
@@ -65,3 +68,4 @@ try {
   await rm(dir, { recursive: true, force: true });
   if (sink === -1) console.log(sink);
 }
+bench.write();

@@ -7,7 +7,28 @@
  * measures `await op()`. Wrapping it (`async () => await op()`) adds a promise and an await of the wrapper's own to
  * the baseline and makes every overhead over it look smaller; a case named "bare…" that is an async function is
  * refused.
+ *
+ * `benchRun()` records every table of a package's bench and writes them as `bench/results.json` (format: results.ts),
+ * with the "Latest run" section of the package's BENCHMARKS.md regenerated from the same figures.
  */
+import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatNs } from './format.js';
+import {
+  BENCH_SCHEMA,
+  type BenchRun,
+  latestRunSection,
+  parseBenchRun,
+  type ResultCase,
+  resultCase,
+  withLatestRun,
+} from './results.js';
+
+export { formatNs } from './format.js';
+export * from './results.js';
 
 /** One contender: sync or async, run `batch` times per sample. */
 export interface BenchCase {
@@ -74,13 +95,6 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Formats nanoseconds for humans. */
-export function formatNs(ns: number): string {
-  if (ns < 1_000) return `${ns.toFixed(1)} ns`;
-  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(2)} µs`;
-  return `${(ns / 1_000_000).toFixed(2)} ms`;
-}
-
 /**
  * Runs every case interleaved, prints a table (ns/op, ops/s, ratio to the first case) and returns the results.
  * When `ours` and `rival` are given, also prints "ours is N.NNx rival" (throughput ratio, >1 means faster).
@@ -137,4 +151,108 @@ export function printTable(title: string, results: CaseResult[]): void {
       `  ${r.name.padEnd(w)}  ${formatNs(r.nsPerOp).padStart(11)}  ${Math.round(r.opsPerSec).toLocaleString('en-US').padStart(13)}  ${`${ratio.toFixed(2)}x`.padStart(8)}  ±${(r.spread * 50).toFixed(0)}%`,
     );
   }
+}
+
+/** Options for {@link benchRun}. */
+export interface BenchRunOptions {
+  /** The command as a user types it, written into the results. Default `pnpm --filter <package> bench`. */
+  command?: string;
+}
+
+/** A package's bench run: compare() that also records each table, and the writer of the results. */
+export interface BenchRecorder {
+  /** compare(), and the table is recorded when `opts.ours` names a case (tables without `ours` are only printed). */
+  compare(title: string, cases: BenchCase[], opts?: CompareOptions): Promise<CaseResult[]>;
+  /** The tables recorded so far, in order. */
+  readonly cases: readonly ResultCase[];
+  /**
+   * Runs `node <args>` (stdio inherited) as a part of this run: the tables the child records are added here. Returns
+   * the child's exit status.
+   */
+  child(args: readonly string[], opts?: SpawnSyncOptions): number;
+  /**
+   * Writes `results.json` next to the bench script and regenerates the "Latest run" section of the package's
+   * BENCHMARKS.md (when there is one). In a child started by {@link BenchRecorder.child}, hands the tables to the
+   * parent instead. Returns the run written.
+   */
+  write(): BenchRun | undefined;
+}
+
+/** Set by {@link BenchRecorder.child}: where a child bench leaves its tables for the parent. */
+const CHILD_FILE_ENV = 'ORG_BENCH_CASES_FILE';
+
+/**
+ * Starts recording a package's bench. `benchUrl` is the bench script's `import.meta.url`: the results go to
+ * `results.json` beside it, the section to `../BENCHMARKS.md`.
+ *
+ * @example
+ * const run = benchRun('@org/retry', import.meta.url);
+ * await run.compare('success path', cases, { ours: '@org/retry policy', rival: 'p-retry 9' });
+ * run.write();
+ */
+export function benchRun(pkg: string, benchUrl: string | URL, opts: BenchRunOptions = {}): BenchRecorder {
+  const benchDir = dirname(fileURLToPath(benchUrl));
+  const cases: ResultCase[] = [];
+  const childFile = process.env[CHILD_FILE_ENV] || undefined;
+  return {
+    cases,
+    async compare(title, list, o = {}) {
+      const res = await compare(title, list, o);
+      if (o.ours !== undefined) cases.push(resultCase(title, res, o.ours, o.rival ?? []));
+      return res;
+    },
+    child(args, spawnOpts = {}) {
+      const dir = mkdtempSync(join(os.tmpdir(), 'bench-kit-'));
+      const file = join(dir, 'cases.json');
+      try {
+        const r = spawnSync(process.execPath, args, {
+          stdio: 'inherit',
+          ...spawnOpts,
+          env: { ...(spawnOpts.env ?? process.env), [CHILD_FILE_ENV]: file },
+        });
+        if (r.status === 0) cases.push(...(JSON.parse(readFileSync(file, 'utf8')) as ResultCase[]));
+        return r.status ?? 1;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    write() {
+      if (childFile !== undefined) {
+        writeFileSync(childFile, JSON.stringify(cases));
+        return undefined;
+      }
+      const file = join(benchDir, 'results.json');
+      const rel = relative(process.cwd(), file) || file;
+      const cpu = os.cpus()[0]?.model.trim() || 'unknown CPU';
+      // Validated before it is written: a file the docs build would refuse is never left behind.
+      const run = parseBenchRun(
+        {
+          schema: BENCH_SCHEMA,
+          package: pkg,
+          date: new Date().toISOString(),
+          host: {
+            name: os.hostname(),
+            cpu,
+            cores: os.availableParallelism(),
+            os: `${os.platform()} ${os.release()} ${os.arch()}`,
+          },
+          node: process.version,
+          command: opts.command ?? `pnpm --filter ${pkg} bench`,
+          cases,
+        },
+        rel,
+      );
+      writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
+      const md = join(benchDir, '..', 'BENCHMARKS.md');
+      let text: string | undefined;
+      try {
+        text = readFileSync(md, 'utf8');
+      } catch {}
+      if (text !== undefined) writeFileSync(md, withLatestRun(text, latestRunSection(run)));
+      console.log(
+        `\nresults: ${cases.length} tables written to ${rel}${text !== undefined ? ' and BENCHMARKS.md' : ''}`,
+      );
+      return run;
+    },
+  };
 }

@@ -1,20 +1,16 @@
-// Ours-vs-rival bar charts (SVG) from a package's benchmark results (see bench-results.ts). Each chart says where its
-// figures come from: date, host, CPU, Node version and the command that produced them.
-import { BENCH_RESULTS_FILE, type BenchCase, type BenchRun, type Contender } from './bench-results.js';
+// Ours-vs-rival bar charts (SVG) from a package's benchmark results (the format: @org/bench-kit's results.ts). Each
+// chart says where its figures come from: date, host, CPU, Node version and the command that produced them.
+import {
+  BENCH_RESULTS_FILE,
+  type BenchRun,
+  type Contender,
+  formatNs,
+  type ResultCase,
+  ratioWords,
+} from '@org/bench-kit';
 import { box, COLORS, esc, line, svgDocument, text, wrap } from './svg.js';
 
-/** Nanoseconds for humans, as bench-kit prints them. */
-export function formatNs(ns: number): string {
-  if (ns < 1_000) return `${ns.toFixed(1)} ns`;
-  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(2)} µs`;
-  return `${(ns / 1_000_000).toFixed(2)} ms`;
-}
-
-/** How a rival compares with ours, in words. */
-export function ratioWords(oursVsRival: number): string {
-  if (oursVsRival >= 1) return `ours ${oursVsRival.toFixed(2)}x faster`;
-  return `ours ${(1 / oursVsRival).toFixed(2)}x slower`;
-}
+export { formatNs, ratioWords };
 
 type Role = 'bare' | 'ours' | 'rival' | 'other';
 interface Row {
@@ -31,7 +27,7 @@ const ROLE_COLOR: Record<Role, [string, string]> = {
 };
 
 /** The rows of a case, in the order drawn: bare, ours, the rivals, the other variants. */
-export function chartRows(k: BenchCase): Row[] {
+export function chartRows(k: ResultCase): Row[] {
   const rows: Row[] = [];
   if (k.bare) rows.push({ role: 'bare', c: k.bare, note: 'bare baseline' });
   rows.push({
@@ -137,16 +133,27 @@ export const caseSlug = (title: string): string =>
     .slice(0, 60) || 'case';
 
 /** Markdown alt text for a chart image (escaped for an HTML attribute too). */
-export const chartAlt = (run: BenchRun, k: BenchCase): string => esc(`${run.package}: ${k.title}`);
+export const chartAlt = (run: BenchRun, k: ResultCase): string => esc(`${run.package}: ${k.title}`);
+
+/** One chart file of a package's benchmark page. */
+export interface ChartFile {
+  /** Site path, e.g. `/charts/retry/01-success-path.svg` (written under public/). */
+  path: string;
+  svg: string;
+  /** The `<img>` tag that shows it at its size. */
+  img: string;
+  /** How many rivals the case compares ours with (0: a table of our own variants). */
+  rivals: number;
+}
 
 /** The benchmark page of one package: its Markdown and the chart files it shows (site paths, under public/). */
 export function benchmarkPage(
   pkg: { name: string; slug: string },
   run: BenchRun | undefined,
-): { markdown: string; charts: Array<{ path: string; svg: string }> } {
+): { markdown: string; charts: ChartFile[] } {
   // charts are wide: no outline column (see theme/custom.css)
   const out: string[] = ['---', 'aside: false', 'pageClass: picture-page', '---', '', `# ${pkg.name} benchmarks`, ''];
-  const charts: Array<{ path: string; svg: string }> = [];
+  const charts: ChartFile[] = [];
   if (run === undefined) {
     out.push(
       `No benchmark results yet: \`${BENCH_RESULTS_FILE}\` is written by the package's bench (\`pnpm --filter ${pkg.name} bench\`), and its charts appear here once it has run.`,
@@ -161,11 +168,33 @@ export function benchmarkPage(
   run.cases.forEach((k, i) => {
     const { svg, layout } = chartSvg(run, i);
     const path = `/charts/${pkg.slug}/${String(i + 1).padStart(2, '0')}-${caseSlug(k.title)}.svg`;
-    charts.push({ path, svg });
-    out.push(
-      `<img class="chart" src="${path}" width="${layout.width}" height="${layout.height}" alt="${chartAlt(run, k)}">`,
-      '',
-    );
+    const img = `<img class="chart" src="${path}" width="${layout.width}" height="${layout.height}" alt="${chartAlt(run, k)}">`;
+    charts.push({ path, svg, img, rivals: k.rivals.length });
+    out.push(img, '');
   });
   return { markdown: out.join('\n'), charts };
+}
+
+/** At most this many charts end a guide; the benchmark page has them all. */
+export const GUIDE_CHARTS = 4;
+
+/**
+ * The charts section at the end of a package's guide: the first {@link GUIDE_CHARTS} ours-vs-rival charts of its
+ * benchmark page (tables of our own variants stay on that page). Empty when the package has no results or no rival.
+ */
+export function guideCharts(
+  pkg: { name: string; slug: string },
+  run: BenchRun | undefined,
+  charts: ChartFile[],
+): string {
+  const rival = charts.filter((c) => c.rivals > 0);
+  if (run === undefined || rival.length === 0) return '';
+  const more = rival.length - GUIDE_CHARTS;
+  return [
+    '## Benchmark charts',
+    '',
+    `Measured by \`${run.command}\` on ${run.date.slice(0, 10)} (Node ${run.node}); ${more > 0 ? `${more} more charts, ` : ''}every table and the earlier analyses are on the [benchmark page](/benchmarks/${pkg.slug}).`,
+    '',
+    ...rival.slice(0, GUIDE_CHARTS).flatMap((c) => [c.img, '']),
+  ].join('\n');
 }
