@@ -28,7 +28,6 @@ export { problemForError, STATUS_TITLES } from '@org/adapter-kit/problems';
 export type { RateLimitHeaderFormat } from '@org/adapter-kit/rate-limit';
 export type {
   OutputOf,
-  StandardSchemaV1,
   Validated,
   ValidationIssue,
   ValidationPart,
