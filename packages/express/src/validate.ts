@@ -1,5 +1,5 @@
-import { problemForError } from '@org/adapter-kit/problems';
 import {
+  bodyProblem,
   compileValidation,
   type OutputOf,
   unsupportedBody,
@@ -62,7 +62,7 @@ export function validate<const S extends ValidationSchemas>(schemas: S): Validat
   return function orgValidate(req: Request, res: Response, next: NextFunction): void {
     const locals = res.locals as HardeningLocals & { valid?: Record<string, unknown> };
     if (checksBody && req.body === undefined && hasBody(req)) {
-      sendProblem(res, problemForError(unsupportedBody(), { requestId: locals.requestId, instance: pathOf(req) }));
+      sendProblem(res, bodyProblem(unsupportedBody(), { requestId: locals.requestId, instance: pathOf(req) }));
       return;
     }
     v.run((part) => (part === 'body' ? req.body : part === 'query' ? req.query : req.params)).then((out) => {

@@ -1,5 +1,5 @@
-import { problemForError } from '@org/adapter-kit/problems';
 import {
+  bodyProblem,
   compileValidation,
   malformedBody,
   type StandardSchemaV1,
@@ -73,13 +73,13 @@ export function validate<const S extends ValidationSchemas, E extends Env = any,
       const announced = len !== undefined ? len !== '0' : c.req.header('transfer-encoding') !== undefined;
       if (announced) {
         const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
-        if (!JSON_TYPE.test(type)) return problemResponse(problemForError(unsupportedBody(), ctxOf(ctx)));
+        if (!JSON_TYPE.test(type)) return problemResponse(bodyProblem(unsupportedBody(), ctxOf(ctx)));
         try {
           body = await c.req.json();
         } catch (e) {
           // a body over the hardening's bodyLimit is its 413, not ours to answer
           if (!(e instanceof SyntaxError)) throw e;
-          return problemResponse(problemForError(malformedBody(), ctxOf(ctx)));
+          return problemResponse(bodyProblem(malformedBody(), ctxOf(ctx)));
         }
       }
     }

@@ -2,7 +2,7 @@
 // request of a route that asks for it, every part's issues are gathered, and what reaches the client is bounded.
 // Nothing here runs for a route without validation: each adapter's validate() is a per-route middleware.
 import { AdapterError } from './errors.js';
-import { type ProblemDetails, type ProblemResponse, problem } from './problems.js';
+import { type ProblemDetails, type ProblemResponse, problem, problemForError } from './problems.js';
 
 /**
  * The Standard Schema v1 interface, as published at https://standardschema.dev (types only: copied so that no
@@ -276,6 +276,16 @@ export function validationProblem(
     issuesOmitted: err.omitted > 0 ? err.omitted : undefined,
   });
   return { status: 400, headers: {}, body, expected: true };
+}
+
+/** The problem response of one of the body errors below (415, malformed JSON), with its `code` in the body. */
+export function bodyProblem(
+  err: AdapterError,
+  ctx: { requestId?: string | undefined; instance?: string | undefined },
+): ProblemResponse {
+  const p = problemForError(err, ctx);
+  p.body.code = err.code;
+  return p;
 }
 
 /** 400: a body declared as JSON that does not parse. */
