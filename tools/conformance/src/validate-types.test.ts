@@ -9,6 +9,7 @@ import { type } from 'arktype';
 import express from 'express';
 import fastify from 'fastify';
 import { Hono } from 'hono';
+import { hc } from 'hono/client';
 import * as v from 'valibot';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
@@ -56,8 +57,11 @@ describe('validate() types', () => {
       expectTypeOf(res.locals.valid.params).toEqualTypeOf<{ id: string }>();
       res.end();
     });
-    // @ts-expect-error not a Standard Schema
-    orgExpress.validate({ body: { parse: () => 1 } });
+    // a wrong schema fails the type check, and at run time too (at setup, naming the part)
+    expect(() =>
+      // @ts-expect-error not a Standard Schema
+      orgExpress.validate({ body: { parse: () => 1 } }),
+    ).toThrow(/body must be a Standard Schema v1 validator/);
   });
 
   it('fastify: request.body, query and params are the schema outputs in the route handler', () => {
@@ -83,8 +87,25 @@ describe('validate() types', () => {
       expectTypeOf(req.params).toEqualTypeOf<{ id: string }>();
       return null;
     });
-    // @ts-expect-error unknown part
-    orgFastify.validate({ headers: zodQuery });
+    // among other preHandlers too
+    app.post('/many', { preHandler: [async () => {}, orgFastify.validate({ body: arkBody })] }, async (req) => {
+      expectTypeOf(req.body).toEqualTypeOf<Body>();
+      return null;
+    });
+    expect(() =>
+      // @ts-expect-error unknown part
+      orgFastify.validate({ headers: zodQuery }),
+    ).toThrow(/got "headers"/);
+  });
+
+  it("hono: a typed client (hc) sends the schemas' input types", () => {
+    const route = new Hono().post('/notes/:id', orgHono.validate({ body: zodBody, params: valibotParams }), (c) =>
+      c.json({ count: c.req.valid('json').count }),
+    );
+    const client = hc<typeof route>('http://127.0.0.1:1');
+    expectTypeOf(client.notes[':id'].$post)
+      .parameter(0)
+      .toEqualTypeOf<{ json: { title: string; count: string }; param: { id: string } }>();
   });
 
   it('hono: c.req.valid(target) returns the schema outputs', () => {
