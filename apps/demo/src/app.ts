@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { circuitBreaker, isCircuitOpenError } from '@org/breaker';
 import { createCipher, createKeyring, type Keyring, type KeyStore, postgresKeyStore, redisKeyStore } from '@org/crypto';
 import { fileKeyStore, secureStorage } from '@org/crypto/node';
-import { hardening } from '@org/fastify';
+import { hardening, validate } from '@org/fastify';
 import { cors, securityHeaders } from '@org/headers';
 import { createHealth, pingCheck } from '@org/health';
 import { eventLoopDelayCheck, httpCheck, memoryCheck } from '@org/health/node';
@@ -16,6 +16,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { Agent, request } from 'undici';
+import { z } from 'zod';
 import { dashboardRecorder } from './dashboard/recorder.js';
 import { DASHBOARD_STATE_PATH, registerDashboard } from './dashboard/routes.js';
 import { type FlakyUpstream, startFlakyUpstream, type UpstreamMode } from './upstream.js';
@@ -297,28 +298,14 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
   // the home page is a live dashboard (src/dashboard)
   registerDashboard(app, { breaker, keyring, rotateAfterMs: config.keyRotateMs, limiter, health, upstream, recorder });
 
-  app.post<{ Body: { title: string; body: string } }>(
-    '/notes',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['title', 'body'],
-          additionalProperties: false,
-          properties: {
-            title: { type: 'string', minLength: 1, maxLength: 200 },
-            body: { type: 'string', maxLength: 100_000 },
-          },
-        },
-      },
-    },
-    async (req, reply) => {
-      const { title, body } = req.body;
-      const id = await notes.put(title, body, {}, withSignal(req.timeoutSignal));
-      const info = await notes.info(id);
-      return reply.code(201).header('location', `/notes/${id}`).send({ id, title, createdAt: info.createdAt });
-    },
-  );
+  // Standard Schema validation (@org/fastify's validate, zod here): 400 problem+json listing the issues otherwise
+  const NewNote = z.strictObject({ title: z.string().min(1).max(200), body: z.string().max(100_000) });
+  app.post('/notes', { preHandler: validate({ body: NewNote }) }, async (req, reply) => {
+    const { title, body } = req.body;
+    const id = await notes.put(title, body, {}, withSignal(req.timeoutSignal));
+    const info = await notes.info(id);
+    return reply.code(201).header('location', `/notes/${id}`).send({ id, title, createdAt: info.createdAt });
+  });
 
   app.get('/notes', async (req) => {
     const { files, unreadable } = await notes.list(withSignal(req.timeoutSignal));

@@ -210,6 +210,18 @@ describe('@org/demo over HTTP (memory rate limit)', () => {
     const bad = await http('/notes', { method: 'POST', json: { title: 'no body' } });
     expect(bad.status).toBe(400);
     expect(bad.header('content-type')).toBe('application/problem+json');
+    expect(bad.json()).toMatchObject({
+      status: 400,
+      code: 'ERR_VALIDATION',
+      instance: '/notes',
+      issues: [{ in: 'body', path: ['body'], message: expect.any(String) }],
+    });
+    // unknown keys are refused, and every issue is listed at once
+    const extra = await http('/notes', { method: 'POST', json: { title: '', body: 'x', admin: true } });
+    expect(extra.status).toBe(400);
+    expect((extra.json().issues as Array<{ path: unknown[] }>).map((i) => i.path)).toEqual(
+      expect.arrayContaining([['title'], []]),
+    );
     const missing = await http('/notes/doesNotExist123');
     expect(missing.status).toBe(404);
     expect(missing.header('content-type')).toBe('application/problem+json');

@@ -27,9 +27,19 @@ export type { ProblemDetails, ProblemResponse } from '@org/adapter-kit/problems'
 export { problemForError, STATUS_TITLES } from '@org/adapter-kit/problems';
 export type { RateLimitHeaderFormat } from '@org/adapter-kit/rate-limit';
 export type {
+  OutputOf,
+  Validated,
+  ValidationIssue,
+  ValidationPart,
+  ValidationSchemas,
+} from '@org/adapter-kit/validate';
+export { ERR_VALIDATION, VALIDATION_LIMITS } from '@org/adapter-kit/validate';
+export type {
   ErrorHandlerOptions,
   ExpressHardeningOptions,
   HardeningLocals,
   HardeningMiddleware,
 } from './middleware.js';
 export { errorHandler, hardening, notFound, sendProblem } from './middleware.js';
+export type { ValidateHandler, ValidLocals } from './validate.js';
+export { validate } from './validate.js';

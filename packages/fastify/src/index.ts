@@ -26,5 +26,15 @@ export type { CommonOptions, RateLimitSettings } from '@org/adapter-kit/options'
 export type { ProblemDetails, ProblemResponse } from '@org/adapter-kit/problems';
 export { problemForError, STATUS_TITLES } from '@org/adapter-kit/problems';
 export type { RateLimitHeaderFormat } from '@org/adapter-kit/rate-limit';
+export type {
+  OutputOf,
+  Validated,
+  ValidationIssue,
+  ValidationPart,
+  ValidationSchemas,
+} from '@org/adapter-kit/validate';
+export { ERR_VALIDATION, VALIDATION_LIMITS } from '@org/adapter-kit/validate';
 export type { FastifyHardeningOptions } from './plugin.js';
 export { hardening, hardening as default, problemErrorHandler, sendProblem } from './plugin.js';
+export type { ValidateHook, ValidRoute } from './validate.js';
+export { validate } from './validate.js';

@@ -26,5 +26,15 @@ export type { CommonOptions, RateLimitSettings } from '@org/adapter-kit/options'
 export type { ProblemDetails, ProblemResponse } from '@org/adapter-kit/problems';
 export { problemForError, STATUS_TITLES } from '@org/adapter-kit/problems';
 export type { RateLimitHeaderFormat } from '@org/adapter-kit/rate-limit';
+export type {
+  OutputOf,
+  Validated,
+  ValidationIssue,
+  ValidationPart,
+  ValidationSchemas,
+} from '@org/adapter-kit/validate';
+export { ERR_VALIDATION, VALIDATION_LIMITS } from '@org/adapter-kit/validate';
 export type { HardeningEnv, HardeningVariables, HonoHardeningOptions, ProblemHandlerOptions } from './middleware.js';
 export { hardening, notFoundHandler, problemHandler, problemResponse, timeoutSignal } from './middleware.js';
+export type { HonoTargetOf, ValidInput } from './validate.js';
+export { validate } from './validate.js';

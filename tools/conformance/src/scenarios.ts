@@ -73,7 +73,7 @@ export async function until(ok: () => boolean, ms = 3_000): Promise<boolean> {
 }
 
 /** Asserts an RFC 9457 body: media type, members, and nothing internal. */
-function expectProblem(r: Res, status: number, title: string, path: string): Record<string, unknown> {
+export function expectProblem(r: Res, status: number, title: string, path: string): Record<string, unknown> {
   expect(r.status, r.text).toBe(status);
   expect(r.headers['content-type']).toBe('application/problem+json');
   const body = r.json();
@@ -101,7 +101,7 @@ const SECURITY = [
 ];
 
 /** Every header of the plan on a response nobody overrode: security headers, id, timing, RateLimit. */
-function expectPlan(r: Res, what: string, id?: string): void {
+export function expectPlan(r: Res, what: string, id?: string): void {
   for (const name of SECURITY) expect(r.headers[name], `${what}: ${name}`).toBeDefined();
   expect(r.headers['content-security-policy'], what).toMatch(/'nonce-[A-Za-z0-9+/]{22}=='/);
   expect(r.headers['x-frame-options'], what).toBe('SAMEORIGIN');
@@ -139,11 +139,11 @@ const WRITES: Record<Target['app'], readonly string[]> = {
 };
 
 /** The log records of one request id. */
-const linesOf = (t: Ctx, id: string): LogRecord[] => t.logs().filter((l) => l.requestId === id);
+export const linesOf = (t: Ctx, id: string): LogRecord[] => t.logs().filter((l) => l.requestId === id);
 
 let nextId = 1;
 /** A request id of our own, to find this request's log lines. */
-const ownId = (t: Ctx, what: string): string => `${what}-${t.target.app}-${nextId++}-${Date.now()}`;
+export const ownId = (t: Ctx, what: string): string => `${what}-${t.target.app}-${nextId++}-${Date.now()}`;
 
 export interface Scenario {
   name: string;

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer, type Target, targetName } from './harness.js';
 import { type Ctx, defects, scenarios, send } from './scenarios.js';
+import { validationScenarios } from './validation-scenarios.js';
 
 const RUNTIME_PREFIX: Record<Target['runtime'], string> = {
   node20: 'node v20.',
@@ -37,8 +38,11 @@ export function conformanceSuite(targets: readonly Target[]): void {
     it('runs on the runtime it names', () => {
       expect(server!.runtime.startsWith(RUNTIME_PREFIX[target.runtime]), server!.runtime).toBe(true);
     });
-    it.each([...scenarios, ...defects].map((s) => [s.name, s] as const))('%s', async (_n, s) => {
-      await s.run(ctx);
-    });
+    it.each([...scenarios, ...defects, ...validationScenarios].map((s) => [s.name, s] as const))(
+      '%s',
+      async (_n, s) => {
+        await s.run(ctx);
+      },
+    );
   });
 }

@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { AppDeps, StackOptions } from '../stack.js';
 import { LATE_MS } from '../stack.js';
 import { HttpError, never, OWN_CSP, ROUTE_HEADERS, SECRET_MESSAGE, THROWN, wait } from './shared.js';
+import { ASYNC_BODY, LIBRARIES, THROWING, VALIDATORS } from './validation.js';
 
 /** The parts of an Express module (4 or 5) the app uses. */
 export interface ExpressModule {
@@ -59,6 +60,16 @@ export function expressApp(express: ExpressModule, stack: StackOptions, deps: Ap
   });
   app.post('/json', express.json(), (req, res) => {
     res.json({ keys: Object.keys((req.body as object | undefined) ?? {}) });
+  });
+  for (const lib of LIBRARIES)
+    app.post(`/valid/${lib}/:id`, express.json(), orgExpress.validate(VALIDATORS[lib]), (_req, res) => {
+      res.json(res.locals.valid);
+    });
+  app.post('/valid-async', express.json(), orgExpress.validate({ body: ASYNC_BODY }), (_req, res) => {
+    res.json(res.locals.valid);
+  });
+  app.post('/valid-throws', express.json(), orgExpress.validate({ body: THROWING }), (_req, res) => {
+    res.json({ reached: true });
   });
   app.all('/never', a(never));
   app.get(

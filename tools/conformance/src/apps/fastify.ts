@@ -5,6 +5,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import type { AppDeps, StackOptions } from '../stack.js';
 import { LATE_MS } from '../stack.js';
 import { HttpError, never, OWN_CSP, ROUTE_HEADERS, SECRET_MESSAGE, THROWN, wait } from './shared.js';
+import { ASYNC_BODY, LIBRARIES, THROWING, VALIDATORS } from './validation.js';
 
 export async function fastifyApp(stack: StackOptions, deps: AppDeps): Promise<FastifyInstance> {
   const app = fastify({ logger: false });
@@ -34,6 +35,16 @@ export async function fastifyApp(stack: StackOptions, deps: AppDeps): Promise<Fa
   });
   app.post('/ignore', async () => ({ ignored: true }));
   app.post('/json', async (req) => ({ keys: Object.keys((req.body as object | null) ?? {}) }));
+  for (const lib of LIBRARIES)
+    app.post(`/valid/${lib}/:id`, { preHandler: orgFastify.validate(VALIDATORS[lib]) }, async (req) => ({
+      params: req.params,
+      query: req.query,
+      body: req.body,
+    }));
+  app.post('/valid-async', { preHandler: orgFastify.validate({ body: ASYNC_BODY }) }, async (req) => ({
+    body: req.body,
+  }));
+  app.post('/valid-throws', { preHandler: orgFastify.validate({ body: THROWING }) }, async () => ({ reached: true }));
   app.all('/never', never);
   app.get('/slow', async (req) => {
     await wait(deps.slowMs, req.timeoutSignal);

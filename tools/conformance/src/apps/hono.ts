@@ -5,6 +5,7 @@ import { type Context, Hono } from 'hono';
 import type { AppDeps, StackOptions } from '../stack.js';
 import { LATE_MS } from '../stack.js';
 import { HttpError, never, OWN_CSP, ROUTE_HEADERS, SECRET_MESSAGE, THROWN, wait } from './shared.js';
+import { ASYNC_BODY, LIBRARIES, THROWING, VALIDATORS } from './validation.js';
 
 export interface HonoAppOptions {
   /** The client address, where the runtime gives none the default reader knows. */
@@ -40,6 +41,12 @@ export function honoApp(stack: StackOptions, deps: AppDeps, opts: HonoAppOptions
   });
   app.post('/ignore', (c) => c.json({ ignored: true }));
   app.post('/json', async (c) => c.json({ keys: Object.keys(((await c.req.json()) as object | null) ?? {}) }));
+  for (const lib of LIBRARIES)
+    app.post(`/valid/${lib}/:id`, orgHono.validate(VALIDATORS[lib]), (c) =>
+      c.json({ params: c.req.valid('param'), query: c.req.valid('query'), body: c.req.valid('json') }),
+    );
+  app.post('/valid-async', orgHono.validate({ body: ASYNC_BODY }), (c) => c.json({ body: c.req.valid('json') }));
+  app.post('/valid-throws', orgHono.validate({ body: THROWING }), (c) => c.json({ reached: true }));
   app.all('/never', never);
   app.get('/slow', async (c) => {
     await wait(deps.slowMs, orgHono.timeoutSignal(c));
