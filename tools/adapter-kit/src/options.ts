@@ -11,8 +11,11 @@ import type {
   RateLimiterLike,
   SecurityHeadersLike,
 } from './contracts.js';
+import { invalidOption } from './errors.js';
+import type { CrossOriginGuardLike } from './guards.js';
 import { PlanPolicy } from './header-plan.js';
 import { randomId } from './ids.js';
+import { compileIpFilter, type IpFilter, type IpFilterOptions } from './ip-filter.js';
 import type { RateLimitHeaderFormat, ResolvedRate } from './rate-limit.js';
 
 const UNITS: Record<string, number> = {
@@ -77,7 +80,11 @@ export interface RateLimitSettings<K> {
   cost?: (ctx: K) => number;
   /** Requests for which this returns true are not counted. */
   skip?: (ctx: K) => boolean;
-  /** Header flavour. Default `'draft-10'`. */
+  /**
+   * Header flavour. Default `'draft-11'` (`RateLimit-Policy` + `RateLimit`, one list member per policy);
+   * `'legacy-window'` gives `X-RateLimit-Limit-Minute` / `X-RateLimit-Remaining-Minute` per policy of a
+   * `rateLimiters()` group (names from each policy's name), the same output as `rateLimitHeaders()` of @org/ratelimit.
+   */
   headers?: RateLimitHeaderFormat;
   /** Custom header builder, e.g. `(d) => rateLimitHeaders(d, { format: 'draft-6' })` from @org/ratelimit. */
   formatHeaders?: (decision: DecisionLike) => HeaderList | Readonly<Record<string, string>>;
@@ -103,8 +110,22 @@ export interface CommonOptions<K> {
   responseTime?: boolean;
   /** Maximum request body size (bytes or '1mb'); `false` disables. Default '1mb'. */
   bodyLimit?: number | string | false;
-  /** Answer 503 when a request takes longer than this; `false` disables. Default 30000. */
+  /** Answer 503 (see `timeoutStatus`) when a request takes longer than this; `false` disables. Default 30000. */
   timeoutMs?: number | false;
+  /** The status of the timeout answer: 503 Service Unavailable (default) or 504 Gateway Timeout. */
+  timeoutStatus?: 503 | 504;
+  /**
+   * IP allow / deny lists (CIDRs, addresses, `loopback` / `linklocal` / `uniquelocal`), checked on the client address
+   * after `trustProxy` (the one the rate limiter keys by), before CORS, health and rate limiting: a refused address
+   * gets 403 problem+json with code `ERR_IP_DENIED` and one warn log line.
+   */
+  ipFilter?: IpFilterOptions;
+  /**
+   * Cross-site request forgery guard: pass `crossOriginProtection({ trustedOrigins, exemptPaths })` from
+   * @org/headers. Unsafe methods (not GET, HEAD, OPTIONS) that the browser marks cross-site (`Sec-Fetch-Site`, or an
+   * `Origin` that is not this host) get 403 problem+json with code `ERR_CROSS_ORIGIN_REQUEST` and one warn log line.
+   */
+  csrf?: CrossOriginGuardLike;
   /**
    * Which proxies may set X-Forwarded-For. Default false (use the socket address). `true` trusts every hop: only
    * behind a proxy that replaces the header, since behind one that appends to it any client chooses its own address.
@@ -128,9 +149,25 @@ export interface Resolved<K> {
   generateId: (() => string) | undefined;
   bodyLimit: number | undefined;
   timeoutMs: number | undefined;
+  /** The status of the timeout answer. */
+  timeoutStatus: 503 | 504;
+  /** The compiled IP list, undefined when none is set. */
+  ipFilter: IpFilter | undefined;
+  /** The CSRF guard, undefined when none is set. */
+  csrf: CrossOriginGuardLike | undefined;
   /** Whether a hop may set X-Forwarded-For (compiled `trustProxy`). */
   trust: (addr: string, hop: number) => boolean;
 }
+
+const RATE_FORMATS: readonly string[] = [
+  'draft-11',
+  'draft-10',
+  'draft-7',
+  'draft-6',
+  'legacy',
+  'legacy-window',
+  'none',
+];
 
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]+$/;
 
@@ -155,9 +192,10 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
       if (rate[f] !== undefined && typeof rate[f] !== 'function')
         throw new TypeError(`${adapter}: rateLimit.${f} must be a function, got ${show(rate[f])}`);
     }
-    if (rate.headers !== undefined && !['draft-10', 'draft-7', 'draft-6', 'legacy', 'none'].includes(rate.headers))
-      throw new RangeError(
-        `${adapter}: rateLimit.headers must be 'draft-10', 'draft-7', 'draft-6', 'legacy' or 'none', got ${show(rate.headers)}`,
+    if (rate.headers !== undefined && !RATE_FORMATS.includes(rate.headers))
+      throw invalidOption(
+        RangeError,
+        `${adapter}: rateLimit.headers must be one of ${RATE_FORMATS.map((f) => `'${f}'`).join(', ')}, got ${show(rate.headers)}`,
       );
     if ((rate as { ipv6Prefix?: unknown }).ipv6Prefix !== undefined)
       throw new TypeError(
@@ -207,11 +245,22 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
     throw new TypeError(`${adapter}: responseTime must be a boolean, got ${show(opts.responseTime)}`);
   const bodyLimit = opts.bodyLimit === false ? undefined : parseBytes(opts.bodyLimit ?? '1mb', `${adapter}: bodyLimit`);
   const timeoutMs = opts.timeoutMs === false ? undefined : parseMs(opts.timeoutMs ?? 30_000, `${adapter}: timeoutMs`);
+  const timeoutStatus = opts.timeoutStatus === undefined ? 503 : opts.timeoutStatus;
+  if (timeoutStatus !== 503 && timeoutStatus !== 504)
+    throw invalidOption(RangeError, `${adapter}: timeoutStatus must be 503 or 504, got ${show(timeoutStatus)}`);
+  if (
+    opts.csrf !== undefined &&
+    (typeof opts.csrf !== 'object' || opts.csrf === null || typeof opts.csrf.check !== 'function')
+  )
+    throw invalidOption(
+      TypeError,
+      `${adapter}: csrf must be built with crossOriginProtection() from @org/headers, got ${show(opts.csrf)}`,
+    );
   const policy = new PlanPolicy({
     headers,
     useNonce: headers !== undefined && typeof headers.forRequest === 'function' && headers.nonce !== false,
     responseTime: opts.responseTime ?? true,
-    rateFormat: rate?.headers ?? 'draft-10',
+    rateFormat: rate?.headers ?? 'draft-11',
     formatHeaders: rate?.formatHeaders,
   });
   return {
@@ -226,6 +275,9 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
     generateId,
     bodyLimit,
     timeoutMs,
+    timeoutStatus,
+    ipFilter: compileIpFilter(opts.ipFilter, `${adapter}: ipFilter`),
+    csrf: opts.csrf,
     trust: compileTrust(opts.trustProxy, `${adapter}: trustProxy`),
   };
 }
