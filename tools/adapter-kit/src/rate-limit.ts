@@ -65,7 +65,17 @@ export type RateLimitHeaderFormat =
  * The header names, lower-case, in one place: `RATE_LIMIT_HEADER_NAMES` of @org/ratelimit lower-cased (a test holds
  * them equal; the adapters import no core package at run time).
  */
-export const RATE_LIMIT_HEADERS = Object.freeze({
+export const RATE_LIMIT_HEADERS: Readonly<{
+  policy: string;
+  current: string;
+  limit: string;
+  remaining: string;
+  reset: string;
+  legacyLimit: string;
+  legacyRemaining: string;
+  legacyReset: string;
+  retryAfter: string;
+}> = Object.freeze({
   policy: 'ratelimit-policy',
   current: 'ratelimit',
   limit: 'ratelimit-limit',

@@ -1,5 +1,6 @@
 // Runs every scenario against a list of targets (app × runtime), each server in its own process.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { featureSuite } from './features/suite.js';
 import { type RunningServer, startServer, type Target, targetName } from './harness.js';
 import { type Ctx, defects, scenarios, send } from './scenarios.js';
 
@@ -40,5 +41,6 @@ export function conformanceSuite(targets: readonly Target[]): void {
     it.each([...scenarios, ...defects].map((s) => [s.name, s] as const))('%s', async (_n, s) => {
       await s.run(ctx);
     });
+    featureSuite(target);
   });
 }
