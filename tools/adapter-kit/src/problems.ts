@@ -84,8 +84,8 @@ const MALFORMED = new Set(['ERR_MALFORMED_BODY', 'FST_ERR_CTP_INVALID_JSON_BODY'
 /** What a thrown error's `code` must look like to be sent to the client (ERR_CIRCUIT_OPEN, FST_ERR_VALIDATION). */
 const CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
 
-/** The code of a problem whose error carries none: from the status's title (`ERR_CONFLICT`), else `ERR_HTTP_<status>`. */
 const statusCodes = new Map<number, string>();
+/** The code of a problem whose error carries none: from the status's title (`ERR_CONFLICT`), else `ERR_HTTP_<status>`. */
 export function codeForStatus(status: number): string {
   if (status === 500) return 'ERR_INTERNAL';
   let c = statusCodes.get(status);
