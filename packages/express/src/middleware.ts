@@ -212,7 +212,8 @@ const SIGNAL: PropertyDescriptor = {
 };
 
 /**
- * All-in-one Express middleware: request id, X-Response-Time, access log, security headers (+ CSP nonce on
+ * All-in-one Express middleware: request id, IP allow / deny lists and the CSRF guard (403, before anything else is
+ * decided), X-Response-Time, access log, security headers (+ CSP nonce on
  * `res.locals.cspNonce`), CORS (preflights answered here, Vary merged), health routes, rate limiting (429 +
  * Retry-After + RateLimit headers), body size limit enforced while the body is read (413), and a request timeout
  * (503). Mount it first; mount `.notFound` and `.errorHandler` after your routes.

@@ -511,8 +511,9 @@ function applyCors(reply: FastifyReply, plan: HeaderPlan, r: CorsResultLike): bo
 }
 
 /**
- * The all-in-one Fastify plugin (wrapped with fastify-plugin, so its hooks, decorators, error and not-found handlers
- * apply to the scope you register it in). Register it before your routes.
+ * The all-in-one Fastify plugin (IP allow / deny lists, app-wide and per route, and the CSRF guard before CORS and
+ * rate limiting; see the options). Wrapped with fastify-plugin, so its hooks, decorators, error and not-found handlers
+ * apply to the scope you register it in. Register it before your routes.
  *
  * @example
  * await app.register(hardening, { headers: securityHeaders({ preset: 'api' }), cors: cors({ origin: 'https://app.example' }),

@@ -182,7 +182,8 @@ export function notFoundHandler(): NotFoundHandler {
 }
 
 /**
- * All-in-one Hono middleware: request id, X-Response-Time, access log, security headers (+ CSP nonce as
+ * All-in-one Hono middleware: request id, IP allow / deny lists and the CSRF guard (403, before anything else is
+ * decided), X-Response-Time, access log, security headers (+ CSP nonce as
  * `c.get('cspNonce')`), CORS (preflights answered here, Vary merged), health routes, rate limiting (429 + Retry-After +
  * RateLimit headers), body size limit enforced while the body streams in (Hono's `bodyLimit`, 413), and a request
  * timeout (503). Any value a route throws becomes a 500 problem+json. Use it first: `app.use(hardening({...}))`, and
