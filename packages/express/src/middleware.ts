@@ -3,7 +3,7 @@ import { clientIp, normalizeIp, peerAddress } from '@org/adapter-kit/client-ip';
 import { now } from '@org/adapter-kit/clock';
 import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
 import { DeadlineNode, DeadlineQueue } from '@org/adapter-kit/deadlines';
-import { type AdapterError, bodyTooLarge, requestTimedOut } from '@org/adapter-kit/errors';
+import { type AdapterError, bodyTooLarge, invalidOption, requestTimedOut } from '@org/adapter-kit/errors';
 import { checkCrossOrigin, checkIp, isSafeMethod, logRefusal } from '@org/adapter-kit/guards';
 import type { HeaderPlan, PlanPolicy } from '@org/adapter-kit/header-plan';
 import { resolveRequestId } from '@org/adapter-kit/ids';
@@ -86,7 +86,7 @@ const pathOf = (req: Request): string => {
 export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHandler {
   const logger = options.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function'))
-    throw new TypeError('express: errorHandler logger must have an error() method');
+    throw invalidOption(TypeError, 'express: errorHandler logger must have an error() method');
   return function orgErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
     const locals = res.locals as HardeningLocals;
     if (res.headersSent) {

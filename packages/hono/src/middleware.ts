@@ -3,7 +3,7 @@ import { clientIp, normalizeIp, peerAddress } from '@org/adapter-kit/client-ip';
 import { now } from '@org/adapter-kit/clock';
 import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
 import { DeadlineNode, DeadlineQueue } from '@org/adapter-kit/deadlines';
-import { AdapterError, bodyTooLarge, requestTimedOut } from '@org/adapter-kit/errors';
+import { AdapterError, bodyTooLarge, invalidOption, requestTimedOut } from '@org/adapter-kit/errors';
 import { writePlanToFetch, writeRouteFixups } from '@org/adapter-kit/fetch-writer';
 import { checkCrossOrigin, checkIp, isSafeMethod, logRefusal } from '@org/adapter-kit/guards';
 import { resolveRequestId } from '@org/adapter-kit/ids';
@@ -157,7 +157,7 @@ async function isMalformedJson(err: unknown, c: Context): Promise<boolean> {
 export function problemHandler(options: ProblemHandlerOptions = {}): ErrorHandler {
   const logger = options.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function'))
-    throw new TypeError('hono: problemHandler logger must have an error() method');
+    throw invalidOption(TypeError, 'hono: problemHandler logger must have an error() method');
   const answer = (err: unknown, c: Context): Response => {
     const p = problemForError(err, ctxOf(c));
     if (!p.expected)
@@ -194,7 +194,7 @@ export function notFoundHandler(): NotFoundHandler {
 export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler<HardeningEnv> {
   const o = resolveOptions(options, 'hono');
   if (options.remoteAddress !== undefined && typeof options.remoteAddress !== 'function')
-    throw new TypeError('hono: remoteAddress must be a function');
+    throw invalidOption(TypeError, 'hono: remoteAddress must be a function');
   const remoteOf = options.remoteAddress ?? defaultRemote;
   const { policy, cors, rate, logger, health, healthPaths, idHeader, generateId, context, trust } = o;
   const { bodyLimit, timeoutMs, timeoutStatus, ipFilter, csrf } = o;

@@ -2,8 +2,14 @@
 // adapterErrorCodes made by its factory, the option errors of the adapters' new options, and each adapter README's
 // errors table against the same export.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { expectContract, expectReadmeMatches, readmeErrorRows } from '../../error-contract/src/index.js';
+import {
+  builtInErrorSites,
+  expectContract,
+  expectReadmeMatches,
+  readmeErrorRows,
+} from '../../error-contract/src/index.js';
 import {
   AdapterError,
   adapterErrorCodes,
@@ -50,6 +56,39 @@ describe('adapter errors follow the error contract', () => {
     }
     // a timeout answered 504 (timeoutStatus) keeps its code; only the status differs from the table's default
     expect(requestTimedOut(300, 504)).toMatchObject({ code: 'ERR_REQUEST_TIMEOUT', status: 504, retryable: true });
+  });
+
+  it('no source file constructs a built-in error outside errors.ts, but for the abort reason of a client gone', () => {
+    // `new Error('client closed the connection')` is the reason a request's signal aborts with, never thrown to a caller
+    const dirs = [
+      './',
+      '../../../packages/express/src/',
+      '../../../packages/fastify/src/',
+      '../../../packages/hono/src/',
+    ];
+    const sites = dirs.flatMap((d) => builtInErrorSites(fileURLToPath(new URL(d, import.meta.url))));
+    expect(sites.filter((s) => !s.includes("new Error('client closed the connection')"))).toEqual([]);
+  });
+
+  it('bad options of every kind carry ERR_INVALID_OPTION', () => {
+    for (const bad of [
+      { bodyLimit: 'lots' },
+      { timeoutMs: -1 },
+      { trustProxy: -1 },
+      { trustProxy: ['nope'] },
+      { requestId: { header: 'a b' } },
+      { responseTime: 'yes' },
+      { cors: {} },
+      { rateLimit: { limiter: {} } },
+    ]) {
+      let err: unknown;
+      try {
+        resolveOptions(bad as never, 'express');
+      } catch (e) {
+        err = e;
+      }
+      expectContract(err, 'ERR_INVALID_OPTION', adapterErrorCodes, opts);
+    }
   });
 
   it('the table is frozen', () => {

@@ -37,23 +37,23 @@ export function parseBytes(value: unknown, option: string): number {
     const unit = UNITS[(m?.[2] || 'b').toLowerCase()];
     if (m && unit !== undefined) return Math.floor(Number(m[1]) * unit);
   }
-  throw new RangeError(`${option} must be a byte count >= 0 or a string like '1mb', got ${show(value)}`);
+  throw invalidOption(RangeError, `${option} must be a byte count >= 0 or a string like '1mb', got ${show(value)}`);
 }
 
 /** Validates a positive duration in ms (finite, > 0, fits a timer). */
 export function parseMs(value: unknown, option: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 - 1)
-    throw new RangeError(`${option} must be a number of milliseconds in (0, 2^31-1], got ${show(value)}`);
+    throw invalidOption(RangeError, `${option} must be a number of milliseconds in (0, 2^31-1], got ${show(value)}`);
   return value;
 }
 
 /** Throws unless `value` is an object exposing every named method. */
 export function requireMethods(value: unknown, option: string, methods: readonly string[]): void {
   if (typeof value !== 'object' || value === null)
-    throw new TypeError(`${option} must be an instance built by its @org package, got ${show(value)}`);
+    throw invalidOption(TypeError, `${option} must be an instance built by its @org package, got ${show(value)}`);
   for (const m of methods) {
     if (typeof (value as Record<string, unknown>)[m] !== 'function')
-      throw new TypeError(`${option} must have a ${m}() method (build it with its @org package)`);
+      throw invalidOption(TypeError, `${option} must have a ${m}() method (build it with its @org package)`);
   }
 }
 
@@ -174,11 +174,12 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]+$/;
 /** Validates and normalises the common options once; errors name the option (`<adapter>: <option> ...`). */
 export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Resolved<K> {
   if (typeof opts !== 'object' || opts === null)
-    throw new TypeError(`${adapter}: options must be an object, got ${show(opts)}`);
+    throw invalidOption(TypeError, `${adapter}: options must be an object, got ${show(opts)}`);
   const headers = opts.headers;
   if (headers !== undefined) {
     if (typeof headers !== 'object' || headers === null || !Array.isArray(headers.entries))
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${adapter}: headers must be built with securityHeaders() from @org/headers, got ${show(headers)}`,
       );
   }
@@ -190,7 +191,7 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
     requireMethods(rate.limiter, `${adapter}: rateLimit.limiter`, ['consume']);
     for (const f of ['key', 'cost', 'skip', 'formatHeaders'] as const) {
       if (rate[f] !== undefined && typeof rate[f] !== 'function')
-        throw new TypeError(`${adapter}: rateLimit.${f} must be a function, got ${show(rate[f])}`);
+        throw invalidOption(TypeError, `${adapter}: rateLimit.${f} must be a function, got ${show(rate[f])}`);
     }
     if (rate.headers !== undefined && !RATE_FORMATS.includes(rate.headers))
       throw invalidOption(
@@ -198,11 +199,13 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
         `${adapter}: rateLimit.headers must be one of ${RATE_FORMATS.map((f) => `'${f}'`).join(', ')}, got ${show(rate.headers)}`,
       );
     if ((rate as { ipv6Prefix?: unknown }).ipv6Prefix !== undefined)
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${adapter}: rateLimit.ipv6Prefix is the limiter's option now: rateLimiter({ ..., ipv6Prefix }) from @org/ratelimit`,
       );
     if (rate.key === undefined && typeof rate.limiter.ipKey !== 'function')
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${adapter}: rateLimit.limiter has no ipKey() to key clients by address (build it with rateLimiter() from @org/ratelimit), or pass rateLimit.key`,
       );
   }
@@ -210,7 +213,8 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
   if (opts.health !== undefined) requireMethods(opts.health, `${adapter}: health`, ['route']);
   const healthPaths = new Set<string>(opts.health ? Object.values(opts.health.paths ?? {}) : []);
   if (opts.context !== undefined && typeof opts.context !== 'function')
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${adapter}: context must be a function (withContext from @org/logger), got ${show(opts.context)}`,
     );
   let idHeader: string | undefined = 'x-request-id';
@@ -221,20 +225,21 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
   } else if (opts.requestId !== undefined) {
     const r = opts.requestId;
     if (typeof r !== 'object' || r === null)
-      throw new TypeError(`${adapter}: requestId must be false or an object, got ${show(r)}`);
+      throw invalidOption(TypeError, `${adapter}: requestId must be false or an object, got ${show(r)}`);
     if (r.header !== undefined) {
       if (typeof r.header !== 'string' || !/^[A-Za-z0-9-]+$/.test(r.header))
-        throw new TypeError(`${adapter}: requestId.header must be a header name, got ${show(r.header)}`);
+        throw invalidOption(TypeError, `${adapter}: requestId.header must be a header name, got ${show(r.header)}`);
       idHeader = r.header.toLowerCase();
     }
     if (r.generate !== undefined) {
       if (typeof r.generate !== 'function')
-        throw new TypeError(`${adapter}: requestId.generate must be a function, got ${show(r.generate)}`);
+        throw invalidOption(TypeError, `${adapter}: requestId.generate must be a function, got ${show(r.generate)}`);
       const generate = r.generate;
       generateId = () => {
         const id = generate();
         if (typeof id !== 'string' || !HEADER_VALUE.test(id))
-          throw new TypeError(
+          throw invalidOption(
+            TypeError,
             `${adapter}: requestId.generate must return a non-empty header-safe string, got ${show(id)}`,
           );
         return id;
@@ -242,7 +247,7 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
     }
   }
   if (opts.responseTime !== undefined && typeof opts.responseTime !== 'boolean')
-    throw new TypeError(`${adapter}: responseTime must be a boolean, got ${show(opts.responseTime)}`);
+    throw invalidOption(TypeError, `${adapter}: responseTime must be a boolean, got ${show(opts.responseTime)}`);
   const bodyLimit = opts.bodyLimit === false ? undefined : parseBytes(opts.bodyLimit ?? '1mb', `${adapter}: bodyLimit`);
   const timeoutMs = opts.timeoutMs === false ? undefined : parseMs(opts.timeoutMs ?? 30_000, `${adapter}: timeoutMs`);
   const timeoutStatus = opts.timeoutStatus === undefined ? 503 : opts.timeoutStatus;
