@@ -4,7 +4,7 @@ import { circuitBreaker, isCircuitOpenError } from '@org/breaker';
 import { createCipher, createKeyring, type Keyring, type KeyStore, postgresKeyStore, redisKeyStore } from '@org/crypto';
 import { fileKeyStore, secureStorage } from '@org/crypto/node';
 import { hardening, validate } from '@org/fastify';
-import { cors, securityHeaders } from '@org/headers';
+import { cors, crossOriginProtection, securityHeaders } from '@org/headers';
 import { createHealth, pingCheck } from '@org/health';
 import { eventLoopDelayCheck, httpCheck, memoryCheck } from '@org/health/node';
 import { createLogger, type Logger, withContext } from '@org/logger';
@@ -52,8 +52,10 @@ export interface DemoConfig {
   breakerOpenMs: number;
   /** The flaky upstream alternates up/down on its own with this period; 0 = stays in the mode it is set to. */
   upstreamCycleMs: number;
-  /** Origins allowed by CORS. */
+  /** Origins allowed by CORS; also the only other sites whose unsafe requests the CSRF guard lets through. */
   corsOrigins: string[];
+  /** Proxies allowed to set X-Forwarded-For (`trustProxy`: addresses, CIDRs, `loopback`, ...); none when empty. */
+  trustProxy: string[];
   /** Log level. */
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 }
@@ -85,6 +87,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     breakerOpenMs: int('BREAKER_OPEN_MS', 5_000, 1),
     upstreamCycleMs: int('UPSTREAM_CYCLE_MS', 20_000, 0),
     corsOrigins: (env.CORS_ORIGINS || 'http://localhost:5173')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    trustProxy: (env.TRUST_PROXY || '')
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
@@ -287,6 +293,9 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     health,
     bodyLimit: '256kb',
     timeoutMs: 10_000,
+    // unsafe cross-site requests (a page elsewhere posting to /admin/upstream or /notes) get 403 ERR_CROSS_ORIGIN_REQUEST
+    csrf: crossOriginProtection({ trustedOrigins: config.corsOrigins }),
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
   });
   app.addHook('onResponse', async (req, reply) => {
     duration.observe(
@@ -337,12 +346,9 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
 
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
-  const loopbackOnly = (ip: string) => {
-    if (!(ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.')))
-      throw httpError(403, 'admin endpoints answer on loopback only');
-  };
-  app.post<{ Querystring: { mode?: string } }>('/admin/upstream', async (req) => {
-    loopbackOnly(req.clientIp);
+  // admin routes answer clients on this machine only (by the trusted client address): others get 403 ERR_IP_DENIED
+  const adminOnly = { config: { ipFilter: { allow: ['loopback'] } } };
+  app.post<{ Querystring: { mode?: string } }>('/admin/upstream', adminOnly, async (req) => {
     const mode = req.query.mode as UpstreamMode;
     if (!MODES.includes(mode))
       throw httpError(400, `mode must be one of ${MODES.join(', ')}, got ${String(req.query.mode)}`);
@@ -351,8 +357,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     logger.info({ mode }, 'upstream mode set by hand (cycling stopped)');
     return { mode, breaker: breaker.state };
   });
-  app.post('/admin/rotate-key', async (req) => {
-    loopbackOnly(req.clientIp);
+  app.post('/admin/rotate-key', adminOnly, async () => {
     const previous = keyring.primaryId;
     const key = await keyring.rotate();
     return { previous, primary: key.id };

@@ -20,8 +20,11 @@ export type {
   RateLimiterLike,
   SecurityHeadersLike,
 } from '@org/adapter-kit/contracts';
-export { AdapterError, isAdapterError } from '@org/adapter-kit/errors';
+export type { AdapterCodeInfo, AdapterErrorCode } from '@org/adapter-kit/errors';
+export { AdapterError, adapterErrorCodes, isAdapterError } from '@org/adapter-kit/errors';
+export type { CrossOriginGuardLike, CrossOriginRequestLike } from '@org/adapter-kit/guards';
 export { REQUEST_ID_PATTERN } from '@org/adapter-kit/ids';
+export type { IpFilterOptions, IpRange } from '@org/adapter-kit/ip-filter';
 export type { CommonOptions, RateLimitSettings } from '@org/adapter-kit/options';
 export type { ProblemDetails, ProblemResponse } from '@org/adapter-kit/problems';
 export { problemForError, STATUS_TITLES } from '@org/adapter-kit/problems';

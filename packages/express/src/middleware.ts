@@ -1,11 +1,13 @@
 import { bodyPending, declaredTooLarge } from '@org/adapter-kit/body-limit';
-import { clientIp, peerAddress } from '@org/adapter-kit/client-ip';
+import { clientIp, normalizeIp, peerAddress } from '@org/adapter-kit/client-ip';
 import { now } from '@org/adapter-kit/clock';
 import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
 import { DeadlineNode, DeadlineQueue } from '@org/adapter-kit/deadlines';
-import { bodyTooLarge, requestTimedOut } from '@org/adapter-kit/errors';
+import { type AdapterError, bodyTooLarge, invalidOption, requestTimedOut } from '@org/adapter-kit/errors';
+import { checkCrossOrigin, checkIp, isSafeMethod, logRefusal } from '@org/adapter-kit/guards';
 import type { HeaderPlan, PlanPolicy } from '@org/adapter-kit/header-plan';
 import { resolveRequestId } from '@org/adapter-kit/ids';
+import { compileIpFilter, type IpFilterOptions } from '@org/adapter-kit/ip-filter';
 import { watchBody } from '@org/adapter-kit/node-body-limit';
 import { discardLateWrites, headHookProblem, onHead } from '@org/adapter-kit/node-head-hook';
 import { writePlanToNode } from '@org/adapter-kit/node-writer';
@@ -30,6 +32,14 @@ export interface HardeningMiddleware extends RequestHandler {
   readonly errorHandler: ErrorRequestHandler;
   /** 404 as application/problem+json; mount it after your routes, before `errorHandler`. */
   readonly notFound: RequestHandler;
+  /**
+   * A per-route IP allow / deny list, checked on the same client address (`res.locals.clientIp`, after `trustProxy`):
+   * `app.post('/admin/x', h.ipFilter({ allow: ['loopback'] }), handler)`. A refused address gets 403 problem+json
+   * (`ERR_IP_DENIED`) and one warn log line. It runs where you mount it, after this middleware (so after its rate
+   * limit); the app-wide `ipFilter` option runs before rate limiting.
+   * @throws {TypeError} ERR_INVALID_OPTION on a bad list, naming the entry.
+   */
+  ipFilter(options: IpFilterOptions): RequestHandler;
 }
 
 /**
@@ -76,7 +86,7 @@ const pathOf = (req: Request): string => {
 export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHandler {
   const logger = options.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function'))
-    throw new TypeError('express: errorHandler logger must have an error() method');
+    throw invalidOption(TypeError, 'express: errorHandler logger must have an error() method');
   return function orgErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
     const locals = res.locals as HardeningLocals;
     if (res.headersSent) {
@@ -107,6 +117,7 @@ interface Shared {
   policy: PlanPolicy;
   logger: LoggerLike | undefined;
   timeouts: DeadlineQueue | undefined;
+  timeoutStatus: 503 | 504;
   onError: ErrorRequestHandler;
 }
 
@@ -137,7 +148,7 @@ class ReqState extends DeadlineNode {
   onDeadline(): void {
     const res = this.res;
     if (res.headersSent || res.writableEnded || res.destroyed) return;
-    const err = requestTimedOut(this.sh.timeouts!.ms);
+    const err = requestTimedOut(this.sh.timeouts!.ms, this.sh.timeoutStatus);
     this.timedOut = true;
     (res.locals as HardeningLocals).timedOut = true;
     this.ac?.abort(err);
@@ -193,7 +204,7 @@ const SIGNAL: PropertyDescriptor = {
     if (st === undefined) return undefined;
     if (st.ac === undefined) {
       st.ac = new AbortController();
-      if (st.timedOut) st.ac.abort(requestTimedOut(st.sh.timeouts!.ms));
+      if (st.timedOut) st.ac.abort(requestTimedOut(st.sh.timeouts!.ms, st.sh.timeoutStatus));
       else if (st.res.destroyed && !st.res.writableFinished) st.ac.abort(new Error('client closed the connection'));
     }
     return st.ac.signal;
@@ -201,7 +212,8 @@ const SIGNAL: PropertyDescriptor = {
 };
 
 /**
- * All-in-one Express middleware: request id, X-Response-Time, access log, security headers (+ CSP nonce on
+ * All-in-one Express middleware: request id, IP allow / deny lists and the CSRF guard (403, before anything else is
+ * decided), X-Response-Time, access log, security headers (+ CSP nonce on
  * `res.locals.cspNonce`), CORS (preflights answered here, Vary merged), health routes, rate limiting (429 +
  * Retry-After + RateLimit headers), body size limit enforced while the body is read (413), and a request timeout
  * (503). Mount it first; mount `.notFound` and `.errorHandler` after your routes.
@@ -215,12 +227,24 @@ const SIGNAL: PropertyDescriptor = {
 export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddleware {
   const o = resolveOptions(options, 'express');
   const { policy, cors, rate, logger, health, healthPaths, idHeader, generateId, context, trust } = o;
-  const { bodyLimit, timeoutMs } = o;
+  const { bodyLimit, timeoutMs, timeoutStatus, ipFilter, csrf } = o;
   const onError = errorHandler(logger ? { logger } : {});
+  /** The IP list, then the CSRF guard: the refusal to answer with, or undefined. Only called when one is set. */
+  const refusalOf = (req: Request, ip: string): AdapterError | undefined =>
+    (ipFilter !== undefined ? checkIp(ipFilter, ip, 'express') : undefined) ??
+    (csrf !== undefined && !isSafeMethod(req.method)
+      ? checkCrossOrigin(csrf, {
+          method: req.method,
+          header: (n) => req.headers[n],
+          host: req.headers.host,
+          path: req.originalUrl ?? req.url,
+        })
+      : undefined);
   const sh: Shared = {
     policy,
     logger,
     timeouts: timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs),
+    timeoutStatus,
     onError,
   };
   // Without the head hook (its self-test failed in this process) the plan is written before the route runs.
@@ -259,6 +283,24 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
       st.id = id;
       locals.requestId = id;
       plan.add(idHeader, id);
+    }
+
+    // IP list and CSRF guard: a refused request ends here, before CORS, health and rate limiting
+    if (ipFilter !== undefined || csrf !== undefined) {
+      let refusal: AdapterError | undefined;
+      try {
+        refusal = refusalOf(req, ip);
+      } catch (e) {
+        writeNow();
+        next(e);
+        return;
+      }
+      if (refusal !== undefined) {
+        logRefusal(logger, refusal, st.id, req.method, pathOf(req), ip);
+        writeNow();
+        onError(refusal, req, res, next);
+        return;
+      }
     }
 
     // body size limit: a body without Content-Length is counted as it is read, by whoever reads it
@@ -361,6 +403,30 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
   } as HardeningMiddleware;
   Object.defineProperty(handler, 'errorHandler', { value: onError, enumerable: true });
   Object.defineProperty(handler, 'notFound', { value: notFound(), enumerable: true });
+  Object.defineProperty(handler, 'ipFilter', {
+    enumerable: true,
+    value(options: IpFilterOptions): RequestHandler {
+      const filter = compileIpFilter(options ?? ({} as IpFilterOptions), 'express: ipFilter')!;
+      return function orgIpFilter(req: Request, res: Response, next: NextFunction): void {
+        const locals = res.locals as HardeningLocals;
+        // mounted without the middleware before it: the socket peer, no proxy trusted
+        const ip = locals.clientIp ?? normalizeIp(peerAddress(req.socket) ?? '');
+        let refusal: AdapterError | undefined;
+        try {
+          refusal = checkIp(filter, ip, 'express');
+        } catch (e) {
+          next(e);
+          return;
+        }
+        if (refusal === undefined) {
+          next();
+          return;
+        }
+        logRefusal(logger, refusal, locals.requestId, req.method, pathOf(req), ip);
+        onError(refusal, req, res, next);
+      };
+    },
+  });
   return handler;
 }
 

@@ -3,9 +3,17 @@ import { clientIp, peerAddress } from '@org/adapter-kit/client-ip';
 import { now } from '@org/adapter-kit/clock';
 import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
 import { DeadlineNode, DeadlineQueue } from '@org/adapter-kit/deadlines';
-import { bodyTooLarge, requestTimedOut } from '@org/adapter-kit/errors';
+import { type AdapterError, bodyTooLarge, requestTimedOut } from '@org/adapter-kit/errors';
+import {
+  type CrossOriginGuardLike,
+  checkCrossOrigin,
+  checkIp,
+  isSafeMethod,
+  logRefusal,
+} from '@org/adapter-kit/guards';
 import type { HeaderPlan, PlanPolicy } from '@org/adapter-kit/header-plan';
 import { resolveRequestId } from '@org/adapter-kit/ids';
+import { compileIpFilter, type IpFilter, type IpFilterOptions } from '@org/adapter-kit/ip-filter';
 import { limitedBody } from '@org/adapter-kit/node-body-limit';
 import { type NodeHeaderTarget, writePlanToNode } from '@org/adapter-kit/node-writer';
 import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
@@ -37,6 +45,13 @@ export interface FastifyHardeningOptions extends CommonOptions<FastifyRequest> {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A per-route IP allow / deny list (@org/fastify), checked on `request.clientIp` before rate limiting, after the
+     * app-wide `ipFilter`: `app.post('/admin/x', { config: { ipFilter: { allow: ['loopback'] } } }, handler)`.
+     */
+    ipFilter?: IpFilterOptions;
+  }
   interface FastifyRequest {
     /** The accepted incoming X-Request-Id or a generated UUIDv4 (set by @org/fastify). */
     requestId: string;
@@ -66,6 +81,11 @@ export function sendProblem(reply: FastifyReply, p: ProblemResponse, close = fal
 interface Shared {
   policy: PlanPolicy;
   timeouts: DeadlineQueue | undefined;
+  timeoutStatus: 503 | 504;
+  ipFilter: IpFilter | undefined;
+  csrf: CrossOriginGuardLike | undefined;
+  /** Whether a route of this scope has its own `config.ipFilter` (read per request only then). */
+  routeFilters: boolean;
   rate: ResolvedRate<FastifyRequest> | undefined;
   context: ((fields: Record<string, unknown>, fn: () => void) => void) | undefined;
   logger: LoggerLike | undefined;
@@ -120,7 +140,7 @@ class State extends DeadlineNode implements NodeHeaderTarget {
     const { request, reply } = this;
     const raw = reply.raw;
     if (reply.sent || raw.headersSent || raw.writableEnded || raw.destroyed) return;
-    const err = requestTimedOut(this.sh.timeouts!.ms);
+    const err = requestTimedOut(this.sh.timeouts!.ms, this.sh.timeoutStatus);
     this.timedOut = true;
     this.ac?.abort(err);
     sendProblem(reply, problemForError(err, problemCtx(request)));
@@ -145,6 +165,40 @@ class State extends DeadlineNode implements NodeHeaderTarget {
       this.clientIp,
       !raw.writableFinished,
     );
+  }
+
+  /**
+   * The IP lists (the app's, then the route's) and the CSRF guard: true when the request was refused (answered here,
+   * the chain stops). Only called when one of them is set.
+   */
+  refused(): boolean {
+    const { sh, request } = this;
+    let refusal: AdapterError | undefined;
+    try {
+      if (sh.ipFilter !== undefined) refusal = checkIp(sh.ipFilter, this.clientIp, 'fastify');
+      if (refusal === undefined && sh.routeFilters) {
+        const own = (request.routeOptions.config as unknown as Record<symbol, IpFilter | undefined> | undefined)?.[
+          kRouteFilter
+        ];
+        if (own !== undefined) refusal = checkIp(own, this.clientIp, 'fastify');
+      }
+      if (refusal === undefined && sh.csrf !== undefined && !isSafeMethod(request.method)) {
+        const h = request.headers;
+        refusal = checkCrossOrigin(sh.csrf, {
+          method: request.method,
+          header: (n) => h[n],
+          host: h.host,
+          path: request.url,
+        });
+      }
+    } catch (e) {
+      this.done(e as Error);
+      return true;
+    }
+    if (refusal === undefined) return false;
+    logRefusal(sh.logger, refusal, this.requestId || undefined, request.method, pathOf(request.url), this.clientIp);
+    sendProblem(this.reply, problemForError(refusal, problemCtx(request)));
+    return true;
   }
 
   /** After CORS: start the timeout, decide the rate limit, continue. */
@@ -196,6 +250,8 @@ class State extends DeadlineNode implements NodeHeaderTarget {
 }
 
 const kState = Symbol('@org/fastify.state');
+/** A route's compiled `config.ipFilter`, kept on its config (Fastify copies the config's own keys, symbols too). */
+const kRouteFilter = Symbol('@org/fastify.ipFilter');
 type RequestWithState = FastifyRequest & { [kState]: State | null };
 const stateOf = (request: FastifyRequest): State | null => (request as RequestWithState)[kState];
 
@@ -302,7 +358,7 @@ const BODYLESS = new Set(['GET', 'HEAD']);
 const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyInstance, options) => {
   const o = resolveOptions(options, 'fastify');
   const { policy, cors, rate, logger, health, healthPaths, idHeader, generateId, context, trust } = o;
-  const { bodyLimit, timeoutMs } = o;
+  const { bodyLimit, timeoutMs, timeoutStatus, ipFilter, csrf } = o;
 
   // the one data decorator (see stateAccessors)
   app.decorateRequest(kState, null);
@@ -315,7 +371,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
       if (st === null || timeoutMs === undefined) return null;
       if (st.ac === undefined) {
         st.ac = new AbortController();
-        if (st.timedOut) st.ac.abort(requestTimedOut(timeoutMs));
+        if (st.timedOut) st.ac.abort(requestTimedOut(timeoutMs, timeoutStatus));
       }
       return st.ac.signal;
     },
@@ -348,6 +404,10 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
   const sh: Shared = {
     policy,
     timeouts: timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs),
+    timeoutStatus,
+    ipFilter,
+    csrf,
+    routeFilters: false,
     rate,
     context,
     logger,
@@ -355,6 +415,15 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     isHealthRoute: (request) =>
       healthPaths.size > 0 && mayBeHealth(request.url, healthLower) && healthPaths.has(request.routeOptions.url ?? ''),
   };
+
+  // per-route IP lists: compiled when the route is added (a bad list fails the route's registration)
+  app.addHook('onRoute', (route) => {
+    const own = route.config?.ipFilter;
+    if (own === undefined) return;
+    const where = `fastify: route ${route.method} ${route.url} config.ipFilter`;
+    route.config = { ...route.config, [kRouteFilter]: compileIpFilter(own, where) } as NonNullable<typeof route.config>;
+    sh.routeFilters = true;
+  });
 
   const onRequest: onRequestHookHandler = function orgOnRequest(request, reply, done) {
     const t0 = now();
@@ -374,6 +443,8 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
       }
       plan.add(idHeader, st.requestId);
     }
+    // IP lists and CSRF guard: a refused request ends here, before CORS, health and rate limiting
+    if ((ipFilter !== undefined || csrf !== undefined || sh.routeFilters) && st.refused()) return;
     if (cors !== undefined) {
       const h = request.headers;
       const r = cors.handle({
@@ -440,8 +511,9 @@ function applyCors(reply: FastifyReply, plan: HeaderPlan, r: CorsResultLike): bo
 }
 
 /**
- * The all-in-one Fastify plugin (wrapped with fastify-plugin, so its hooks, decorators, error and not-found handlers
- * apply to the scope you register it in). Register it before your routes.
+ * The all-in-one Fastify plugin (IP allow / deny lists, app-wide and per route, and the CSRF guard before CORS and
+ * rate limiting; see the options). Wrapped with fastify-plugin, so its hooks, decorators, error and not-found handlers
+ * apply to the scope you register it in. Register it before your routes.
  *
  * @example
  * await app.register(hardening, { headers: securityHeaders({ preset: 'api' }), cors: cors({ origin: 'https://app.example' }),

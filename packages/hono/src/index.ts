@@ -20,8 +20,11 @@ export type {
   RateLimiterLike,
   SecurityHeadersLike,
 } from '@org/adapter-kit/contracts';
-export { AdapterError, isAdapterError } from '@org/adapter-kit/errors';
+export type { AdapterCodeInfo, AdapterErrorCode } from '@org/adapter-kit/errors';
+export { AdapterError, adapterErrorCodes, isAdapterError } from '@org/adapter-kit/errors';
+export type { CrossOriginGuardLike, CrossOriginRequestLike } from '@org/adapter-kit/guards';
 export { REQUEST_ID_PATTERN } from '@org/adapter-kit/ids';
+export type { IpFilterOptions, IpRange } from '@org/adapter-kit/ip-filter';
 export type { CommonOptions, RateLimitSettings } from '@org/adapter-kit/options';
 export type { ProblemDetails, ProblemResponse } from '@org/adapter-kit/problems';
 export { problemForError, STATUS_TITLES } from '@org/adapter-kit/problems';
@@ -34,7 +37,13 @@ export type {
   ValidationSchemas,
 } from '@org/adapter-kit/validate';
 export { ERR_VALIDATION, VALIDATION_LIMITS } from '@org/adapter-kit/validate';
-export type { HardeningEnv, HardeningVariables, HonoHardeningOptions, ProblemHandlerOptions } from './middleware.js';
-export { hardening, notFoundHandler, problemHandler, problemResponse, timeoutSignal } from './middleware.js';
+export type {
+  HardeningEnv,
+  HardeningVariables,
+  HonoHardeningOptions,
+  IpFilterSettings,
+  ProblemHandlerOptions,
+} from './middleware.js';
+export { hardening, ipFilter, notFoundHandler, problemHandler, problemResponse, timeoutSignal } from './middleware.js';
 export type { HonoTargetOf, ValidInput } from './validate.js';
 export { validate } from './validate.js';

@@ -1,11 +1,13 @@
 import { bodyPending } from '@org/adapter-kit/body-limit';
-import { clientIp, peerAddress } from '@org/adapter-kit/client-ip';
+import { clientIp, normalizeIp, peerAddress } from '@org/adapter-kit/client-ip';
 import { now } from '@org/adapter-kit/clock';
 import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
 import { DeadlineNode, DeadlineQueue } from '@org/adapter-kit/deadlines';
-import { AdapterError, bodyTooLarge, requestTimedOut } from '@org/adapter-kit/errors';
+import { AdapterError, bodyTooLarge, invalidOption, requestTimedOut } from '@org/adapter-kit/errors';
 import { writePlanToFetch, writeRouteFixups } from '@org/adapter-kit/fetch-writer';
+import { checkCrossOrigin, checkIp, isSafeMethod, logRefusal } from '@org/adapter-kit/guards';
 import { resolveRequestId } from '@org/adapter-kit/ids';
+import { compileIpFilter, type IpFilterOptions } from '@org/adapter-kit/ip-filter';
 import { type NodeHeaderTarget, writePlanToNode } from '@org/adapter-kit/node-writer';
 import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
 import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
@@ -47,7 +49,10 @@ class TimeoutState extends DeadlineNode {
   timedOut = false;
   /** Settles the race between the handler and the deadline. */
   settle: ((timedOut: boolean) => void) | undefined = undefined;
-  constructor(readonly ms: number) {
+  constructor(
+    readonly ms: number,
+    readonly status: 503 | 504,
+  ) {
     super();
   }
   onDeadline(): void {
@@ -65,7 +70,7 @@ export function timeoutSignal(c: Context): AbortSignal | undefined {
   if (st === undefined) return undefined;
   if (st.ac === undefined) {
     st.ac = new AbortController();
-    if (st.timedOut) st.ac.abort(requestTimedOut(st.ms));
+    if (st.timedOut) st.ac.abort(requestTimedOut(st.ms, st.status));
   }
   return st.ac.signal;
 }
@@ -152,7 +157,7 @@ async function isMalformedJson(err: unknown, c: Context): Promise<boolean> {
 export function problemHandler(options: ProblemHandlerOptions = {}): ErrorHandler {
   const logger = options.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function'))
-    throw new TypeError('hono: problemHandler logger must have an error() method');
+    throw invalidOption(TypeError, 'hono: problemHandler logger must have an error() method');
   const answer = (err: unknown, c: Context): Response => {
     const p = problemForError(err, ctxOf(c));
     if (!p.expected)
@@ -177,7 +182,8 @@ export function notFoundHandler(): NotFoundHandler {
 }
 
 /**
- * All-in-one Hono middleware: request id, X-Response-Time, access log, security headers (+ CSP nonce as
+ * All-in-one Hono middleware: request id, IP allow / deny lists and the CSRF guard (403, before anything else is
+ * decided), X-Response-Time, access log, security headers (+ CSP nonce as
  * `c.get('cspNonce')`), CORS (preflights answered here, Vary merged), health routes, rate limiting (429 + Retry-After +
  * RateLimit headers), body size limit enforced while the body streams in (Hono's `bodyLimit`, 413), and a request
  * timeout (503). Any value a route throws becomes a 500 problem+json. Use it first: `app.use(hardening({...}))`, and
@@ -188,10 +194,10 @@ export function notFoundHandler(): NotFoundHandler {
 export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler<HardeningEnv> {
   const o = resolveOptions(options, 'hono');
   if (options.remoteAddress !== undefined && typeof options.remoteAddress !== 'function')
-    throw new TypeError('hono: remoteAddress must be a function');
+    throw invalidOption(TypeError, 'hono: remoteAddress must be a function');
   const remoteOf = options.remoteAddress ?? defaultRemote;
   const { policy, cors, rate, logger, health, healthPaths, idHeader, generateId, context, trust } = o;
-  const { bodyLimit, timeoutMs } = o;
+  const { bodyLimit, timeoutMs, timeoutStatus, ipFilter, csrf } = o;
   const limitBody =
     bodyLimit === undefined
       ? undefined
@@ -236,7 +242,26 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       c.set('clientIp', ip);
       if (plan.nonce !== undefined) c.set('cspNonce', plan.nonce);
 
-      if (cors !== undefined) {
+      // IP list and CSRF guard: a refused request ends here, before CORS, health and rate limiting
+      if (ipFilter !== undefined || csrf !== undefined) {
+        const method = c.req.method;
+        const refusal =
+          (ipFilter !== undefined ? checkIp(ipFilter, ip, 'hono') : undefined) ??
+          (csrf !== undefined && !isSafeMethod(method)
+            ? checkCrossOrigin(csrf, {
+                method,
+                header: (n) => readHeader(ctx, raw, n),
+                host: readHeader(ctx, raw, 'host') ?? hostOf(c.req.url),
+                path: c.req.path,
+              })
+            : undefined);
+        if (refusal !== undefined) {
+          logRefusal(logger, refusal, id, method, c.req.path, ip);
+          res = fail(refusal, ctx);
+        }
+      }
+
+      if (res === undefined && cors !== undefined) {
         let r = cors.handle({
           method: c.req.method,
           origin: readHeader(ctx, raw, 'origin'),
@@ -285,7 +310,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       const run = context === undefined || id === undefined ? inner : () => context({ requestId: id }, inner);
       try {
         if (timeoutMs === undefined) await run();
-        else timedOut = await race(ctx, run, timeoutMs, node !== undefined ? timeouts : undefined);
+        else timedOut = await race(ctx, run, timeoutMs, timeoutStatus, node !== undefined ? timeouts : undefined);
       } catch (e) {
         // a thrown value that is not an Error: Hono's compose passes it on instead of calling onError
         c.res = undefined as unknown as Response;
@@ -293,7 +318,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       }
       if (timedOut) {
         c.res = undefined as unknown as Response;
-        c.res = problemResponse(problemForError(requestTimedOut(timeoutMs!), ctxOf(ctx)));
+        c.res = problemResponse(problemForError(requestTimedOut(timeoutMs!, timeoutStatus), ctxOf(ctx)));
       }
     }
 
@@ -315,6 +340,51 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
   };
 }
 
+/** The host of a URL ('' when it does not parse): the Fetch path's Host when the runtime drops the header. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
+/** Options of {@link ipFilter}. */
+export interface IpFilterSettings {
+  /** The refusal's warn line goes here (pass the logger you gave {@link hardening}). */
+  logger?: LoggerLike;
+}
+
+/**
+ * A per-route IP allow / deny list, checked on the client address {@link hardening} found (`c.get('clientIp')`,
+ * after `trustProxy`): `app.use('/admin/*', ipFilter({ allow: ['loopback'] }, { logger }))`. A refused address gets
+ * 403 problem+json (`ERR_IP_DENIED`) and one warn log line. It runs where you mount it, after `hardening()` (so after
+ * its rate limit); the app-wide `ipFilter` option of `hardening()` runs before rate limiting.
+ * @throws {TypeError} ERR_INVALID_OPTION on a bad list, naming the entry.
+ */
+export function ipFilter(options: IpFilterOptions, settings: IpFilterSettings = {}): MiddlewareHandler<HardeningEnv> {
+  const filter = compileIpFilter(options ?? ({} as IpFilterOptions), 'hono: ipFilter')!;
+  const logger = settings.logger;
+  return async function orgIpFilter(c, next) {
+    const ctx = c as unknown as Context;
+    // without hardening() before it: the runtime's peer address, no proxy trusted
+    const ip = (c.get('clientIp') as string | undefined) ?? normalizeIp(defaultRemote(ctx) ?? '');
+    let refusal: AdapterError | undefined;
+    try {
+      refusal = checkIp(filter, ip, 'hono');
+    } catch (e) {
+      logger?.error({ code: (e as AdapterError).code }, (e as Error).message);
+      return problemResponse(problemForError(e, ctxOf(ctx)), false, c.req.method === 'HEAD');
+    }
+    if (refusal === undefined) {
+      await next();
+      return;
+    }
+    logRefusal(logger, refusal, c.get('requestId') || undefined, c.req.method, c.req.path, ip);
+    return problemResponse(problemForError(refusal, ctxOf(ctx)), false, c.req.method === 'HEAD');
+  };
+}
+
 /** Whether the request announced a body that nobody read (the Fetch path's view of an incomplete body). */
 function unreadBody(c: Context, raw: RawHeaders | undefined): boolean {
   const len = readHeader(c, raw, 'content-length');
@@ -331,9 +401,10 @@ async function race(
   c: Context,
   run: () => Promise<void>,
   ms: number,
+  status: 503 | 504,
   queue: DeadlineQueue | undefined,
 ): Promise<boolean> {
-  const st = new TimeoutState(ms);
+  const st = new TimeoutState(ms, status);
   c.set(TIMEOUT_KEY as 'timedOut', st as never);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let first: boolean;
@@ -350,7 +421,7 @@ async function race(
   }
   if (first) {
     st.timedOut = true;
-    st.ac?.abort(requestTimedOut(ms));
+    st.ac?.abort(requestTimedOut(ms, status));
     c.set('timedOut', true);
   }
   return first;

@@ -1,5 +1,7 @@
 // The client address behind trusted proxies: which peers may set X-Forwarded-For, and the walk through it.
 
+import { invalidOption } from './errors.js';
+
 /**
  * Which peers may set `X-Forwarded-For`:
  * - `false` (default): never trust it; the client is the socket peer.
@@ -28,11 +30,12 @@ export function compileTrust(
   if (typeof trust === 'function') return trust;
   if (typeof trust === 'number') {
     if (!Number.isInteger(trust) || trust < 0)
-      throw new RangeError(`${option} must be an integer >= 0 when a number, got ${trust}`);
+      throw invalidOption(RangeError, `${option} must be an integer >= 0 when a number, got ${trust}`);
     return (_a, hop) => hop < trust;
   }
   const list = typeof trust === 'string' ? trust.split(',') : trust;
-  if (!Array.isArray(list)) throw new TypeError(`${option} must be a boolean, number, string, array or function`);
+  if (!Array.isArray(list))
+    throw invalidOption(TypeError, `${option} must be a boolean, number, string, array or function`);
   const cidrs: Cidr[] = [];
   for (const raw of list) {
     const item = String(raw).trim();
@@ -42,7 +45,8 @@ export function compileTrust(
       const max = bytes ? bytes.length * 8 : 0;
       const bits = bitsRaw === undefined ? max : Number(bitsRaw);
       if (!bytes || !Number.isInteger(bits) || bits < 0 || bits > max)
-        throw new TypeError(
+        throw invalidOption(
+          TypeError,
           `${option}: ${JSON.stringify(item)} is not an IP address, CIDR or one of loopback, linklocal, uniquelocal`,
         );
       cidrs.push({ bytes, bits });

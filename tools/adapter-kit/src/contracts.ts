@@ -74,6 +74,8 @@ export interface DecisionLike {
   windowMs?: number;
   /** Every policy's own decision, for groups of policies. */
   policies?: readonly DecisionLike[];
+  /** What the policy's limit counts (draft-11 `qu`); absent or `requests` sends none. */
+  quotaUnit?: string;
 }
 
 /** A structured logger such as `createLogger()` from @org/logger (pino-style `(fields, msg)` calls). */

@@ -21,6 +21,30 @@ describe('resolveOptions', () => {
     );
   });
 
+  it('timeoutStatus is 503 (default) or 504; csrf, ipFilter and rateLimit.headers are checked at setup', () => {
+    expect(resolveOptions({}, 'x').timeoutStatus).toBe(503);
+    expect(resolveOptions({ timeoutStatus: 504 }, 'x').timeoutStatus).toBe(504);
+    for (const bad of [500, 408, '504', null])
+      expect(() => resolveOptions({ timeoutStatus: bad as never }, 'fastify')).toThrow(
+        expect.objectContaining({
+          name: 'RangeError',
+          code: 'ERR_INVALID_OPTION',
+          message: `fastify: timeoutStatus must be 503 or 504, got ${bad === '504' ? '"504"' : String(bad)}`,
+        }),
+      );
+    expect(() => resolveOptions({ csrf: {} as never }, 'hono')).toThrow(
+      /hono: csrf must be built with crossOriginProtection\(\) from @org\/headers, got an object/,
+    );
+    expect(() => resolveOptions({ ipFilter: { allow: ['10.0.0.0/40'] } }, 'express')).toThrow(
+      /express: ipFilter\.allow\[0\]: "10\.0\.0\.0\/40" has a prefix length above 32/,
+    );
+    expect(() => resolveOptions({ rateLimit: { limiter, headers: 'draft-12' as never } }, 'x')).toThrow(
+      /x: rateLimit.headers must be one of 'draft-11', 'draft-10', .*'legacy-window', 'none', got "draft-12"/,
+    );
+    const none = resolveOptions({}, 'x');
+    expect([none.ipFilter, none.csrf]).toEqual([undefined, undefined]);
+  });
+
   it("points ipv6Prefix to the limiter, and needs the limiter's ipKey unless a key function is given", () => {
     expect(() => resolveOptions({ rateLimit: { limiter, ipv6Prefix: 64 } as never }, 'fastify')).toThrow(
       /fastify: rateLimit.ipv6Prefix is the limiter's option now: rateLimiter\(\{ \.\.\., ipv6Prefix \}\)/,

@@ -11,8 +11,11 @@ import type {
   RateLimiterLike,
   SecurityHeadersLike,
 } from './contracts.js';
+import { invalidOption } from './errors.js';
+import type { CrossOriginGuardLike } from './guards.js';
 import { PlanPolicy } from './header-plan.js';
 import { randomId } from './ids.js';
+import { compileIpFilter, type IpFilter, type IpFilterOptions } from './ip-filter.js';
 import type { RateLimitHeaderFormat, ResolvedRate } from './rate-limit.js';
 
 const UNITS: Record<string, number> = {
@@ -34,23 +37,23 @@ export function parseBytes(value: unknown, option: string): number {
     const unit = UNITS[(m?.[2] || 'b').toLowerCase()];
     if (m && unit !== undefined) return Math.floor(Number(m[1]) * unit);
   }
-  throw new RangeError(`${option} must be a byte count >= 0 or a string like '1mb', got ${show(value)}`);
+  throw invalidOption(RangeError, `${option} must be a byte count >= 0 or a string like '1mb', got ${show(value)}`);
 }
 
 /** Validates a positive duration in ms (finite, > 0, fits a timer). */
 export function parseMs(value: unknown, option: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 - 1)
-    throw new RangeError(`${option} must be a number of milliseconds in (0, 2^31-1], got ${show(value)}`);
+    throw invalidOption(RangeError, `${option} must be a number of milliseconds in (0, 2^31-1], got ${show(value)}`);
   return value;
 }
 
 /** Throws unless `value` is an object exposing every named method. */
 export function requireMethods(value: unknown, option: string, methods: readonly string[]): void {
   if (typeof value !== 'object' || value === null)
-    throw new TypeError(`${option} must be an instance built by its @org package, got ${show(value)}`);
+    throw invalidOption(TypeError, `${option} must be an instance built by its @org package, got ${show(value)}`);
   for (const m of methods) {
     if (typeof (value as Record<string, unknown>)[m] !== 'function')
-      throw new TypeError(`${option} must have a ${m}() method (build it with its @org package)`);
+      throw invalidOption(TypeError, `${option} must have a ${m}() method (build it with its @org package)`);
   }
 }
 
@@ -77,7 +80,11 @@ export interface RateLimitSettings<K> {
   cost?: (ctx: K) => number;
   /** Requests for which this returns true are not counted. */
   skip?: (ctx: K) => boolean;
-  /** Header flavour. Default `'draft-10'`. */
+  /**
+   * Header flavour. Default `'draft-11'` (`RateLimit-Policy` + `RateLimit`, one list member per policy);
+   * `'legacy-window'` gives `X-RateLimit-Limit-Minute` / `X-RateLimit-Remaining-Minute` per policy of a
+   * `rateLimiters()` group (names from each policy's name), the same output as `rateLimitHeaders()` of @org/ratelimit.
+   */
   headers?: RateLimitHeaderFormat;
   /** Custom header builder, e.g. `(d) => rateLimitHeaders(d, { format: 'draft-6' })` from @org/ratelimit. */
   formatHeaders?: (decision: DecisionLike) => HeaderList | Readonly<Record<string, string>>;
@@ -103,8 +110,22 @@ export interface CommonOptions<K> {
   responseTime?: boolean;
   /** Maximum request body size (bytes or '1mb'); `false` disables. Default '1mb'. */
   bodyLimit?: number | string | false;
-  /** Answer 503 when a request takes longer than this; `false` disables. Default 30000. */
+  /** Answer 503 (see `timeoutStatus`) when a request takes longer than this; `false` disables. Default 30000. */
   timeoutMs?: number | false;
+  /** The status of the timeout answer: 503 Service Unavailable (default) or 504 Gateway Timeout. */
+  timeoutStatus?: 503 | 504;
+  /**
+   * IP allow / deny lists (CIDRs, addresses, `loopback` / `linklocal` / `uniquelocal`), checked on the client address
+   * after `trustProxy` (the one the rate limiter keys by), before CORS, health and rate limiting: a refused address
+   * gets 403 problem+json with code `ERR_IP_DENIED` and one warn log line.
+   */
+  ipFilter?: IpFilterOptions;
+  /**
+   * Cross-site request forgery guard: pass `crossOriginProtection({ trustedOrigins, exemptPaths })` from
+   * @org/headers. Unsafe methods (not GET, HEAD, OPTIONS) that the browser marks cross-site (`Sec-Fetch-Site`, or an
+   * `Origin` that is not this host) get 403 problem+json with code `ERR_CROSS_ORIGIN_REQUEST` and one warn log line.
+   */
+  csrf?: CrossOriginGuardLike;
   /**
    * Which proxies may set X-Forwarded-For. Default false (use the socket address). `true` trusts every hop: only
    * behind a proxy that replaces the header, since behind one that appends to it any client chooses its own address.
@@ -128,20 +149,37 @@ export interface Resolved<K> {
   generateId: (() => string) | undefined;
   bodyLimit: number | undefined;
   timeoutMs: number | undefined;
+  /** The status of the timeout answer. */
+  timeoutStatus: 503 | 504;
+  /** The compiled IP list, undefined when none is set. */
+  ipFilter: IpFilter | undefined;
+  /** The CSRF guard, undefined when none is set. */
+  csrf: CrossOriginGuardLike | undefined;
   /** Whether a hop may set X-Forwarded-For (compiled `trustProxy`). */
   trust: (addr: string, hop: number) => boolean;
 }
+
+const RATE_FORMATS: readonly string[] = [
+  'draft-11',
+  'draft-10',
+  'draft-7',
+  'draft-6',
+  'legacy',
+  'legacy-window',
+  'none',
+];
 
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]+$/;
 
 /** Validates and normalises the common options once; errors name the option (`<adapter>: <option> ...`). */
 export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Resolved<K> {
   if (typeof opts !== 'object' || opts === null)
-    throw new TypeError(`${adapter}: options must be an object, got ${show(opts)}`);
+    throw invalidOption(TypeError, `${adapter}: options must be an object, got ${show(opts)}`);
   const headers = opts.headers;
   if (headers !== undefined) {
     if (typeof headers !== 'object' || headers === null || !Array.isArray(headers.entries))
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${adapter}: headers must be built with securityHeaders() from @org/headers, got ${show(headers)}`,
       );
   }
@@ -153,18 +191,21 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
     requireMethods(rate.limiter, `${adapter}: rateLimit.limiter`, ['consume']);
     for (const f of ['key', 'cost', 'skip', 'formatHeaders'] as const) {
       if (rate[f] !== undefined && typeof rate[f] !== 'function')
-        throw new TypeError(`${adapter}: rateLimit.${f} must be a function, got ${show(rate[f])}`);
+        throw invalidOption(TypeError, `${adapter}: rateLimit.${f} must be a function, got ${show(rate[f])}`);
     }
-    if (rate.headers !== undefined && !['draft-10', 'draft-7', 'draft-6', 'legacy', 'none'].includes(rate.headers))
-      throw new RangeError(
-        `${adapter}: rateLimit.headers must be 'draft-10', 'draft-7', 'draft-6', 'legacy' or 'none', got ${show(rate.headers)}`,
+    if (rate.headers !== undefined && !RATE_FORMATS.includes(rate.headers))
+      throw invalidOption(
+        RangeError,
+        `${adapter}: rateLimit.headers must be one of ${RATE_FORMATS.map((f) => `'${f}'`).join(', ')}, got ${show(rate.headers)}`,
       );
     if ((rate as { ipv6Prefix?: unknown }).ipv6Prefix !== undefined)
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${adapter}: rateLimit.ipv6Prefix is the limiter's option now: rateLimiter({ ..., ipv6Prefix }) from @org/ratelimit`,
       );
     if (rate.key === undefined && typeof rate.limiter.ipKey !== 'function')
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${adapter}: rateLimit.limiter has no ipKey() to key clients by address (build it with rateLimiter() from @org/ratelimit), or pass rateLimit.key`,
       );
   }
@@ -172,7 +213,8 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
   if (opts.health !== undefined) requireMethods(opts.health, `${adapter}: health`, ['route']);
   const healthPaths = new Set<string>(opts.health ? Object.values(opts.health.paths ?? {}) : []);
   if (opts.context !== undefined && typeof opts.context !== 'function')
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${adapter}: context must be a function (withContext from @org/logger), got ${show(opts.context)}`,
     );
   let idHeader: string | undefined = 'x-request-id';
@@ -183,20 +225,21 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
   } else if (opts.requestId !== undefined) {
     const r = opts.requestId;
     if (typeof r !== 'object' || r === null)
-      throw new TypeError(`${adapter}: requestId must be false or an object, got ${show(r)}`);
+      throw invalidOption(TypeError, `${adapter}: requestId must be false or an object, got ${show(r)}`);
     if (r.header !== undefined) {
       if (typeof r.header !== 'string' || !/^[A-Za-z0-9-]+$/.test(r.header))
-        throw new TypeError(`${adapter}: requestId.header must be a header name, got ${show(r.header)}`);
+        throw invalidOption(TypeError, `${adapter}: requestId.header must be a header name, got ${show(r.header)}`);
       idHeader = r.header.toLowerCase();
     }
     if (r.generate !== undefined) {
       if (typeof r.generate !== 'function')
-        throw new TypeError(`${adapter}: requestId.generate must be a function, got ${show(r.generate)}`);
+        throw invalidOption(TypeError, `${adapter}: requestId.generate must be a function, got ${show(r.generate)}`);
       const generate = r.generate;
       generateId = () => {
         const id = generate();
         if (typeof id !== 'string' || !HEADER_VALUE.test(id))
-          throw new TypeError(
+          throw invalidOption(
+            TypeError,
             `${adapter}: requestId.generate must return a non-empty header-safe string, got ${show(id)}`,
           );
         return id;
@@ -204,14 +247,25 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
     }
   }
   if (opts.responseTime !== undefined && typeof opts.responseTime !== 'boolean')
-    throw new TypeError(`${adapter}: responseTime must be a boolean, got ${show(opts.responseTime)}`);
+    throw invalidOption(TypeError, `${adapter}: responseTime must be a boolean, got ${show(opts.responseTime)}`);
   const bodyLimit = opts.bodyLimit === false ? undefined : parseBytes(opts.bodyLimit ?? '1mb', `${adapter}: bodyLimit`);
   const timeoutMs = opts.timeoutMs === false ? undefined : parseMs(opts.timeoutMs ?? 30_000, `${adapter}: timeoutMs`);
+  const timeoutStatus = opts.timeoutStatus === undefined ? 503 : opts.timeoutStatus;
+  if (timeoutStatus !== 503 && timeoutStatus !== 504)
+    throw invalidOption(RangeError, `${adapter}: timeoutStatus must be 503 or 504, got ${show(timeoutStatus)}`);
+  if (
+    opts.csrf !== undefined &&
+    (typeof opts.csrf !== 'object' || opts.csrf === null || typeof opts.csrf.check !== 'function')
+  )
+    throw invalidOption(
+      TypeError,
+      `${adapter}: csrf must be built with crossOriginProtection() from @org/headers, got ${show(opts.csrf)}`,
+    );
   const policy = new PlanPolicy({
     headers,
     useNonce: headers !== undefined && typeof headers.forRequest === 'function' && headers.nonce !== false,
     responseTime: opts.responseTime ?? true,
-    rateFormat: rate?.headers ?? 'draft-10',
+    rateFormat: rate?.headers ?? 'draft-11',
     formatHeaders: rate?.formatHeaders,
   });
   return {
@@ -226,6 +280,9 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
     generateId,
     bodyLimit,
     timeoutMs,
+    timeoutStatus,
+    ipFilter: compileIpFilter(opts.ipFilter, `${adapter}: ipFilter`),
+    csrf: opts.csrf,
     trust: compileTrust(opts.trustProxy, `${adapter}: trustProxy`),
   };
 }

@@ -11,9 +11,14 @@ describe('problemForError', () => {
       type: 'about:blank',
       title: 'Internal Server Error',
       status: 500,
+      code: 'ERR_INTERNAL',
       instance: '/x',
       requestId: 'rid',
     });
+    // a bare 500 never carries the error's own code (ECONNREFUSED, a driver's code): it is internal
+    expect(problemForError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), ctx).body.code).toBe(
+      'ERR_INTERNAL',
+    );
     expect(problemForError('a string', ctx).status).toBe(500);
     expect(problemForError(null, ctx).status).toBe(500);
     const five = problemForError(Object.assign(new Error('db at 10.0.0.5 down'), { status: 502 }), ctx);
@@ -41,5 +46,32 @@ describe('problemForError', () => {
     expect(problemForError({ code: 'ERR_CIRCUIT_TIMEOUT' }, ctx).status).toBe(504);
     expect(problemForError({ status: 422, message: 'name is required' }, ctx).body.detail).toBe('name is required');
     expect(problemForError({ status: 400, message: 'internal', expose: false }, ctx).body.detail).toBeUndefined();
+  });
+  it('puts a stable code on every problem: the known codes, the error own code, else one from the status', () => {
+    const code = (e: unknown) => problemForError(e, ctx).body.code;
+    expect(code({ code: 'ERR_CIRCUIT_OPEN' })).toBe('ERR_CIRCUIT_OPEN');
+    expect(code({ code: 'ERR_CIRCUIT_TIMEOUT' })).toBe('ERR_CIRCUIT_TIMEOUT');
+    expect(code({ code: 'ERR_REQUEST_TIMEOUT' })).toBe('ERR_REQUEST_TIMEOUT');
+    expect(code({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 })).toBe('ERR_BODY_TOO_LARGE');
+    expect(code({ type: 'entity.too.large', status: 413 })).toBe('ERR_BODY_TOO_LARGE');
+    expect(code({ code: 'ERR_TOO_MANY_REQUESTS' })).toBe('ERR_RATE_LIMITED');
+    expect(code({ type: 'entity.parse.failed', status: 400, message: 'Unexpected token' })).toBe('ERR_MALFORMED_BODY');
+    expect(code({ code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 })).toBe('ERR_MALFORMED_BODY');
+    expect(code({ code: 'ERR_IP_DENIED', status: 403, message: 'no' })).toBe('ERR_IP_DENIED');
+    expect(code({ code: 'ERR_NOTE_CHANGED', status: 409, message: 'changed' })).toBe('ERR_NOTE_CHANGED');
+    expect(code({ status: 409, message: 'changed' })).toBe('ERR_CONFLICT');
+    expect(code({ status: 404, message: '' })).toBe('ERR_NOT_FOUND');
+    expect(code({ status: 413 })).toBe('ERR_CONTENT_TOO_LARGE');
+    expect(code({ status: 418 })).toBe('ERR_HTTP_418');
+    expect(code({ status: 400, code: 'lower-case code' })).toBe('ERR_BAD_REQUEST');
+    expect(code({ status: 502, code: 'ERR_UPSTREAM' })).toBe('ERR_UPSTREAM');
+    expect(code({ status: 503 })).toBe('ERR_SERVICE_UNAVAILABLE');
+  });
+  it('answers a timeout with the status its error carries (timeoutStatus 504), else 503', () => {
+    expect(problemForError({ code: 'ERR_REQUEST_TIMEOUT', status: 504 }, ctx)).toMatchObject({
+      status: 504,
+      body: { title: 'Gateway Timeout', code: 'ERR_REQUEST_TIMEOUT' },
+    });
+    expect(problemForError({ code: 'ERR_REQUEST_TIMEOUT', status: 500 }, ctx).status).toBe(503);
   });
 });

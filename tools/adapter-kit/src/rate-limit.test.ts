@@ -1,7 +1,14 @@
-import { memoryStore, rateLimiter, rateLimiters, rateLimitHeaders, redisStore } from '@org/ratelimit';
+import {
+  memoryStore,
+  RATE_LIMIT_HEADER_NAMES,
+  rateLimiter,
+  rateLimiters,
+  rateLimitHeaders,
+  redisStore,
+} from '@org/ratelimit';
 import Redis from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { decide, rateKey, rateLimitHeaderPairs } from './rate-limit.js';
+import { decide, RATE_LIMIT_HEADERS, rateKey, rateLimitHeaderPairs } from './rate-limit.js';
 
 describe('rateLimitHeaderPairs', () => {
   it('produces the same headers as @org/ratelimit rateLimitHeaders for every format', () => {
@@ -28,7 +35,7 @@ describe('rateLimitHeaderPairs', () => {
       },
     ];
     for (const d of decisions) {
-      for (const format of ['draft-10', 'draft-7', 'draft-6'] as const) {
+      for (const format of ['draft-11', 'draft-10', 'draft-7', 'draft-6', 'legacy-window'] as const) {
         const theirs = Object.fromEntries(
           Object.entries(rateLimitHeaders(d, { format })).map(([k, v]) => [k.toLowerCase(), v]),
         );
@@ -53,6 +60,52 @@ describe('rateLimitHeaderPairs', () => {
         expect(Object.fromEntries(rateLimitHeaderPairs(d, 'draft-10'))).toEqual(theirs);
       }
     }
+  });
+});
+
+describe('draft-11 and legacy-window through the adapters', () => {
+  it('the header names are @org/ratelimit RATE_LIMIT_HEADER_NAMES, lower-cased', () => {
+    expect(RATE_LIMIT_HEADERS).toEqual(
+      Object.fromEntries(Object.entries(RATE_LIMIT_HEADER_NAMES).map(([k, v]) => [k, v.toLowerCase()])),
+    );
+  });
+
+  it('a 60/minute + 1000/hour group and quota units: the same headers as rateLimitHeaders() for every format', async () => {
+    const pair = rateLimiters([
+      { name: 'minute', limit: 60, windowMs: 60_000 },
+      { name: 'hour', limit: 1000, windowMs: 3_600_000 },
+    ]);
+    const bytes = rateLimiter({ name: 'upload:bytes', limit: 1_000_000, windowMs: 60_000, quotaUnit: 'content-bytes' });
+    const odd = rateLimiters([
+      { name: 'per-ip', limit: 2, windowMs: 1_000 },
+      { name: 'api:read', limit: 3, windowMs: 1_000 },
+    ]);
+    const formats = ['draft-11', 'draft-10', 'draft-7', 'draft-6', 'legacy-window'] as const;
+    for (let i = 0; i < 4; i++) {
+      for (const d of [
+        await pair.consume('k'),
+        await bytes.consume('k', { cost: 300_000 }),
+        await odd.consume('k'),
+        await pair.consume('j'),
+      ]) {
+        for (const format of formats) {
+          const theirs = Object.fromEntries(
+            Object.entries(rateLimitHeaders(d, { format })).map(([k, v]) => [k.toLowerCase(), v]),
+          );
+          expect(Object.fromEntries(rateLimitHeaderPairs(d, format)), `${format} ${d.name}`).toEqual(theirs);
+        }
+      }
+    }
+    const d = await pair.consume('k2');
+    expect(Object.fromEntries(rateLimitHeaderPairs(d, 'legacy-window'))).toEqual({
+      'x-ratelimit-limit-minute': '60',
+      'x-ratelimit-remaining-minute': '59',
+      'x-ratelimit-limit-hour': '1000',
+      'x-ratelimit-remaining-hour': '999',
+    });
+    expect(Object.fromEntries(rateLimitHeaderPairs(await bytes.consume('q'), 'draft-11'))['ratelimit-policy']).toBe(
+      '"upload:bytes";q=1000000;qu="content-bytes";w=60',
+    );
   });
 });
 

@@ -47,8 +47,60 @@ export function rateKey<K>(rate: ResolvedRate<K>, ctx: K, ip: string, adapter: s
   return rate.limiter.ipKey!(ip);
 }
 
-/** IETF RateLimit header flavours (the same output as `rateLimitHeaders()` of @org/ratelimit); `none` sends only Retry-After on denial. */
-export type RateLimitHeaderFormat = 'draft-10' | 'draft-7' | 'draft-6' | 'legacy' | 'none';
+/**
+ * RateLimit header flavours, the same output as `rateLimitHeaders()` of @org/ratelimit: `draft-11` (default),
+ * `draft-10`, `draft-7`, `draft-6`, `legacy`, `legacy-window` (`X-RateLimit-Limit-<Policy>` per policy); `none` sends
+ * only Retry-After on denial.
+ */
+export type RateLimitHeaderFormat =
+  | 'draft-11'
+  | 'draft-10'
+  | 'draft-7'
+  | 'draft-6'
+  | 'legacy'
+  | 'legacy-window'
+  | 'none';
+
+/**
+ * The header names, lower-case, in one place: `RATE_LIMIT_HEADER_NAMES` of @org/ratelimit lower-cased (a test holds
+ * them equal; the adapters import no core package at run time).
+ */
+export const RATE_LIMIT_HEADERS: Readonly<{
+  policy: string;
+  current: string;
+  limit: string;
+  remaining: string;
+  reset: string;
+  legacyLimit: string;
+  legacyRemaining: string;
+  legacyReset: string;
+  retryAfter: string;
+}> = Object.freeze({
+  policy: 'ratelimit-policy',
+  current: 'ratelimit',
+  limit: 'ratelimit-limit',
+  remaining: 'ratelimit-remaining',
+  reset: 'ratelimit-reset',
+  legacyLimit: 'x-ratelimit-limit',
+  legacyRemaining: 'x-ratelimit-remaining',
+  legacyReset: 'x-ratelimit-reset',
+  retryAfter: 'retry-after',
+});
+const H = RATE_LIMIT_HEADERS;
+
+/** RFC 9110 tchar: what a header name may contain. */
+const NOT_TCHAR = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g;
+
+/** The `<Policy>` of `legacy-window` names: `windowHeaderSuffix()` of @org/ratelimit (`minute` → `Minute`), lower-cased. */
+const suffixes = new Map<string, string>();
+function windowSuffix(name: string): string {
+  let s = suffixes.get(name);
+  if (s === undefined) {
+    s = name.replace(NOT_TCHAR, '-').toLowerCase();
+    if (suffixes.size < 1024) suffixes.set(name, s);
+  }
+  return s;
+}
 
 const sec = (ms: number | undefined): number => (ms === undefined || ms <= 0 ? 0 : Math.ceil(ms / 1000));
 
@@ -57,20 +109,31 @@ interface PolicyStrings {
   name: string;
   limit: number;
   windowMs: number | undefined;
+  quotaUnit: string | undefined;
   policy: string;
   prefix: string;
 }
 
-let lastPolicy: PolicyStrings = { name: '', limit: -1, windowMs: undefined, policy: '', prefix: '' };
+let lastPolicy: PolicyStrings = {
+  name: '',
+  limit: -1,
+  windowMs: undefined,
+  quotaUnit: undefined,
+  policy: '',
+  prefix: '',
+};
 
 /** `RateLimit-Policy` value and the `"name";r=` prefix of `RateLimit` for one policy (cached for the last policy). */
 function policyStrings(p: DecisionLike): PolicyStrings {
   const name = p.name ?? 'default';
   const c = lastPolicy;
-  if (c.name === name && c.limit === p.limit && c.windowMs === p.windowMs) return c;
-  const policy = `"${name}";q=${p.limit}${p.windowMs !== undefined ? `;w=${sec(p.windowMs)}` : ''}`;
+  const qu = p.quotaUnit;
+  if (c.name === name && c.limit === p.limit && c.windowMs === p.windowMs && c.quotaUnit === qu) return c;
+  // draft-11: the quota unit after q, only when it is not the default `requests`
+  const unit = qu === undefined || qu === 'requests' ? '' : `;qu="${qu}"`;
+  const policy = `"${name}";q=${p.limit}${unit}${p.windowMs !== undefined ? `;w=${sec(p.windowMs)}` : ''}`;
   const prefix = `"${name}";r=`;
-  const next: PolicyStrings = { name, limit: p.limit, windowMs: p.windowMs, policy, prefix };
+  const next: PolicyStrings = { name, limit: p.limit, windowMs: p.windowMs, quotaUnit: qu, policy, prefix };
   lastPolicy = next;
   return next;
 }
@@ -78,15 +141,15 @@ function policyStrings(p: DecisionLike): PolicyStrings {
 /** RateLimit headers for a decision (lower-case names), plus Retry-After (whole seconds, at least 1) when denied. */
 export function rateLimitHeaderPairs(d: DecisionLike, format: RateLimitHeaderFormat): Array<[string, string]> {
   let out: Array<[string, string]>;
-  if (format === 'draft-10') {
+  if (format === 'draft-11' || format === 'draft-10') {
     const ps = d.policies;
     if (ps === undefined || ps.length === 1) {
       // one policy (the common case): the policy value is the same string on every response
       const p = ps === undefined ? d : ps[0]!;
       const s = policyStrings(p);
       out = [
-        ['ratelimit-policy', s.policy],
-        ['ratelimit', `${s.prefix}${p.remaining};t=${sec(p.resetMs)}`],
+        [H.policy, s.policy],
+        [H.current, `${s.prefix}${p.remaining};t=${sec(p.resetMs)}`],
       ];
     } else {
       let pol = '';
@@ -99,29 +162,37 @@ export function rateLimitHeaderPairs(d: DecisionLike, format: RateLimitHeaderFor
         cur += `${sep}${s.prefix}${p.remaining};t=${sec(p.resetMs)}`;
       }
       out = [
-        ['ratelimit-policy', pol],
-        ['ratelimit', cur],
+        [H.policy, pol],
+        [H.current, cur],
       ];
     }
   } else if (format === 'draft-7') {
     out = [
-      ['ratelimit-policy', `${d.limit};w=${sec(d.windowMs)}`],
-      ['ratelimit', `limit=${d.limit}, remaining=${d.remaining}, reset=${sec(d.resetMs)}`],
+      [H.policy, `${d.limit};w=${sec(d.windowMs)}`],
+      [H.current, `limit=${d.limit}, remaining=${d.remaining}, reset=${sec(d.resetMs)}`],
     ];
   } else if (format === 'draft-6') {
     out = [
-      ['ratelimit-policy', `${d.limit};w=${sec(d.windowMs)}`],
-      ['ratelimit-limit', String(d.limit)],
-      ['ratelimit-remaining', String(d.remaining)],
-      ['ratelimit-reset', String(sec(d.resetMs))],
+      [H.policy, `${d.limit};w=${sec(d.windowMs)}`],
+      [H.limit, String(d.limit)],
+      [H.remaining, String(d.remaining)],
+      [H.reset, String(sec(d.resetMs))],
     ];
   } else if (format === 'legacy') {
     out = [
-      ['x-ratelimit-limit', String(d.limit)],
-      ['x-ratelimit-remaining', String(d.remaining)],
-      ['x-ratelimit-reset', String(Math.ceil((Date.now() + d.resetMs) / 1000))],
+      [H.legacyLimit, String(d.limit)],
+      [H.legacyRemaining, String(d.remaining)],
+      [H.legacyReset, String(Math.ceil((Date.now() + d.resetMs) / 1000))],
     ];
+  } else if (format === 'legacy-window') {
+    out = [];
+    const ps = d.policies ?? [d];
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
+      const s = windowSuffix(p.name ?? 'default');
+      out.push([`${H.legacyLimit}-${s}`, String(p.limit)], [`${H.legacyRemaining}-${s}`, String(p.remaining)]);
+    }
   } else out = [];
-  if (!d.allowed) out.push(['retry-after', String(Math.max(1, sec(d.retryAfterMs)))]);
+  if (!d.allowed) out.push([H.retryAfter, String(Math.max(1, sec(d.retryAfterMs)))]);
   return out;
 }

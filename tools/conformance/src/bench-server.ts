@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import * as orgExpress from '@org/express';
 import * as orgFastify from '@org/fastify';
-import { cors, securityHeaders } from '@org/headers';
+import { cors, crossOriginProtection, securityHeaders } from '@org/headers';
 import * as orgHono from '@org/hono';
 import { createLogger } from '@org/logger';
 import { fdSink } from '@org/logger/node';
@@ -32,6 +32,7 @@ const ours = () => {
   // BENCH_DROP=a,b (or a+b, which fits in bench:http's EXTRA) leaves parts out (headers, cors, rate, log, id, time,
   // body, timeout): for finding costs
   const drop = new Set((process.env.BENCH_DROP ?? '').split(/[,+]/));
+  const add = new Set((process.env.BENCH_ADD ?? '').split(/[,+]/));
   return {
     ...(drop.has('headers') ? {} : { headers: securityHeaders({ preset: 'helmet' }) }),
     ...(drop.has('cors') ? {} : { cors: cors({ origin: 'https://app.example' }) }),
@@ -46,8 +47,14 @@ const ours = () => {
     ...(drop.has('time') ? { responseTime: false } : {}),
     ...(drop.has('body') ? { bodyLimit: false as const } : {}),
     ...(drop.has('timeout') ? { timeoutMs: false as const } : {}),
+    // BENCH_ADD=ipfilter+csrf adds options the full stack leaves off: for what they cost when configured
+    ...(add.has('ipfilter') ? { ipFilter: { deny: BENCH_DENY } } : {}),
+    ...(add.has('csrf') ? { csrf: crossOriginProtection({ trustedOrigins: ['https://app.example'] }) } : {}),
   };
 };
+
+/** A deny list of 16 ranges (IPv4 and IPv6) none of which holds the load generator's 127.0.0.1. */
+const BENCH_DENY = Array.from({ length: 8 }, (_, i) => [`10.${i}.0.0/16`, `2001:db8:${i}::/48`]).flat();
 
 /**
  * The `floor` variant's headers: the same response headers as our full stack sends on GET /, as constants (lower-case

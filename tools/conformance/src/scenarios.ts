@@ -117,7 +117,8 @@ export function expectPlan(r: Res, what: string, id?: string): void {
 function expectRawProblem(r: RawResponse, status: number, path: string): void {
   expect(r.status, r.body).toBe(status);
   expect(r.headers['content-type']).toBe('application/problem+json');
-  expect(JSON.parse(r.body)).toMatchObject({ type: 'about:blank', status, instance: path });
+  const code = status === 413 ? 'ERR_BODY_TOO_LARGE' : status === 503 ? 'ERR_REQUEST_TIMEOUT' : expect.any(String);
+  expect(JSON.parse(r.body)).toMatchObject({ type: 'about:blank', status, instance: path, code });
 }
 
 const varyTokens = (v: string | undefined): string[] => (v ?? '').split(',').map((t) => t.trim().toLowerCase());
@@ -266,7 +267,7 @@ export const scenarios: Scenario[] = [
         expect(r.headers.ratelimit).toMatch(new RegExp(`^"api";r=${RATE_LIMIT - 1 - i};t=\\d+$`));
       }
       const denied = await t.req('/hello', { clientIp: ip });
-      expectProblem(denied, 429, 'Too Many Requests', '/hello');
+      expect(expectProblem(denied, 429, 'Too Many Requests', '/hello').code).toBe('ERR_RATE_LIMITED');
       expect(Number(denied.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(denied.headers.ratelimit).toMatch(/^"api";r=0;t=\d+$/);
       expectPlan(denied, '429');
@@ -355,7 +356,7 @@ export const scenarios: Scenario[] = [
     async run(t) {
       const t0 = Date.now();
       const r = await t.req('/slow');
-      expectProblem(r, 503, 'Service Unavailable', '/slow');
+      expect(expectProblem(r, 503, 'Service Unavailable', '/slow').code).toBe('ERR_REQUEST_TIMEOUT');
       expectPlan(r, '503');
       expect(Date.now() - t0).toBeLessThan(TIMEOUT_MS + 3000); // does not hang until the handler's 5 s
     },
@@ -365,16 +366,20 @@ export const scenarios: Scenario[] = [
     async run(t) {
       const boom = await t.req('/boom');
       const body = expectProblem(boom, 500, 'Internal Server Error', '/boom');
-      expect(Object.keys(body).sort()).toEqual(['instance', 'requestId', 'status', 'title', 'type']);
+      expect(Object.keys(body).sort()).toEqual(['code', 'instance', 'requestId', 'status', 'title', 'type']);
+      expect(body.code).toBe('ERR_INTERNAL');
       expect(boom.text).not.toContain('secret');
       const open = await t.req('/circuit');
-      expectProblem(open, 503, 'Service Unavailable', '/circuit');
+      expect(expectProblem(open, 503, 'Service Unavailable', '/circuit').code).toBe('ERR_CIRCUIT_OPEN');
       const retryAfter = Number(open.headers['retry-after']);
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(30);
       const conflict = await t.req('/conflict');
-      expect(expectProblem(conflict, 409, 'Conflict', '/conflict').detail).toBe('note 7 was changed by someone else');
-      expectProblem(await t.req('/nope?token=x'), 404, 'Not Found', '/nope');
+      expect(expectProblem(conflict, 409, 'Conflict', '/conflict')).toMatchObject({
+        detail: 'note 7 was changed by someone else',
+        code: 'ERR_CONFLICT',
+      });
+      expect(expectProblem(await t.req('/nope?token=x'), 404, 'Not Found', '/nope').code).toBe('ERR_NOT_FOUND');
     },
   },
   {
@@ -474,7 +479,7 @@ export const defects: Scenario[] = [
         headers: { 'content-type': 'application/json', 'x-request-id': id },
         body: '{"a":1,nope',
       });
-      expectProblem(bad, 400, 'Bad Request', '/json');
+      expect(expectProblem(bad, 400, 'Bad Request', '/json').code).toBe('ERR_MALFORMED_BODY');
       expect(await until(() => linesOf(t, id).length >= 1)).toBe(true);
       await new Promise((r) => setTimeout(r, 30));
       expect(linesOf(t, id).filter((l) => l.msg === 'unhandled error')).toHaveLength(0);

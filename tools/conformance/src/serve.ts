@@ -3,6 +3,7 @@
 // <app>: express | express4 | fastify | hono-node (@hono/node-server) | hono-fetch (the Fetch path: Bun.serve,
 // Deno.serve, or on Node app.request() behind a bare node:http bridge that hands the handler no Node objects).
 // --shutdown: gracefulShutdown on SIGTERM (Node), 500 ms pre-stop delay, a 10 s timeout and a 1.5 s /work route.
+// --features: the features app instead (features/: IP lists, CSRF guard, 504 timeout, legacy-window RateLimit).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildStack } from './stack.js';
@@ -17,6 +18,7 @@ declare const Deno:
 
 const [appName, ...flags] = process.argv.slice(2);
 const shutdown = flags.includes('--shutdown');
+const features = flags.includes('--features');
 const runtime =
   typeof Bun !== 'undefined'
     ? `bun ${Bun.version}`
@@ -34,17 +36,23 @@ async function nodeServer(): Promise<Server> {
   if (appName === 'express' || appName === 'express4') {
     const { expressApp } = await import('./apps/express.js');
     const express = (await import(appName === 'express' ? 'express' : 'express4')).default;
+    if (features) {
+      const { expressFeatures } = await import('./features/express.js');
+      const { buildFeatureStack } = await import('./features/stack.js');
+      return expressFeatures(express, buildFeatureStack()).listen(0, '127.0.0.1');
+    }
     return expressApp(express, stack.options, stack.deps).listen(0, '127.0.0.1');
   }
   if (appName === 'fastify') {
     const { fastifyApp } = await import('./apps/fastify.js');
-    const app = await fastifyApp(stack.options, stack.deps);
+    const { fastifyFeatures } = await import('./features/fastify.js');
+    const { buildFeatureStack } = await import('./features/stack.js');
+    const app = features ? await fastifyFeatures(buildFeatureStack()) : await fastifyApp(stack.options, stack.deps);
     await app.listen({ port: 0, host: '127.0.0.1' });
     return app.server;
   }
   const { serve } = await import('@hono/node-server');
-  const { honoApp } = await import('./apps/hono.js');
-  const app = honoApp(stack.options, stack.deps);
+  const app = await honoBuild();
   if (appName === 'hono-node') return serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   // the Fetch path on Node: app.request() with a Deno-shaped env carrying the peer address, no Node objects
   return serve({
@@ -55,16 +63,25 @@ async function nodeServer(): Promise<Server> {
   }) as Server;
 }
 
+/** The Hono app: the conformance app, or the features app with --features. */
+async function honoBuild(): Promise<import('hono').Hono<any>> {
+  if (features) {
+    const { honoFeatures } = await import('./features/hono.js');
+    const { buildFeatureStack } = await import('./features/stack.js');
+    return honoFeatures(buildFeatureStack());
+  }
+  const { honoApp } = await import('./apps/hono.js');
+  return honoApp(stack.options, stack.deps);
+}
+
 async function main(): Promise<void> {
   if (appName === 'hono-fetch' && typeof Bun !== 'undefined') {
-    const { honoApp } = await import('./apps/hono.js');
-    const app = honoApp(stack.options, stack.deps);
+    const app = await honoBuild();
     ready(Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch }).port);
     return;
   }
   if (appName === 'hono-fetch' && typeof Deno !== 'undefined') {
-    const { honoApp } = await import('./apps/hono.js');
-    const app = honoApp(stack.options, stack.deps);
+    const app = await honoBuild();
     const deno = Deno;
     deno.serve({ port: 0, hostname: '127.0.0.1', onListen: ({ port }: { port: number }) => ready(port) }, app.fetch);
     return;

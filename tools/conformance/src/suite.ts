@@ -1,5 +1,6 @@
 // Runs every scenario against a list of targets (app × runtime), each server in its own process.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { featureSuite } from './features/suite.js';
 import { type RunningServer, startServer, type Target, targetName } from './harness.js';
 import { type Ctx, defects, scenarios, send } from './scenarios.js';
 import { validationScenarios } from './validation-scenarios.js';
@@ -44,5 +45,6 @@ export function conformanceSuite(targets: readonly Target[]): void {
         await s.run(ctx);
       },
     );
+    featureSuite(target);
   });
 }
