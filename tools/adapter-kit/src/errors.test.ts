@@ -21,8 +21,9 @@ import {
   requestTimedOut,
 } from './errors.js';
 import { resolveOptions } from './options.js';
+import { compileValidation, malformedBody, unsupportedBody, ValidationError, validatorFailed } from './validate.js';
 
-const classes = ['AdapterError', 'TypeError', 'RangeError'];
+const classes = ['AdapterError', 'ValidationError', 'TypeError', 'RangeError'];
 const opts = { classes, guard: isAdapterError };
 
 describe('adapter errors follow the error contract', () => {
@@ -33,8 +34,19 @@ describe('adapter errors follow the error contract', () => {
       ERR_NO_CLIENT_ADDRESS: [noClientAddress('hono')],
       ERR_IP_DENIED: [ipDenied()],
       ERR_CROSS_ORIGIN_REQUEST: [crossOriginRefused('cross-origin request detected from Sec-Fetch-Site header')],
-      ERR_MALFORMED_BODY: [new AdapterError('ERR_MALFORMED_BODY', 400, 'Malformed JSON in request body')],
+      ERR_MALFORMED_BODY: [
+        new AdapterError('ERR_MALFORMED_BODY', 400, 'Malformed JSON in request body'),
+        malformedBody(),
+      ],
+      ERR_VALIDATION: [new ValidationError([{ in: 'body', path: ['title'], message: 'Required' }], 0)],
+      ERR_UNSUPPORTED_MEDIA_TYPE: [unsupportedBody()],
+      ERR_VALIDATOR_FAILED: [
+        validatorFailed('express', new Error('schema bug')),
+        validatorFailed('hono', undefined, 'the body validator returned 42, not a result'),
+      ],
       ERR_INVALID_OPTION: [
+        () => compileValidation({} as never, 'express'),
+        () => compileValidation({ body: {} } as never, 'fastify'),
         () => resolveOptions({ timeoutStatus: 500 as never }, 'express'),
         () => resolveOptions({ ipFilter: { allow: ['10.0.0.0/33'] } }, 'fastify'),
         () => resolveOptions({ csrf: {} as never }, 'hono'),

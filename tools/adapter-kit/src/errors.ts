@@ -18,7 +18,10 @@ export type AdapterErrorCode =
   | 'ERR_NO_CLIENT_ADDRESS'
   | 'ERR_IP_DENIED'
   | 'ERR_CROSS_ORIGIN_REQUEST'
-  | 'ERR_MALFORMED_BODY';
+  | 'ERR_MALFORMED_BODY'
+  | 'ERR_VALIDATION'
+  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'ERR_VALIDATOR_FAILED';
 
 /**
  * Every code the adapters' own errors carry, with `retryable` and `status`. `ERR_REQUEST_TIMEOUT` answers 503 unless
@@ -33,6 +36,9 @@ export const adapterErrorCodes: Readonly<Record<AdapterErrorCode | 'ERR_INVALID_
     ERR_IP_DENIED: Object.freeze({ retryable: false, status: 403 }),
     ERR_CROSS_ORIGIN_REQUEST: Object.freeze({ retryable: false, status: 403 }),
     ERR_MALFORMED_BODY: Object.freeze({ retryable: false, status: 400 }),
+    ERR_VALIDATION: Object.freeze({ retryable: false, status: 400 }),
+    ERR_UNSUPPORTED_MEDIA_TYPE: Object.freeze({ retryable: false, status: 415 }),
+    ERR_VALIDATOR_FAILED: Object.freeze({ retryable: false, status: 500 }),
     ERR_INVALID_OPTION: Object.freeze({ retryable: false }),
   });
 

@@ -1,7 +1,7 @@
 // Request validation with any Standard Schema v1 validator (zod, valibot, arktype, ...): the parts are checked once per
 // request of a route that asks for it, every part's issues are gathered, and what reaches the client is bounded.
 // Nothing here runs for a route without validation: each adapter's validate() is a per-route middleware.
-import { AdapterError } from './errors.js';
+import { AdapterError, invalidOption } from './errors.js';
 import { type ProblemDetails, type ProblemResponse, problem, problemForError } from './problems.js';
 
 /**
@@ -172,15 +172,20 @@ const isSchema = (s: unknown): s is StandardSchemaV1 => {
  */
 export function compileValidation(schemas: ValidationSchemas, adapter: string): CompiledValidation {
   if (typeof schemas !== 'object' || schemas === null)
-    throw new TypeError(`${adapter}: validate() expects { body, query, params } schemas, got ${typeof schemas}`);
+    throw invalidOption(
+      TypeError,
+      `${adapter}: validate() expects { body, query, params } schemas, got ${typeof schemas}`,
+    );
   for (const k of Object.keys(schemas))
     if (!PARTS.includes(k as ValidationPart) && (schemas as Record<string, unknown>)[k] !== undefined)
-      throw new TypeError(`${adapter}: validate() knows body, query and params, got "${k}"`);
+      throw invalidOption(TypeError, `${adapter}: validate() knows body, query and params, got "${k}"`);
   const parts = PARTS.filter((p) => schemas[p] !== undefined);
-  if (parts.length === 0) throw new TypeError(`${adapter}: validate() needs at least one of body, query, params`);
+  if (parts.length === 0)
+    throw invalidOption(TypeError, `${adapter}: validate() needs at least one of body, query, params`);
   for (const p of parts)
     if (!isSchema(schemas[p]))
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${adapter}: validate() ${p} must be a Standard Schema v1 validator (an object with ~standard.validate), got ${describe(schemas[p])}`,
       );
   const validators = parts.map((p) => schemas[p]!['~standard']);
@@ -211,7 +216,7 @@ export function compileValidation(schemas: ValidationSchemas, adapter: string): 
         const part = parts[i]!;
         const r = results[i];
         if (typeof r !== 'object' || r === null)
-          throw validatorFailed(adapter, new TypeError(`the ${part} validator returned ${describe(r)}`));
+          throw validatorFailed(adapter, undefined, `the ${part} validator returned ${describe(r)}, not a result`);
         if (r.issues === undefined || r.issues === null) {
           value[part] = r.value;
           continue;
@@ -304,7 +309,9 @@ export const unsupportedBody = (): AdapterError =>
  * A validator threw or rejected: a bug on the server side, answered 500 (no detail) and logged with this message and
  * the original error as `cause`.
  */
-export const validatorFailed = (adapter: string, cause: unknown): AdapterError =>
-  new AdapterError('ERR_VALIDATOR_FAILED', 500, `${adapter}: a validator threw instead of returning a result`, {
-    cause,
-  });
+export const validatorFailed = (
+  adapter: string,
+  cause: unknown,
+  what = 'a validator threw instead of returning a result',
+): AdapterError =>
+  new AdapterError('ERR_VALIDATOR_FAILED', 500, `${adapter}: ${what}`, cause === undefined ? undefined : { cause });
