@@ -41,9 +41,7 @@ export class PlanPolicy {
     this.security = lowerCaseNames(o.headers?.entries ?? NO_HEADERS);
     const forRequest = o.headers?.forRequest;
     this.forRequest =
-      o.useNonce && forRequest !== undefined
-        ? (ctx) => lowerCaseNames(forRequest.call(o.headers, ctx))
-        : undefined;
+      o.useNonce && forRequest !== undefined ? (ctx) => lowerCaseNames(forRequest.call(o.headers, ctx)) : undefined;
     this.remove = (o.headers?.remove ?? NO_TOKENS).map((n) => n.toLowerCase());
     this.responseTime = o.responseTime;
     const format = o.formatHeaders;

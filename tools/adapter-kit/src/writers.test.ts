@@ -56,7 +56,7 @@ describe('writePlanToNode on a real server', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  it('writes the plan\'s names in lower case, as the Fetch writer does', async () => {
+  it("writes the plan's names in lower case, as the Fetch writer does", async () => {
     const names = await new Promise<string[]>((resolve, reject) => {
       http
         .get(`${base}/plain`, (res) => {
