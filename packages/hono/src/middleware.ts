@@ -6,8 +6,10 @@ import { DeadlineNode, DeadlineQueue } from '@org/adapter-kit/deadlines';
 import { AdapterError, bodyTooLarge, invalidOption, requestTimedOut } from '@org/adapter-kit/errors';
 import { writePlanToFetch, writeRouteFixups } from '@org/adapter-kit/fetch-writer';
 import { checkCrossOrigin, checkIp, isSafeMethod, logRefusal } from '@org/adapter-kit/guards';
+import type { HeaderPlan } from '@org/adapter-kit/header-plan';
 import { resolveRequestId } from '@org/adapter-kit/ids';
 import { compileIpFilter, type IpFilterOptions } from '@org/adapter-kit/ip-filter';
+import { type HeadListener, type HookedResponse, onHead } from '@org/adapter-kit/node-head-hook';
 import { type NodeHeaderTarget, writePlanToNode } from '@org/adapter-kit/node-writer';
 import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
 import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
@@ -108,7 +110,7 @@ type RawHeaders = Record<string, string | string[] | undefined>;
 /** The Node request and response on @hono/node-server (its documented `c.env` bindings), else undefined. */
 interface NodeBindings {
   incoming: { headers: RawHeaders & { 'content-length'?: string; 'transfer-encoding'?: string }; complete: boolean };
-  outgoing: NodeHeaderTarget & { headersSent: boolean };
+  outgoing: NodeHeaderTarget & HookedResponse;
 }
 const nodeBindings = (c: Context): NodeBindings | undefined => {
   const env = c.env as Partial<NodeBindings> | undefined;
@@ -118,6 +120,21 @@ const nodeBindings = (c: Context): NodeBindings | undefined => {
     ? (env as NodeBindings)
     : undefined;
 };
+
+/**
+ * Writes the plan when node-server writes the head (the guarded head hook): the route's Response headers, which
+ * node-server passes to `writeHead`, are on the Node response by then, so the plan is written once, against the
+ * final headers, and the route's Response is never turned into a Fetch `Headers` object to merge Vary into it.
+ */
+class NodeHead implements HeadListener<NodeBindings['outgoing']> {
+  constructor(
+    readonly plan: HeaderPlan,
+    readonly incoming: NodeBindings['incoming'],
+  ) {}
+  onHead(res: NodeBindings['outgoing']): void {
+    writePlanToNode(res, this.plan, bodyPending(this.incoming));
+  }
+}
 
 /** One request header, from Node's header object on @hono/node-server (no Fetch Request built for it). */
 function readHeader(c: Context, raw: RawHeaders | undefined, name: string): string | undefined {
@@ -228,6 +245,9 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     const node = nodeBindings(ctx);
     const raw = node?.incoming.headers;
     const plan = policy.plan(t0);
+    // on node-server the plan goes on when the head is written; else (no hook in this process, or another runtime)
+    // when the middleware returns, below
+    const hooked = node !== undefined && onHead(node.outgoing, new NodeHead(plan, node.incoming));
     let id: string | undefined;
     let ip = '';
     let res: Response | undefined;
@@ -325,7 +345,8 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     // c.res is only assigned a new response: Hono's setter copies the old one into it, headers and all
     const route = c.res;
     let out: Response;
-    if (node !== undefined && !node.outgoing.headersSent) {
+    if (hooked) out = route;
+    else if (node !== undefined && !node.outgoing.headersSent) {
       // @hono/node-server: the plan goes on the Node response; the route's own headers (in its Response) are written
       // after them and win. Only Vary and the removals need the route's headers.
       writePlanToNode(node.outgoing, plan, bodyPending(node.incoming));

@@ -45,7 +45,7 @@ describe('PlanPolicy / HeaderPlan', () => {
     nonce: true,
   };
 
-  it('gives each plan its own CSP nonce, the policy removals (lower-case), and X-Response-Time when on', () => {
+  it('gives each plan its own CSP nonce, the policy names and removals (lower-case), and X-Response-Time when on', () => {
     const policy = new PlanPolicy({
       headers: security,
       useNonce: true,
@@ -57,18 +57,21 @@ describe('PlanPolicy / HeaderPlan', () => {
     const b = policy.plan(0);
     expect(a.nonce).toMatch(/^[A-Za-z0-9+/]{22}==$/);
     expect(a.nonce).not.toBe(b.nonce);
-    expect(a.security[0]![1]).toBe(`script-src 'nonce-${a.nonce}'`);
+    expect(a.security[0]).toEqual(['content-security-policy', `script-src 'nonce-${a.nonce}'`]);
     expect(a.remove).toEqual(['x-powered-by']);
     expect(a.responseTime()).toMatch(/^\d+\.\d{3}ms$/);
-    const off = new PlanPolicy({
+    const offPolicy = new PlanPolicy({
       headers: security,
       useNonce: false,
       responseTime: false,
       rateFormat: 'draft-10',
       formatHeaders: undefined,
-    }).plan(0);
+    });
+    const off = offPolicy.plan(0);
     expect(off.nonce).toBeUndefined();
-    expect(off.security).toBe(security.entries);
+    expect(off.security).toEqual([['x-frame-options', 'SAMEORIGIN']]);
+    // lower-cased once per policy: every plan shares the list
+    expect(offPolicy.plan(1).security).toBe(off.security);
     expect(off.responseTime()).toBeUndefined();
   });
 

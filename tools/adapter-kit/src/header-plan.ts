@@ -38,9 +38,10 @@ export class PlanPolicy {
     rateFormat: RateLimitHeaderFormat;
     formatHeaders: ((d: DecisionLike) => HeaderList | Readonly<Record<string, string>>) | undefined;
   }) {
-    this.security = o.headers?.entries ?? NO_HEADERS;
+    this.security = lowerCaseNames(o.headers?.entries ?? NO_HEADERS);
     const forRequest = o.headers?.forRequest;
-    this.forRequest = o.useNonce && forRequest !== undefined ? (ctx) => forRequest.call(o.headers, ctx) : undefined;
+    this.forRequest =
+      o.useNonce && forRequest !== undefined ? (ctx) => lowerCaseNames(forRequest.call(o.headers, ctx)) : undefined;
     this.remove = (o.headers?.remove ?? NO_TOKENS).map((n) => n.toLowerCase());
     this.responseTime = o.responseTime;
     const format = o.formatHeaders;
@@ -111,6 +112,40 @@ export class HeaderPlan {
   responseTime(): string | undefined {
     return Number.isNaN(this.t0) ? undefined : formatResponseTime(now() - this.t0);
   }
+}
+
+const KEYS = new Map<string, string>();
+
+/**
+ * A header name in lower case, as an interned string (the one V8 keeps for property keys), cached: the plan's names
+ * come from a small fixed set. Header records are keyed by lower-case name on every writer, and an interned key is
+ * found without hashing a fresh string.
+ */
+export function headerKey(name: string): string {
+  let k = KEYS.get(name);
+  if (k === undefined) {
+    k = name.toLowerCase();
+    // a computed property name is interned; reading it back gives the interned copy
+    const interned = Object.keys({ [k]: 0 })[0];
+    if (interned === k) k = interned;
+    if (KEYS.size < 1000) {
+      KEYS.set(name, k);
+      KEYS.set(k, k);
+    }
+  }
+  return k;
+}
+
+/** `list` with lower-case (interned) names; `list` itself when they already are. */
+function lowerCaseNames(list: HeaderList): HeaderList {
+  let out: Array<readonly [string, string]> | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const [name, value] = list[i]!;
+    const key = headerKey(name);
+    if (key !== name && out === undefined) out = list.slice(0, i);
+    out?.push(key === name ? list[i]! : [key, value]);
+  }
+  return out === undefined ? list : out;
 }
 
 /** Adds tokens to a Vary value without duplicates (case-insensitive); `*` absorbs everything. */

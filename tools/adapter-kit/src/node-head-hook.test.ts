@@ -21,14 +21,21 @@ describe('node head hook', () => {
           calls[how]!++;
           expect(r.headersSent).toBe(false);
           res.setHeader('x-hooked', how);
+          // what the listener sees of headers passed to writeHead itself
+          res.setHeader('x-seen', String(res.getHeader('x-passed') ?? 'none'));
+          if (res.hasHeader('x-drop')) res.removeHeader('x-drop');
         },
       });
+      if (how === 'passed' || how === 'passed-array') res.setHeader('x-passed', 'before');
       if (how === 'end') res.end('x');
       else if (how === 'write') {
         res.write('a');
         res.end('b');
       } else if (how === 'object') res.writeHead(201, { 'content-type': 'text/plain' }).end('x');
       else if (how === 'array') res.writeHead(202, ['content-type', 'text/plain']).end('x');
+      else if (how === 'passed') res.writeHead(203, 'Passed', { 'X-Passed': 'arg', 'x-drop': '1' }).end('x');
+      else if (how === 'passed-array')
+        res.writeHead(203, ['x-passed', 'a1', 'x-passed', 'a2', 'x-drop', '1', 'content-type', 'text/plain']).end('x');
       else if (how === 'flush') {
         res.flushHeaders();
         res.end('x');
@@ -59,6 +66,24 @@ describe('node head hook', () => {
     await r.body.text();
     expect(r.headers['x-hooked']).toBe(how);
     expect(calls[how]).toBe(1);
+  });
+
+  it('puts headers passed to writeHead on the response before the listener runs, winning over earlier ones', async () => {
+    const r = await request(`${base}/passed`);
+    await r.body.text();
+    expect(r.statusCode).toBe(203);
+    expect(r.headers['x-passed']).toBe('arg');
+    expect(r.headers['x-seen']).toBe('arg');
+    // the listener's removal holds for a header the route passed to writeHead
+    expect(r.headers['x-drop']).toBeUndefined();
+    const a = await request(`${base}/passed-array`);
+    await a.body.text();
+    expect(a.statusCode).toBe(203);
+    // a flat array keeps its duplicates, as Node's writeHead does
+    expect(a.headers['x-passed']).toEqual(['a1', 'a2']);
+    expect(a.headers['x-seen']).toBe('a1,a2');
+    expect(a.headers['x-drop']).toBeUndefined();
+    expect(a.headers['content-type']).toBe('text/plain');
   });
 
   it('discards writes to an answered response, running their callbacks', async () => {

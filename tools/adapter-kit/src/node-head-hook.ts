@@ -1,10 +1,11 @@
-// The one place an adapter replaces a method of an object it is handed (Express only).
+// The one place an adapter replaces a method of an object it is handed (Express, and Hono on @hono/node-server).
 //
 // Neither Node nor Express offers a public hook between a route's last header and the head going out, yet the plan
 // must be written then (header-plan.ts: X-Response-Time, Vary merged with the route's, the removals, Connection:
 // close for an unread body). So, as Express's own on-headers does, this wraps the public `writeHead` of one response;
-// Node renders every head through it (`end()` and `write()` call `this.writeHead`). Fastify and Hono use their public
-// hooks (onSend, the middleware's return) instead.
+// Node renders every head through it (`end()` and `write()` call `this.writeHead`). Headers passed to `writeHead`
+// itself go on the response first, through its public header methods and as Node documents the merge (they win over
+// those set before), so the listener sees the response's final headers. Fastify uses its public onSend hook instead.
 //
 // Guarded: checked once per process by a self-test on a real ServerResponse (its `end()` must reach the wrapper while
 // the head is still unsent). When the check fails, `onHead` returns false and the caller writes its plan before the
@@ -22,6 +23,9 @@ export interface HookedResponse {
 }
 
 let verdict: string | null | undefined;
+/** Node's http.ServerResponse, the only kind the self-test vouches for (an HTTP/2 compat response renders its head
+ * without calling its writeHead). */
+let ServerResponseClass: (new (...args: never[]) => object) | undefined;
 
 /** Why the head hook is unavailable in this process, or null when it works. Runs the self-test once. */
 export function headHookProblem(): string | null {
@@ -36,6 +40,7 @@ function selfTest(): string | null {
   try {
     const http = getBuiltin('node:http') as typeof import('node:http');
     const net = getBuiltin('node:net') as typeof import('node:net');
+    ServerResponseClass = http.ServerResponse;
     const req = new http.IncomingMessage(new net.Socket());
     const res = new http.ServerResponse(req);
     let sentAtHook: boolean | undefined;
@@ -48,6 +53,18 @@ function selfTest(): string | null {
     res.end('ok');
     if (sentAtHook !== false) return 'end() did not call the response writeHead before the head was sent';
     if (!res.headersSent || res.getHeader('x-self-test') !== '1') return 'the head was not written through the hook';
+    // headers passed to writeHead reach the listener, and win over those set before
+    const res2 = new http.ServerResponse(req);
+    let argAtHook: unknown;
+    res2.setHeader('x-arg', 'before');
+    install(res2 as unknown as HookedResponse, {
+      onHead(r) {
+        argAtHook = (r as unknown as import('node:http').ServerResponse).getHeader('x-arg');
+      },
+    });
+    res2.writeHead(200, { 'x-arg': 'passed' }).end();
+    if (argAtHook !== 'passed' || res2.getHeader('x-arg') !== 'passed')
+      return 'headers passed to writeHead did not reach the listener';
     return null;
   } catch (e) {
     return `self-test failed: ${String((e as Error)?.message ?? e)}`;
@@ -66,18 +83,53 @@ function install(res: HookedResponse, listener: HeadListener<HookedResponse>): v
     // once: a second writeHead call (a framework retrying) goes straight to the original
     if (!called) {
       called = true;
-      if (!this.headersSent) listener.onHead(this);
+      if (!this.headersSent) {
+        // writeHead(status, [reason], [headers]): the headers go on first, the status (and reason) stay
+        const passed = typeof b === 'string' ? c : b;
+        if (typeof passed === 'object' && passed !== null && applyPassed(this as unknown as HeaderMethods, passed)) {
+          if (typeof b === 'string') c = undefined;
+          else b = undefined;
+        }
+        listener.onHead(this);
+      }
     }
     return original.call(this, a, b, c);
   };
 }
 
+/** The public header methods of a ServerResponse that passed headers go through. */
+interface HeaderMethods {
+  setHeader(name: string, value: unknown): unknown;
+  appendHeader(name: string, value: unknown): unknown;
+  removeHeader(name: string): unknown;
+}
+
+/**
+ * Puts headers passed to `writeHead` on the response as Node's own writeHead does when headers were set before: an
+ * object's through `setHeader`, a flat `[name, value, ...]` array's through `removeHeader` then `appendHeader` (its
+ * duplicates kept). Returns false, changing nothing, for a shape Node would refuse (odd length): Node's writeHead then
+ * throws its own error.
+ */
+function applyPassed(res: HeaderMethods, passed: object): boolean {
+  if (Array.isArray(passed)) {
+    if (passed.length % 2 !== 0 || typeof res.appendHeader !== 'function') return false;
+    for (let n = 0; n < passed.length; n += 2) res.removeHeader(passed[n]);
+    for (let n = 0; n < passed.length; n += 2) if (passed[n]) res.appendHeader(passed[n], passed[n + 1]);
+    return true;
+  }
+  const record = passed as Record<string, unknown>;
+  const keys = Object.keys(record);
+  for (let i = 0; i < keys.length; i++) if (keys[i]) res.setHeader(keys[i]!, record[keys[i]!]);
+  return true;
+}
+
 /**
  * Calls `listener.onHead(res)` once, just before `res` writes its head (explicitly or from `write()`/`end()`). Returns
- * false, and installs nothing, when the self-test failed in this process (see `headHookProblem()`).
+ * false, and installs nothing, when the self-test failed in this process (see `headHookProblem()`) or `res` is not a
+ * Node `http.ServerResponse` (an HTTP/2 compat response): the caller then writes its plan its own way.
  */
 export function onHead<R extends HookedResponse>(res: R, listener: HeadListener<R>): boolean {
-  if (headHookProblem() !== null) return false;
+  if (headHookProblem() !== null || !(res instanceof ServerResponseClass!)) return false;
   install(res, listener as unknown as HeadListener<HookedResponse>);
   return true;
 }

@@ -3,7 +3,7 @@
 // @hono/node-server from the middleware). See header-plan.ts for the rule.
 
 import type { HeaderPlan } from './header-plan.js';
-import { mergeVary } from './header-plan.js';
+import { headerKey, mergeVary } from './header-plan.js';
 
 /** The header methods of Node's ServerResponse the writer uses (Fastify's reply maps onto them). */
 export interface NodeHeaderTarget {
@@ -22,8 +22,8 @@ export interface NodeHeaderTarget {
 export function writePlanToNode(res: NodeHeaderTarget, plan: HeaderPlan, closeConnection: boolean): void {
   // one snapshot of what the route set: a few names, looked up per plan header
   const taken = res.getHeaderNames();
-  fill(res, taken, plan.security);
-  if (plan.own !== null) fill(res, taken, plan.own);
+  fill(res, taken, plan.security, false);
+  if (plan.own !== null) fill(res, taken, plan.own, true);
   if (!Number.isNaN(plan.t0) && !taken.includes('x-response-time'))
     res.setHeader('x-response-time', plan.responseTime()!);
   if (plan.vary.length > 0) {
@@ -35,21 +35,20 @@ export function writePlanToNode(res: NodeHeaderTarget, plan: HeaderPlan, closeCo
   if (closeConnection) res.setHeader('connection', 'close');
 }
 
-function fill(res: NodeHeaderTarget, taken: readonly string[], list: ReadonlyArray<readonly [string, string]>): void {
+// Names go out in lower case, interned (headerKey): Node's setHeader and Fastify's header() lower-case every name
+// they are given, and a name that is already lower case and interned costs them no new string and no string-table
+// lookup. Lower case is also what the Fetch writer sends (Headers normalises names). The plan's security list is
+// lower case already (PlanPolicy); `lower` does it for the request's own headers.
+function fill(
+  res: NodeHeaderTarget,
+  taken: readonly string[],
+  list: ReadonlyArray<readonly [string, string]>,
+  lower: boolean,
+): void {
   const none = taken.length === 0;
   for (let i = 0; i < list.length; i++) {
-    const [name, value] = list[i]!;
-    if (none || !taken.includes(lowerName(name))) res.setHeader(name, value);
+    const pair = list[i]!;
+    const name = lower ? headerKey(pair[0]) : pair[0];
+    if (none || !taken.includes(name)) res.setHeader(name, pair[1]);
   }
-}
-
-const LOWER = new Map<string, string>();
-/** A header name in lower case, cached: the plan's names come from a small fixed set. */
-function lowerName(name: string): string {
-  let l = LOWER.get(name);
-  if (l === undefined) {
-    l = name.toLowerCase();
-    if (LOWER.size < 1000) LOWER.set(name, l);
-  }
-  return l;
 }

@@ -56,6 +56,21 @@ describe('writePlanToNode on a real server', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
+  it("writes the plan's names in lower case, as the Fetch writer does", async () => {
+    const names = await new Promise<string[]>((resolve, reject) => {
+      http
+        .get(`${base}/plain`, (res) => {
+          res.resume();
+          // rawHeaders keeps the names as they went on the wire
+          resolve(res.rawHeaders.filter((_, i) => i % 2 === 0));
+        })
+        .on('error', reject);
+    });
+    for (const n of ['x-frame-options', 'x-content-type-options', 'access-control-allow-origin', 'x-request-id'])
+      expect(names).toContain(n);
+    expect(names).not.toContain('X-Frame-Options');
+  });
+
   it('fills what the response lacks', async () => {
     const r = await request(`${base}/plain`);
     await r.body.text();

@@ -12,7 +12,8 @@
 // EXTRA='nolog:BENCH_DROP=log;noop:BENCH_SINK=noop' adds variants of `ours` run with those environment settings (see
 // bench-server.ts), measured in the same cycles and printed as ratios too: for finding what a part costs.
 // BENCH_VARIANT=rival|bare|floor in an entry runs that variant instead of `ours` (e.g.
-// EXTRA='rivallog:BENCH_VARIANT=rival,BENCH_RIVAL_LOG=1': the Fastify rival with Fastify's own request log).
+// EXTRA='rivallog:BENCH_VARIANT=rival,BENCH_RIVAL_LOG=1': the Fastify rival with Fastify's two default log lines;
+// EXTRA='rivalmin:BENCH_VARIANT=rival,BENCH_RIVAL=min': the older rival, security headers and rate limiting only).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -41,11 +42,20 @@ const EXTRA: ReadonlyMap<string, Record<string, string>> = new Map(
     }),
 );
 const variantsOf = (_framework: string): readonly string[] => [...VARIANTS, 'floor', ...EXTRA.keys()];
-const RIVAL: Record<string, string> = {
-  express: 'helmet + express-rate-limit',
-  fastify: '@fastify/helmet + @fastify/rate-limit',
-  hono: 'hono/secure-headers',
-};
+// The rival does the same work as ours from each framework's usual packages (see bench-server.ts); BENCH_RIVAL=min
+// runs the older rival (security headers and rate limiting only), e.g. EXTRA='rivalmin:BENCH_VARIANT=rival,BENCH_RIVAL=min'.
+const RIVAL: Record<string, string> =
+  process.env.BENCH_RIVAL === 'min'
+    ? {
+        express: 'helmet + express-rate-limit',
+        fastify: '@fastify/helmet + @fastify/rate-limit',
+        hono: 'hono/secure-headers',
+      }
+    : {
+        express: 'helmet + express-rate-limit + cors + pino-http + response-time',
+        fastify: '@fastify/helmet + @fastify/rate-limit + @fastify/cors + Fastify logger (pino) + id/time hook',
+        hono: 'hono/secure-headers + hono-rate-limiter + hono/cors + hono/request-id + hono/timeout + pino',
+      };
 const cycles = Number(process.env.CYCLES ?? 8);
 const procs = Number(process.env.PROCS ?? 1);
 if (!Number.isInteger(procs) || procs < 1)
@@ -333,5 +343,8 @@ if (loadgen === 'autocannon') {
 }
 console.log(
   `\nours = @org/${'{express,fastify,hono}'} with headers (helmet preset) + CORS + rate limit (memory) + request log (fdSink to /dev/null, minLength 4096) + request id + X-Response-Time + body limit + timeout`,
+);
+console.log(
+  "rival = the same features from the frameworks' usual packages, its log line (same fields) through pino.destination to /dev/null, minLength 4096",
 );
 console.log(allOk ? 'all targets met' : 'some targets missed (the machine is shared and noisy: re-run to confirm)');

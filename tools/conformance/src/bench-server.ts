@@ -1,4 +1,12 @@
 // One server process for bench:http: `tsx src/bench-server.ts <framework> <bare|ours|rival|floor>`; prints its port.
+//
+// `rival` is the same feature set as `ours` assembled from each framework's usual packages, so the two do comparable
+// work: security headers, CORS, rate limiting, request id, X-Response-Time and one request log line of the same
+// fields to the same sink (pino to /dev/null through pino.destination with minLength 4096, as ours goes through
+// fdSink with minLength 4096); Hono's also has hono/timeout. BENCH_RIVAL=min gives the older, smaller rival (security
+// headers and rate limiting only, no log line, no request id, no X-Response-Time, no CORS) for comparison with earlier
+// figures.
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import * as orgExpress from '@org/express';
@@ -9,9 +17,10 @@ import { createLogger } from '@org/logger';
 import { fdSink } from '@org/logger/node';
 import { memoryStore, rateLimiter } from '@org/ratelimit';
 import express from 'express';
-import fastify from 'fastify';
+import fastify, { LogController } from 'fastify';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import pino from 'pino';
 
 const [framework, variant] = process.argv.slice(2) as [string, string];
 const LIMIT = 1_000_000_000; // never reached: every request is counted, none is refused
@@ -70,14 +79,23 @@ const floorHeaders = (): Record<string, string> => ({
   vary: 'Origin',
 });
 
-/** pino.destination to /dev/null, from the pino that Fastify itself depends on. */
-async function pinoDevNull(): Promise<{ write(s: string): void }> {
-  const { createRequire } = await import('node:module');
-  const pino = createRequire(createRequire(import.meta.url).resolve('fastify'))('pino') as {
-    destination(o: { dest: string; minLength: number; sync: boolean }): { write(s: string): void };
-  };
-  return pino.destination({ dest: '/dev/null', minLength: 4096, sync: false });
-}
+const rivalMin = process.env.BENCH_RIVAL === 'min';
+const CORS_ORIGIN = 'https://app.example';
+const TIMEOUT_MS = 30_000; // ours' default
+
+/**
+ * The rivals' log sink: pino.destination to /dev/null, minLength 4096 (ours: fdSink, minLength 4096).
+ * BENCH_RIVAL_SINK=<file> writes the lines there instead, to see them.
+ */
+const pinoDevNull = () =>
+  pino.destination({ dest: process.env.BENCH_RIVAL_SINK ?? '/dev/null', minLength: 4096, sync: false });
+
+/** The rivals' request id: the incoming X-Request-Id, else a random UUID (what their documentation shows). */
+const rivalId = (incoming: string | string[] | undefined): string =>
+  typeof incoming === 'string' && incoming !== '' ? incoming : randomUUID();
+
+/** X-Response-Time as ours writes it (ms, three decimals). */
+const msHeader = (ms: number): string => `${ms.toFixed(3)}ms`;
 
 async function main(): Promise<number> {
   if (framework === 'express') {
@@ -104,7 +122,36 @@ async function main(): Promise<number> {
       if (variant === 'rival') {
         const { default: helmet } = await import('helmet');
         const { rateLimit } = await import('express-rate-limit');
-        app.use(helmet());
+        if (!rivalMin) {
+          const { default: responseTime } = await import('response-time');
+          const { pinoHttp } = await import('pino-http');
+          const { default: corsMw } = await import('cors');
+          // first, so it times the whole stack as ours does
+          app.use(responseTime({ digits: 3 }));
+          app.use(
+            pinoHttp({
+              logger: pino(pinoDevNull()),
+              genReqId(req, res) {
+                const id = rivalId(req.headers['x-request-id']);
+                res.setHeader('x-request-id', id);
+                return id;
+              },
+              // ours' fields: requestId, method, path, status, durationMs, ip
+              serializers: {
+                req: (req: { id: unknown; method: string; url: string; remoteAddress: string }) => ({
+                  requestId: req.id,
+                  method: req.method,
+                  path: req.url,
+                  ip: req.remoteAddress,
+                }),
+                res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+              },
+              customSuccessMessage: () => 'request completed',
+            }),
+          );
+          app.use(helmet());
+          app.use(corsMw({ origin: CORS_ORIGIN }));
+        } else app.use(helmet());
         app.use(rateLimit({ windowMs: 60_000, limit: LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
       }
       app.get('/', (_req, res) => {
@@ -116,11 +163,18 @@ async function main(): Promise<number> {
     return (server.address() as AddressInfo).port;
   }
   if (framework === 'fastify') {
-    // BENCH_RIVAL_LOG=1 (with `rival`): Fastify's own request logging, pino (the one Fastify depends on) to /dev/null
-    // through pino.destination with minLength 4096, as our log goes through fdSink. Fastify writes two lines a request
-    // ("incoming request", "request completed"), as its users get by default.
-    const rivalLog = variant === 'rival' && process.env.BENCH_RIVAL_LOG === '1';
-    const app = rivalLog ? fastify({ logger: { stream: await pinoDevNull() } }) : fastify({ logger: false });
+    // The rival logs through Fastify's own logger (its pino) to the same sink; Fastify's two default lines a request
+    // ("incoming request", "request completed") are off for one line of ours' fields from an onResponse hook.
+    // BENCH_RIVAL_LOG=1 keeps Fastify's default two lines instead.
+    const rivalLog = variant === 'rival' && !rivalMin;
+    const app = rivalLog
+      ? fastify({
+          logger: { stream: pinoDevNull() },
+          logController: new LogController({ disableRequestLogging: process.env.BENCH_RIVAL_LOG !== '1' }),
+          requestIdHeader: 'x-request-id',
+          genReqId: (req) => rivalId(req.headers['x-request-id']),
+        })
+      : fastify({ logger: false });
     // BENCH_FASTIFY_DIST=<path of another build of @org/fastify's dist/index.js>: A/B of two code versions in one run
     const plugin = process.env.BENCH_FASTIFY_DIST
       ? ((await import(process.env.BENCH_FASTIFY_DIST)) as typeof orgFastify)
@@ -136,6 +190,28 @@ async function main(): Promise<number> {
     }
     if (variant === 'rival') {
       await app.register((await import('@fastify/helmet')).default);
+      if (rivalLog) {
+        await app.register((await import('@fastify/cors')).default, { origin: CORS_ORIGIN });
+        app.addHook('onSend', (request, reply, payload, done) => {
+          reply.header('x-request-id', request.id);
+          reply.header('x-response-time', msHeader(reply.elapsedTime));
+          done(null, payload);
+        });
+        if (process.env.BENCH_RIVAL_LOG !== '1')
+          app.addHook('onResponse', (request, reply, done) => {
+            request.log.info(
+              {
+                method: request.method,
+                path: request.url,
+                status: reply.statusCode,
+                durationMs: reply.elapsedTime,
+                ip: request.ip,
+              },
+              'request completed',
+            );
+            done();
+          });
+      }
       await app.register((await import('@fastify/rate-limit')).default, { max: LIMIT, timeWindow: 60_000 });
     }
     app.get('/', async () => ({ hello: 'world' }));
@@ -153,6 +229,43 @@ async function main(): Promise<number> {
       for (let i = 0; i < h.length; i++) out.setHeader(h[i]![0], h[i]![1]);
       await next();
     });
+  }
+  if (variant === 'rival' && !rivalMin) {
+    const { requestId } = await import('hono/request-id');
+    const { cors: honoCors } = await import('hono/cors');
+    const { timeout } = await import('hono/timeout');
+    const { rateLimiter: honoRateLimiter } = await import('hono-rate-limiter');
+    const { getConnInfo } = await import('@hono/node-server/conninfo');
+    const log = pino(pinoDevNull());
+    // first, so it times the whole stack as ours does; one line of ours' fields
+    app.use(async (c, next) => {
+      const t0 = performance.now();
+      await next();
+      const ms = performance.now() - t0;
+      c.res.headers.set('x-response-time', msHeader(ms));
+      log.info(
+        {
+          requestId: c.get('requestId'),
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          durationMs: ms,
+          ip: getConnInfo(c).remote.address,
+        },
+        'request completed',
+      );
+    });
+    app.use(requestId({ generator: () => randomUUID() }));
+    app.use(timeout(TIMEOUT_MS));
+    app.use(honoCors({ origin: CORS_ORIGIN }));
+    app.use(
+      honoRateLimiter({
+        windowMs: 60_000,
+        limit: LIMIT,
+        standardHeaders: 'draft-7',
+        keyGenerator: (c) => getConnInfo(c).remote.address ?? '',
+      }),
+    );
   }
   // Hono's defaults are helmet's set minus CSP: give it helmet's default CSP too, so both sides send the same
   // security headers (the comparison is of the middleware, not of the payload).

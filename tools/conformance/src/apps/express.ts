@@ -38,6 +38,10 @@ export function expressApp(express: ExpressModule, stack: StackOptions, deps: Ap
     for (const [k, v] of Object.entries(ROUTE_HEADERS)) res.setHeader(k, v);
     res.json({ ok: true });
   });
+  // the route's headers passed to writeHead itself (the head hook must see them: Vary merged, removals hold)
+  app.get('/precedence-passed', (_req, res) => {
+    res.writeHead(200, { ...ROUTE_HEADERS, 'content-type': 'application/json' }).end('{"ok":true}');
+  });
   app.get('/id', (_req, res) => {
     res.json({ requestId: res.locals.requestId });
   });

@@ -25,6 +25,11 @@ export async function fastifyApp(stack: StackOptions, deps: AppDeps): Promise<Fa
     reply.headers(ROUTE_HEADERS);
     return { ok: true };
   });
+  // Fastify has one way to pass headers with a reply (its header record): the same path as /precedence
+  app.get('/precedence-passed', async (_req, reply) => {
+    reply.code(200).headers(ROUTE_HEADERS);
+    return { ok: true };
+  });
   app.get('/id', async (req) => ({ requestId: req.requestId }));
   app.get('/nonce', async (_req, reply) => ({ nonce: reply.cspNonce }));
   app.get('/ip', async (req) => ({ ip: req.clientIp }));

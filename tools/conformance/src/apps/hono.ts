@@ -30,6 +30,8 @@ export function honoApp(stack: StackOptions, deps: AppDeps, opts: HonoAppOptions
     for (const [k, v] of Object.entries(ROUTE_HEADERS)) c.header(k, v);
     return c.json({ ok: true });
   });
+  // the route's headers in its Response's init (node-server passes them to writeHead)
+  app.get('/precedence-passed', (c) => c.json({ ok: true }, 200, { ...ROUTE_HEADERS }));
   app.get('/id', (c) => c.json({ requestId: c.get('requestId') }));
   app.get('/nonce', (c) => c.json({ nonce: c.get('cspNonce') }));
   app.get('/ip', (c) => c.json({ ip: c.get('clientIp') }));
