@@ -22,6 +22,7 @@ export type {
 } from '@org/adapter-kit/contracts';
 export { AdapterError, isAdapterError } from '@org/adapter-kit/errors';
 export { REQUEST_ID_PATTERN } from '@org/adapter-kit/ids';
+export type { HttpMetricsLike } from '@org/adapter-kit/metrics';
 export type { CommonOptions, RateLimitSettings } from '@org/adapter-kit/options';
 export type { ProblemDetails, ProblemResponse } from '@org/adapter-kit/problems';
 export { problemForError, STATUS_TITLES } from '@org/adapter-kit/problems';

@@ -23,6 +23,7 @@ import type {
   preParsingHookHandler,
 } from 'fastify';
 import fp from 'fastify-plugin';
+import { installMetrics } from './metrics.js';
 
 /**
  * Options of the {@link hardening} plugin. Every concern is optional: leave an instance out and that concern is off.
@@ -356,6 +357,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
       healthPaths.size > 0 && mayBeHealth(request.url, healthLower) && healthPaths.has(request.routeOptions.url ?? ''),
   };
 
+  if (o.metrics !== undefined) installMetrics(app, o.metrics);
   const onRequest: onRequestHookHandler = function orgOnRequest(request, reply, done) {
     const t0 = now();
     const plan = policy.plan(t0);

@@ -13,6 +13,7 @@ import type {
 } from './contracts.js';
 import { PlanPolicy } from './header-plan.js';
 import { randomId } from './ids.js';
+import { type HttpMetricsLike, meteredLimiter, resolveMetrics } from './metrics.js';
 import type { RateLimitHeaderFormat, ResolvedRate } from './rate-limit.js';
 
 const UNITS: Record<string, number> = {
@@ -110,6 +111,11 @@ export interface CommonOptions<K> {
    * behind a proxy that replaces the header, since behind one that appends to it any client chooses its own address.
    */
   trustProxy?: TrustProxy;
+  /**
+   * Request metrics (duration by method, route template and status; in flight; rate-limit decisions; 413 and timeout
+   * rejections): pass `createMetrics({ registry })` or `createMetrics({ meter })` from @org/metrics.
+   */
+  metrics?: HttpMetricsLike;
 }
 
 /** Normalised settings shared by the adapters. */
@@ -130,6 +136,8 @@ export interface Resolved<K> {
   timeoutMs: number | undefined;
   /** Whether a hop may set X-Forwarded-For (compiled `trustProxy`). */
   trust: (addr: string, hop: number) => boolean;
+  /** The request metrics recorder, or undefined when metrics are off (then `rate.limiter` is the user's own). */
+  metrics: HttpMetricsLike | undefined;
 }
 
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]+$/;
@@ -207,6 +215,7 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
     throw new TypeError(`${adapter}: responseTime must be a boolean, got ${show(opts.responseTime)}`);
   const bodyLimit = opts.bodyLimit === false ? undefined : parseBytes(opts.bodyLimit ?? '1mb', `${adapter}: bodyLimit`);
   const timeoutMs = opts.timeoutMs === false ? undefined : parseMs(opts.timeoutMs ?? 30_000, `${adapter}: timeoutMs`);
+  const metrics = resolveMetrics(opts.metrics, adapter);
   const policy = new PlanPolicy({
     headers,
     useNonce: headers !== undefined && typeof headers.forRequest === 'function' && headers.nonce !== false,
@@ -217,7 +226,15 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
   return {
     policy,
     cors: opts.cors,
-    rate: rate === undefined ? undefined : { limiter: rate.limiter, key: rate.key, cost: rate.cost, skip: rate.skip },
+    rate:
+      rate === undefined
+        ? undefined
+        : {
+            limiter: metrics === undefined ? rate.limiter : meteredLimiter(rate.limiter, metrics),
+            key: rate.key,
+            cost: rate.cost,
+            skip: rate.skip,
+          },
     logger: opts.logger,
     health: opts.health,
     healthPaths,
@@ -227,5 +244,6 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
     bodyLimit,
     timeoutMs,
     trust: compileTrust(opts.trustProxy, `${adapter}: trustProxy`),
+    metrics,
   };
 }
