@@ -22,8 +22,8 @@ export interface PromSample {
 
 /** A metric as prom-client's `Registry` reads it (`registerMetric`, `metrics()`, `getMetricsAsJSON()`, `resetMetrics()`). */
 export interface PromMetric {
-  /** Metric name. */
-  readonly name: string;
+  /** Metric name (prom-client renames counters in OpenMetrics mode). */
+  name: string;
   /** HELP text. */
   readonly help: string;
   /** Prometheus type. */
@@ -143,7 +143,8 @@ export function promInstruments(registry: PromRegistryLike): Instruments {
       help: def.help,
       type,
       aggregator: 'sum',
-      get: () => Promise.resolve({ name: def.prom, help: def.help, type, values: samples(), aggregator: 'sum' }),
+      // `metric.name`, not def.prom: prom-client renames counters in OpenMetrics mode (drops `_total`, adds it per sample)
+      get: () => Promise.resolve({ name: metric.name, help: def.help, type, values: samples(), aggregator: 'sum' }),
       reset,
     };
     registry.registerMetric(metric);

@@ -7,11 +7,14 @@ import { cors, securityHeaders } from '@org/headers';
 import * as orgHono from '@org/hono';
 import { createLogger } from '@org/logger';
 import { fdSink } from '@org/logger/node';
+import { createMetrics } from '@org/metrics';
 import { memoryStore, rateLimiter } from '@org/ratelimit';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import express from 'express';
 import fastify from 'fastify';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import { Registry } from 'prom-client';
 
 const [framework, variant] = process.argv.slice(2) as [string, string];
 const LIMIT = 1_000_000_000; // never reached: every request is counted, none is refused
@@ -46,6 +49,12 @@ const ours = () => {
     ...(drop.has('time') ? { responseTime: false } : {}),
     ...(drop.has('body') ? { bodyLimit: false as const } : {}),
     ...(drop.has('timeout') ? { timeoutMs: false as const } : {}),
+    // BENCH_METRICS=prom|otel: the metrics option, on a prom-client Registry or an OpenTelemetry Meter (no reader)
+    ...(process.env.BENCH_METRICS === 'prom'
+      ? { metrics: createMetrics({ registry: new Registry() }) }
+      : process.env.BENCH_METRICS === 'otel'
+        ? { metrics: createMetrics({ meter: new MeterProvider().getMeter('bench') }) }
+        : {}),
   };
 };
 
