@@ -1,6 +1,7 @@
 // One server process for bench:http: `tsx src/bench-server.ts <framework> <bare|ours|rival|floor>`; prints its port.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import * as orgExpress from '@org/express';
 import * as orgFastify from '@org/fastify';
 import { cors, securityHeaders } from '@org/headers';
@@ -9,7 +10,6 @@ import { createLogger } from '@org/logger';
 import { fdSink } from '@org/logger/node';
 import { createMetrics } from '@org/metrics';
 import { memoryStore, rateLimiter } from '@org/ratelimit';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import express from 'express';
 import fastify from 'fastify';
 import { Hono } from 'hono';
