@@ -6,8 +6,11 @@
  * shaped like prom-client's own (`name`, `help`, `type`, `get()`), so `registry.metrics()` renders them with yours.
  */
 export interface PromRegistryLike {
-  /** Adds a metric; prom-client throws when another metric has the name. */
-  registerMetric(metric: PromMetric): void;
+  /**
+   * Adds a metric; prom-client throws when another metric has the name. The parameter is typed `never` so that
+   * prom-client's own signature (which names its metric classes) fits; this package passes a {@link PromMetric}.
+   */
+  registerMetric(metric: never): void;
 }
 
 /** One sample as prom-client's `metric.get()` returns it. */
@@ -147,7 +150,7 @@ export function promInstruments(registry: PromRegistryLike): Instruments {
       get: () => Promise.resolve({ name: metric.name, help: def.help, type, values: samples(), aggregator: 'sum' }),
       reset,
     };
-    registry.registerMetric(metric);
+    registry.registerMetric(metric as never);
   };
   const sum = (def: MetricDef, type: 'counter' | 'gauge'): Counter => {
     const series = new Map<string, Series>();

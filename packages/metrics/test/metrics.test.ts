@@ -155,7 +155,8 @@ describe('createMetrics on a prom-client Registry', () => {
 
   // promtool's `check metrics` reads the classic text format only: here the OpenMetrics rendering is checked by hand
   it('renders OpenMetrics too: counters named without _total, samples with it', async () => {
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = new Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     const m = createMetrics({ registry });
     await exercise(m);
     const text = await registry.metrics();

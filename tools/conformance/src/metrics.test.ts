@@ -214,7 +214,7 @@ describe.each(Object.keys(APPS))('%s: metrics option on an OpenTelemetry Meter',
           .getMetrics()
           .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics))
           .filter((m) => m.descriptor.name === 'http.server.request.duration')
-          .flatMap((m) => m.dataPoints);
+          .flatMap((m) => m.dataPoints as readonly { attributes: Record<string, unknown>; value: unknown }[]);
       },
       (ps) => ps.some((p) => p.attributes['http.response.status_code'] === '503'),
     );
