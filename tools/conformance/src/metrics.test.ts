@@ -71,6 +71,11 @@ const APPS: Record<string, (o: AppOptions) => Promise<Running>> = {
     app.post('/upload', (_req, res) => {
       res.json({ ok: true });
     });
+    const api = express.Router();
+    api.get('/items/:n', (req, res) => {
+      res.json({ n: req.params.n });
+    });
+    app.use('/api', api);
     app.use(h.notFound);
     app.use(h.errorHandler);
     const server = await new Promise<Server>((resolve) => {
@@ -87,6 +92,12 @@ const APPS: Record<string, (o: AppOptions) => Promise<Running>> = {
       return { late: true };
     });
     app.post('/upload', async () => ({ ok: true }));
+    await app.register(
+      async (api) => {
+        api.get('/items/:n', async (req) => ({ n: (req.params as { n: string }).n }));
+      },
+      { prefix: '/api' },
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
   },
@@ -104,6 +115,9 @@ const APPS: Record<string, (o: AppOptions) => Promise<Running>> = {
       await c.req.arrayBuffer();
       return c.json({ ok: true });
     });
+    const api = new Hono();
+    api.get('/items/:n', (c) => c.json({ n: c.req.param('n') }));
+    app.route('/api', api);
     const server = await new Promise<Server>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server)) as Server;
     });
@@ -130,6 +144,7 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<
 /** The requests every adapter gets: three on one route template, a 404, a 413, a timeout. */
 async function drive(url: string, during: () => Promise<void>): Promise<void> {
   for (const id of ['1', '2', 'x-3']) expect((await fetch(`${url}/users/${id}`)).status).toBe(200);
+  expect((await fetch(`${url}/api/items/5`)).status).toBe(200); // a mounted router / prefixed plugin / sub-app
   expect((await fetch(`${url}/no/such/path`)).status).toBe(404);
   const big = await fetch(`${url}/upload`, { method: 'POST', body: 'x'.repeat(BODY_LIMIT * 2) });
   expect(big.status).toBe(413);
@@ -161,13 +176,16 @@ describe.each(Object.keys(APPS))('%s: metrics option on a prom-client Registry',
       'http_server_request_duration_seconds_count{method="GET",route="/users/:id",status="200"} 3',
     );
     expect(text).toContain('http_server_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1');
+    expect(text).toContain(
+      'http_server_request_duration_seconds_count{method="GET",route="/api/items/:n",status="200"} 1',
+    );
     expect(text).toContain('http_server_request_duration_seconds_count{method="GET",route="/slow",status="503"} 1');
     expect(text).toMatch(/http_server_request_duration_seconds_count\{method="POST",route="[^"]+",status="413"\} 1/);
-    expect(text).not.toMatch(/route="\/users\/(1|2|x-3)"|no\/such/);
+    expect(text).not.toMatch(/route="\/users\/(1|2|x-3)"|no\/such|items\/5/);
     expect(text).toContain('http_server_active_requests{method="GET"} 0');
     expect(text).toContain('http_server_rejections_total{reason="body_limit"} 1');
     expect(text).toContain('http_server_rejections_total{reason="timeout"} 1');
-    expect(text).toMatch(/http_server_rate_limit_decisions_total\{decision="allowed"\} [4-6]\n/);
+    expect(text).toMatch(/http_server_rate_limit_decisions_total\{decision="allowed"\} [5-7]\n/);
     expect(text).not.toContain('decision="limited"');
 
     const r = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
