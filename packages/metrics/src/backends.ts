@@ -126,6 +126,13 @@ export interface Instruments {
 }
 
 const SEP = '\u0000';
+/** The series key of a label set: the value itself for one label (most of them), else the values joined. */
+const keyOf = (values: readonly string[]): string =>
+  values.length === 1
+    ? values[0]!
+    : values.length === 3
+      ? `${values[0]}${SEP}${values[1]}${SEP}${values[2]}`
+      : values.join(SEP);
 
 interface Series {
   values: readonly string[];
@@ -164,7 +171,7 @@ export function promInstruments(registry: PromRegistryLike): Instruments {
     );
     return {
       add(values, n) {
-        const key = values.join(SEP);
+        const key = keyOf(values);
         const s = series.get(key);
         if (s !== undefined) s.n += n;
         else series.set(key, { values: values.slice(), n });
@@ -211,7 +218,7 @@ export function promInstruments(registry: PromRegistryLike): Instruments {
       );
       return {
         observe(values, v) {
-          const key = values.join(SEP);
+          const key = keyOf(values);
           let s = series.get(key);
           if (s === undefined) {
             s = { values: values.slice(), counts: new Float64Array(buckets.length), sum: 0, count: 0 };
@@ -246,7 +253,7 @@ export function otelInstruments(meter: OtelMeterLike): Instruments {
   const attrsCache = (def: MetricDef) => {
     const cache = new Map<string, OtelAttributes>();
     return (values: readonly string[]): OtelAttributes => {
-      const key = values.join(SEP);
+      const key = keyOf(values);
       let a = cache.get(key);
       if (a === undefined) {
         a = labelsOf(def.attrs, values);
