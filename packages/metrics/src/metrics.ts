@@ -114,7 +114,11 @@ export interface Metrics extends HttpMetricsRecorder {
   observeBreakers(registry: BreakerRegistryLike): () => void;
   /** Counts a limiter's decisions (`ratelimit_decisions_total` by policy, decision and source). Returns the unsubscribe function. */
   observeLimiter(limiter: LimiterLike): () => void;
-  /** Reports each health check's last status (`health_check_status`, 1 for the current one). Returns the unsubscribe function. */
+  /**
+   * Reports each health check's last status (`health_check_status`, 1 for the current one), from the health instance's
+   * `change` events: call it before the first probe (a check's first result is a change), or a check that has not
+   * changed since shows from its next change. Returns the unsubscribe function.
+   */
   observeHealth(health: HealthLike): () => void;
 }
 
