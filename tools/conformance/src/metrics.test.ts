@@ -17,6 +17,7 @@ import * as orgHono from '@org/hono';
 import { createMetrics, type Metrics } from '@org/metrics';
 import { memoryStore, rateLimiter } from '@org/ratelimit';
 import express from 'express';
+import express4 from 'express4';
 import fastify from 'fastify';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
@@ -56,33 +57,37 @@ const closeNode = (server: Server) => () =>
     server.close(() => resolve());
   });
 
+/** The Express app on Express 5 or 4 (the peer range; `req.route` and `baseUrl` are the same in both). */
+async function expressApp(make: typeof express, o: AppOptions): Promise<Running> {
+  const app = make();
+  const h = orgExpress.hardening(options(o));
+  app.use(h);
+  app.get('/users/:id', (req, res) => {
+    res.json({ id: req.params.id });
+  });
+  app.get('/slow', async (_req, res) => {
+    await wait(2_000, res.locals.signal);
+    if (!res.headersSent) res.json({ late: true });
+  });
+  app.post('/upload', (_req, res) => {
+    res.json({ ok: true });
+  });
+  const api = make.Router();
+  api.get('/items/:n', (req, res) => {
+    res.json({ n: req.params.n });
+  });
+  app.use('/api', api);
+  app.use(h.notFound);
+  app.use(h.errorHandler);
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: closeNode(server) };
+}
+
 const APPS: Record<string, (o: AppOptions) => Promise<Running>> = {
-  async express(o) {
-    const app = express();
-    const h = orgExpress.hardening(options(o));
-    app.use(h);
-    app.get('/users/:id', (req, res) => {
-      res.json({ id: req.params.id });
-    });
-    app.get('/slow', async (_req, res) => {
-      await wait(2_000, res.locals.signal);
-      if (!res.headersSent) res.json({ late: true });
-    });
-    app.post('/upload', (_req, res) => {
-      res.json({ ok: true });
-    });
-    const api = express.Router();
-    api.get('/items/:n', (req, res) => {
-      res.json({ n: req.params.n });
-    });
-    app.use('/api', api);
-    app.use(h.notFound);
-    app.use(h.errorHandler);
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: closeNode(server) };
-  },
+  express: (o) => expressApp(express, o),
+  express4: (o) => expressApp(express4, o),
   async fastify(o) {
     const app = fastify();
     await app.register(orgFastify.hardening, options(o));
@@ -209,7 +214,7 @@ describe.each(Object.keys(APPS))('%s: metrics option on a prom-client Registry',
     expect(text).toMatch(/http_server_rate_limit_decisions_total\{decision="limited"\} [12]\n/);
     // Express routes after the middleware: a request it refuses has no route there
     expect(text).toContain(
-      `http_server_request_duration_seconds_count{method="GET",route="${name === 'express' ? 'unmatched' : '/users/:id'}",status="429"} 1`,
+      `http_server_request_duration_seconds_count{method="GET",route="${name.startsWith('express') ? 'unmatched' : '/users/:id'}",status="429"} 1`,
     );
     expect(text).toContain('method="_OTHER"');
     expect(text).not.toContain('PROPFIND');
