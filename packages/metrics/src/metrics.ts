@@ -96,10 +96,8 @@ export interface LimiterLike {
 
 /** What `createHealth()` of @org/health returns (the parts read). */
 export interface HealthLike {
-  on(
-    event: 'change',
-    listener: (e: { name: string; from: string | undefined; to: 'pass' | 'warn' | 'fail' }) => void,
-  ): () => void;
+  /** Each check's last status by name; runs no check. */
+  statuses(): Record<string, 'pass' | 'warn' | 'fail'>;
 }
 
 /** Metrics for one service, made by {@link createMetrics}. Pass it to an adapter as `metrics`. */
@@ -115,9 +113,9 @@ export interface Metrics extends HttpMetricsRecorder {
   /** Counts a limiter's decisions (`ratelimit_decisions_total` by policy, decision and source). Returns the unsubscribe function. */
   observeLimiter(limiter: LimiterLike): () => void;
   /**
-   * Reports each health check's last status (`health_check_status`, 1 for the current one), from the health instance's
-   * `change` events: call it before the first probe (a check's first result is a change), or a check that has not
-   * changed since shows from its next change. Returns the unsubscribe function.
+   * Reports each health check's last status (`health_check_status`, 1 for the current one), read from `statuses()` at
+   * each scrape: no check is run for it, a check that has not run yet is absent, an unregistered one disappears.
+   * Returns a function that stops reporting it.
    */
   observeHealth(health: HealthLike): () => void;
 }
@@ -338,7 +336,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   };
 
   let limiterCounter: Counter | undefined;
-  const healthStatus = new Map<string, string>();
+  const healthSources = new Set<HealthLike>();
   let healthInstrument = false;
 
   return {
@@ -384,17 +382,21 @@ export function createMetrics(options: MetricsOptions): Metrics {
       });
     },
     observeHealth(health) {
-      if (!hasMethods(health, ['on']))
+      if (!hasMethods(health, ['statuses']))
         throw new TypeError(`metrics: observeHealth needs a createHealth() from @org/health, got ${show(health)}`);
       if (!healthInstrument) {
         healthInstrument = true;
         ins.observed(DEFS.health, 'gauge', (emit) => {
-          for (const [check, status] of healthStatus) for (const s of HEALTH) emit([check, s], status === s ? 1 : 0);
+          for (const h of healthSources) {
+            const statuses = h.statuses();
+            for (const check in statuses) for (const s of HEALTH) emit([check, s], statuses[check] === s ? 1 : 0);
+          }
         });
       }
-      return health.on('change', (e) => {
-        healthStatus.set(e.name, e.to);
-      });
+      healthSources.add(health);
+      return () => {
+        healthSources.delete(health);
+      };
     },
   };
 }

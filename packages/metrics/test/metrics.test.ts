@@ -145,6 +145,15 @@ describe('createMetrics on a prom-client Registry', () => {
     stop();
     expect(await registry.metrics()).not.toContain('breaker="upstream"');
 
+    // health: read at scrape, so a check observed late shows at once and an unregistered one goes
+    const health = createHealth({ cacheMs: 0 });
+    const off = health.check({ name: 'queue', probes: ['readiness'], run: () => true });
+    await health.readiness();
+    m.observeHealth(health);
+    expect(await registry.metrics()).toContain('health_check_status{check="queue",status="pass"} 1');
+    off();
+    expect(await registry.metrics()).not.toContain('check="queue"');
+
     m.requestStarted('GET');
     m.requestEnded('GET', '/', 200, 5);
     registry.resetMetrics();
