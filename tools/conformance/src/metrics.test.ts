@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import * as orgExpress from '@org/express';
 import * as orgFastify from '@org/fastify';
+import { createHealth } from '@org/health';
 import * as orgHono from '@org/hono';
 import { createMetrics, type Metrics } from '@org/metrics';
 import { memoryStore, rateLimiter } from '@org/ratelimit';
@@ -49,6 +50,7 @@ const options = (o: AppOptions) => ({
   rateLimit: rateLimiter({ name: 'api', limit: o.limit, windowMs: 60_000, store: memoryStore() }),
   timeoutMs: TIMEOUT_MS,
   bodyLimit: BODY_LIMIT,
+  health: createHealth({ cacheMs: 0 }),
 });
 
 const closeNode = (server: Server) => () =>
@@ -150,6 +152,7 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<
 async function drive(url: string, during: () => Promise<void>): Promise<void> {
   for (const id of ['1', '2', 'x-3']) expect((await fetch(`${url}/users/${id}`)).status).toBe(200);
   expect((await fetch(`${url}/api/items/5`)).status).toBe(200); // a mounted router / prefixed plugin / sub-app
+  expect((await fetch(`${url}/livez?verbose`)).status).toBe(200); // answered by the adapter: its own path
   expect((await fetch(`${url}/no/such/path`)).status).toBe(404);
   const big = await fetch(`${url}/upload`, { method: 'POST', body: 'x'.repeat(BODY_LIMIT * 2) });
   expect(big.status).toBe(413);
@@ -185,6 +188,7 @@ describe.each(Object.keys(APPS))('%s: metrics option on a prom-client Registry',
       'http_server_request_duration_seconds_count{method="GET",route="/api/items/:n",status="200"} 1',
     );
     expect(text).toContain('http_server_request_duration_seconds_count{method="GET",route="/slow",status="503"} 1');
+    expect(text).toContain('http_server_request_duration_seconds_count{method="GET",route="/livez",status="200"} 1');
     expect(text).toMatch(/http_server_request_duration_seconds_count\{method="POST",route="[^"]+",status="413"\} 1/);
     expect(text).not.toMatch(/route="\/users\/(1|2|x-3)"|no\/such|items\/5/);
     expect(text).toContain('http_server_active_requests{method="GET"} 0');
