@@ -9,12 +9,13 @@ import { createHealth, pingCheck } from '@org/health';
 import { eventLoopDelayCheck, httpCheck, memoryCheck } from '@org/health/node';
 import { createLogger, type Logger, withContext } from '@org/logger';
 import { fdSink } from '@org/logger/node';
+import { createMetrics } from '@org/metrics';
 import { memoryStore, type RateLimiter, rateLimiter, redisStore } from '@org/ratelimit';
 import { retryPolicy } from '@org/retry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { dashboardRecorder } from './dashboard/recorder.js';
@@ -111,7 +112,6 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-const BREAKER_STATE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 const MODES: readonly UpstreamMode[] = ['up', 'down', 'flaky', 'slow'];
 const NOTE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -181,22 +181,10 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
   const cipher = createCipher({ keyring });
   const notes = secureStorage({ dir: join(config.dataDir, 'notes'), cipher });
 
-  // --- metrics
+  // --- metrics: @org/metrics on a prom-client registry (request metrics come from the adapter's `metrics` option)
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const duration = new Histogram({
-    name: 'demo_http_request_duration_seconds',
-    help: 'HTTP request duration in seconds',
-    labelNames: ['method', 'route', 'status_code'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
-  const denials = new Counter({
-    name: 'demo_rate_limit_denials_total',
-    help: 'Requests denied by the rate limiter',
-    labelNames: ['policy'],
-    registers: [registry],
-  });
+  const metrics = createMetrics({ registry });
 
   // --- the upstream call: retry around a circuit breaker
   const breaker = circuitBreaker({
@@ -206,15 +194,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     timeoutMs: 1_500,
   });
   breaker.on('stateChange', (e) => logger.warn({ from: e.from, to: e.to, reason: e.reason }, 'upstream circuit'));
-  new Gauge({
-    name: 'demo_circuit_breaker_state',
-    help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated',
-    labelNames: ['breaker'],
-    registers: [registry],
-    collect() {
-      this.set({ breaker: breaker.name }, BREAKER_STATE[breaker.state]);
-    },
-  });
+  metrics.observeBreaker(breaker);
   const upstreamPolicy = retryPolicy({
     attempts: 3,
     backoff: { type: 'exponential', initialMs: 50, maxMs: 400, jitter: 'full' },
@@ -243,7 +223,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
       ),
     );
 
-  // --- rate limiting, counted
+  // --- rate limiting
   const limiter: RateLimiter = rateLimiter({
     name: 'api',
     limit: config.rateLimit,
@@ -255,15 +235,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     timeoutMs: 200,
   });
   limiter.on('storeError', (e) => logger.warn({ err: String(e.error), mode: e.mode }, 'rate-limit store error'));
-  const countingLimiter = {
-    async consume(key: string, opts?: { cost?: number }) {
-      const d = await limiter.consume(key, opts);
-      if (!d.allowed) denials.inc({ policy: d.name });
-      return d;
-    },
-    // the adapter keys clients by address with the limiter's own ipKey (so limiter.reset(ipKey(ip)) finds them)
-    ipKey: (ip: string) => limiter.ipKey(ip),
-  };
+  metrics.observeLimiter(limiter);
 
   // --- health
   const health = createHealth({ service: { id: 'org-demo', version: '0.0.0' }, timeoutMs: 1_000 });
@@ -274,6 +246,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
   health.check(memoryCheck());
   if (redis)
     health.check(pingCheck({ name: 'redis:responseTime', ping: () => redis.ping(), expect: (r) => r === 'PONG' }));
+  metrics.observeHealth(health);
 
   // --- the app
   const app = Fastify({ logger: false });
@@ -285,7 +258,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
       allowedHeaders: ['content-type', 'x-request-id'],
     }),
     rateLimit: {
-      limiter: countingLimiter,
+      limiter,
       skip: (req) => req.url === '/metrics' || req.url.startsWith('/admin/') || req.url === DASHBOARD_STATE_PATH,
     },
     logger,
@@ -296,12 +269,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
     // unsafe cross-site requests (a page elsewhere posting to /admin/upstream or /notes) get 403 ERR_CROSS_ORIGIN_REQUEST
     csrf: crossOriginProtection({ trustedOrigins: config.corsOrigins }),
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
-  });
-  app.addHook('onResponse', async (req, reply) => {
-    duration.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    metrics,
   });
 
   // the home page is a live dashboard (src/dashboard)

@@ -1,5 +1,5 @@
 // End to end: the real demo as a child process (`node --import tsx src/main.ts`), driven over HTTP with undici.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,7 +247,7 @@ describe('@org/demo over HTTP (memory rate limit)', () => {
     const up = await http('/quote');
     expect(up.status).toBe(200);
     expect(up.json()).toMatchObject({ breaker: 'closed', quote: { quote: expect.any(String) } });
-    expect((await http('/metrics')).text).toContain('demo_circuit_breaker_state{breaker="upstream"} 0');
+    expect((await http('/metrics')).text).toContain('circuit_breaker_state{breaker="upstream",state="closed"} 1');
 
     expect((await http('/admin/upstream?mode=down', { method: 'POST' })).status).toBe(200);
     const statuses: number[] = [];
@@ -265,7 +265,7 @@ describe('@org/demo over HTTP (memory rate limit)', () => {
     expect(Number(open!.header('retry-after'))).toBeLessThanOrEqual(BREAKER_OPEN_MS / 1000);
     expect(open!.json()).toMatchObject({ status: 503, title: 'Service Unavailable', instance: '/quote' });
     expect(open!.text).not.toContain('stack');
-    expect((await http('/metrics')).text).toContain('demo_circuit_breaker_state{breaker="upstream"} 2');
+    expect((await http('/metrics')).text).toContain('circuit_breaker_state{breaker="upstream",state="open"} 1');
 
     expect((await http('/admin/upstream?mode=up', { method: 'POST' })).status).toBe(200);
     let recovered = false;
@@ -278,7 +278,7 @@ describe('@org/demo over HTTP (memory rate limit)', () => {
       }
     }
     expect(recovered).toBe(true);
-    expect((await http('/metrics')).text).toContain('demo_circuit_breaker_state{breaker="upstream"} 0');
+    expect((await http('/metrics')).text).toContain('circuit_breaker_state{breaker="upstream",state="closed"} 1');
   });
 
   it('rejects an unknown upstream mode', async () => {
@@ -322,13 +322,20 @@ describe('@org/demo over HTTP (memory rate limit)', () => {
     const metrics = await http('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.header('content-type')).toContain('text/plain');
-    expect(metrics.text).toMatch(/demo_rate_limit_denials_total\{policy="api"\} [1-9]/);
+    expect(metrics.text).toMatch(/ratelimit_decisions_total\{policy="api",decision="limited",source="store"\} [1-9]/);
+    expect(metrics.text).toMatch(/http_server_rate_limit_decisions_total\{decision="limited"\} [1-9]/);
     expect(metrics.text).toMatch(
-      /demo_http_request_duration_seconds_count\{method="GET",route="\/quote",status_code="503"\} [1-9]/,
+      /http_server_request_duration_seconds_count\{method="GET",route="\/quote",status="503"\} [1-9]/,
     );
     expect(metrics.text).toMatch(
-      /demo_http_request_duration_seconds_count\{method="GET",route="\/notes",status_code="429"\} [1-9]/,
+      /http_server_request_duration_seconds_count\{method="GET",route="\/notes",status="429"\} [1-9]/,
     );
+    expect(metrics.text).toMatch(/health_check_status\{check="eventloop:delay",status="(pass|warn|fail)"\} 1/);
+    // promtool parses the whole exposition; its only complaints are about prom-client's own default metrics
+    // (`nodejs_active_handles_total non-counter metrics should not have "_total" suffix`), none about ours
+    const lint = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: metrics.text, encoding: 'utf8' });
+    const problems = `${lint.stdout}${lint.stderr}`.split('\n').filter((l) => l !== '');
+    expect(problems.filter((l) => !/^(nodejs|process)_/.test(l))).toEqual([]);
   });
 
   it('writes one structured log line per request', () => {

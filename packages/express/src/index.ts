@@ -25,6 +25,7 @@ export { AdapterError, adapterErrorCodes, isAdapterError } from '@org/adapter-ki
 export type { CrossOriginGuardLike, CrossOriginRequestLike } from '@org/adapter-kit/guards';
 export { REQUEST_ID_PATTERN } from '@org/adapter-kit/ids';
 export type { IpFilterOptions, IpRange } from '@org/adapter-kit/ip-filter';
+export type { HttpMetricsLike } from '@org/adapter-kit/metrics';
 export type { CommonOptions, RateLimitSettings } from '@org/adapter-kit/options';
 export type { ProblemDetails, ProblemResponse } from '@org/adapter-kit/problems';
 export { problemForError, STATUS_TITLES } from '@org/adapter-kit/problems';

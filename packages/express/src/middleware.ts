@@ -16,6 +16,7 @@ import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapte
 import { decide, rateKey } from '@org/adapter-kit/rate-limit';
 import { logRequest } from '@org/adapter-kit/request-log';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { metered } from './metrics.js';
 
 /** Options of {@link hardening}. Every concern is optional: leave an instance out and that concern is off. */
 export interface ExpressHardeningOptions extends CommonOptions<Request> {}
@@ -401,9 +402,10 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
       else next();
     }
   } as HardeningMiddleware;
-  Object.defineProperty(handler, 'errorHandler', { value: onError, enumerable: true });
-  Object.defineProperty(handler, 'notFound', { value: notFound(), enumerable: true });
-  Object.defineProperty(handler, 'ipFilter', {
+  const out = (o.metrics === undefined ? handler : metered(handler, o.metrics, healthPaths)) as HardeningMiddleware;
+  Object.defineProperty(out, 'errorHandler', { value: onError, enumerable: true });
+  Object.defineProperty(out, 'notFound', { value: notFound(), enumerable: true });
+  Object.defineProperty(out, 'ipFilter', {
     enumerable: true,
     value(options: IpFilterOptions): RequestHandler {
       const filter = compileIpFilter(options ?? ({} as IpFilterOptions), 'express: ipFilter')!;
@@ -427,7 +429,7 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
       };
     },
   });
-  return handler;
+  return out;
 }
 
 /** Takes a CORS decision into the plan; answers a preflight and returns false, else returns true (continue). */

@@ -31,6 +31,7 @@ import type {
   preParsingHookHandler,
 } from 'fastify';
 import fp from 'fastify-plugin';
+import { installMetrics } from './metrics.js';
 
 /**
  * Options of the {@link hardening} plugin. Every concern is optional: leave an instance out and that concern is off.
@@ -425,6 +426,7 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
     sh.routeFilters = true;
   });
 
+  if (o.metrics !== undefined) installMetrics(app, o.metrics);
   const onRequest: onRequestHookHandler = function orgOnRequest(request, reply, done) {
     const t0 = now();
     const plan = policy.plan(t0);

@@ -74,6 +74,11 @@ export interface Health {
   readonly started: boolean;
   /** The probe paths in use. */
   readonly paths: Readonly<ProbePaths>;
+  /**
+   * Each registered check's last status, by name, in a null-prototype object (a check that has not run yet is absent).
+   * Runs nothing: O(checks), for metrics scrapes (`observeHealth()` of @org/metrics).
+   */
+  statuses(): Record<string, HealthStatus>;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof HealthEvents>(event: E, listener: (e: HealthEvents[E]) => void): () => void;
   /** Stops background intervals, aborts running checks and calls every check's `close`. Probes keep answering on demand. */
@@ -746,6 +751,11 @@ export function createHealth(options: HealthOptions = {}): Health {
       return started;
     },
     paths,
+    statuses() {
+      const out = Object.create(null) as Record<string, HealthStatus>; // a check may be named __proto__
+      for (const [name, c] of checks) if (c.last !== undefined) out[name] = c.last.status;
+      return out;
+    },
     on(event, listener) {
       if (typeof listener !== 'function') throw invalidArgument(TypeError, 'health: on() listener must be a function');
       if (event === 'change') {

@@ -17,6 +17,7 @@ import { decide, rateKey } from '@org/adapter-kit/rate-limit';
 import { logRequest } from '@org/adapter-kit/request-log';
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
+import { metered } from './metrics.js';
 
 /** Per-request values the middleware sets, read with `c.get('requestId')`, `c.get('cspNonce')`, ... */
 export interface HardeningVariables {
@@ -239,7 +240,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     return problemResponse(p, p.status === 413, c.req.method === 'HEAD');
   };
 
-  return async function orgHardening(c, next) {
+  const mw: MiddlewareHandler<HardeningEnv> = async function orgHardening(c, next) {
     const t0 = now();
     const ctx = c as unknown as Context;
     const node = nodeBindings(ctx);
@@ -359,6 +360,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
 
     if (logger !== undefined) logRequest(logger, id, c.req.method, c.req.path, c.res.status, t0, ip, false);
   };
+  return o.metrics === undefined ? mw : metered(mw, o.metrics, healthPaths);
 }
 
 /** The host of a URL ('' when it does not parse): the Fetch path's Host when the runtime drops the header. */

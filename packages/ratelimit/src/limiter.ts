@@ -114,6 +114,11 @@ export interface RateLimitDecision {
 export interface RateLimiterEvents {
   /** The store failed or timed out and `onStoreError` was applied. */
   storeError: { error: unknown; mode: StoreErrorMode };
+  /**
+   * A `consume` / `consumeSync` decided (the decision object itself, never the key): what metrics count. Nothing is
+   * emitted, and nothing is spent, while nobody listens.
+   */
+  decision: RateLimitDecision;
 }
 
 /** A rate limiter (one policy) or a group of policies decided together. */
@@ -368,6 +373,22 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
   );
 
   let listeners: Array<(e: RateLimiterEvents['storeError']) => void> | null = null;
+  let decisionListeners: Array<(d: RateLimitDecision) => void> | null = null;
+  // A throwing listener must not change the decision (nor, from consumeSync, send the adapter to consume() again):
+  // its error is rethrown asynchronously, where it is reported as uncaught (as @org/breaker's events do).
+  const emitDecision = (d: RateLimitDecision): RateLimitDecision => {
+    if (decisionListeners !== null)
+      for (const l of decisionListeners) {
+        try {
+          l(d);
+        } catch (err) {
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      }
+    return d;
+  };
   const denyCache = cacheMax > 0 ? new Map<string, number>() : null;
   const storeTimeout = (): RateLimitStoreError =>
     new RateLimitStoreError('ERR_STORE_TIMEOUT', `ratelimit: store did not answer within ${timeoutMs} ms`);
@@ -559,7 +580,8 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     policies: info,
     consume(key, o) {
       checkKey(key);
-      return exec(OP_CONSUME, key, checkCost(o));
+      const p = exec(OP_CONSUME, key, checkCost(o));
+      return decisionListeners === null ? p : p.then(emitDecision);
     },
     consumeSync(key, o) {
       checkKey(key);
@@ -568,11 +590,11 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       const cost = checkCost(o);
       if (denyCache !== null) {
         const hit = cacheLookup(key);
-        if (hit !== undefined) return hit;
+        if (hit !== undefined) return decisionListeners === null ? hit : emitDecision(hit);
       }
       const d = toDecision(runner.run(OP_CONSUME, key, cost) as ArrayLike<number>);
       if (denyCache !== null) cacheStore(key, d);
-      return d;
+      return decisionListeners === null ? d : emitDecision(d);
     },
     peek(key, o) {
       checkKey(key);
@@ -603,6 +625,16 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       return typeof ip === 'string' && isCanonicalV4(ip) ? ip : ipKey(ip, keyOpts);
     },
     on(event, listener) {
+      if (event === 'decision') {
+        if (typeof listener !== 'function')
+          throw invalidArgument(TypeError, `${where}: on('decision') needs a listener function`);
+        const l = listener as (d: RateLimitDecision) => void;
+        decisionListeners = [...(decisionListeners ?? []), l];
+        return () => {
+          const next = (decisionListeners ?? []).filter((x) => x !== l);
+          decisionListeners = next.length ? next : null;
+        };
+      }
       if (event !== 'storeError') throw invalidArgument(TypeError, `${where}: unknown event ${String(event)}`);
       const l = listener as (e: RateLimiterEvents['storeError']) => void;
       listeners = [...(listeners ?? []), l];

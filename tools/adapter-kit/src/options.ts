@@ -16,6 +16,7 @@ import type { CrossOriginGuardLike } from './guards.js';
 import { PlanPolicy } from './header-plan.js';
 import { randomId } from './ids.js';
 import { compileIpFilter, type IpFilter, type IpFilterOptions } from './ip-filter.js';
+import { type HttpMetricsLike, meteredLimiter, resolveMetrics } from './metrics.js';
 import type { RateLimitHeaderFormat, ResolvedRate } from './rate-limit.js';
 
 const UNITS: Record<string, number> = {
@@ -131,6 +132,11 @@ export interface CommonOptions<K> {
    * behind a proxy that replaces the header, since behind one that appends to it any client chooses its own address.
    */
   trustProxy?: TrustProxy;
+  /**
+   * Request metrics (duration by method, route template and status; in flight; rate-limit decisions; 413 and timeout
+   * rejections): pass `createMetrics({ registry })` or `createMetrics({ meter })` from @org/metrics.
+   */
+  metrics?: HttpMetricsLike;
 }
 
 /** Normalised settings shared by the adapters. */
@@ -157,6 +163,8 @@ export interface Resolved<K> {
   csrf: CrossOriginGuardLike | undefined;
   /** Whether a hop may set X-Forwarded-For (compiled `trustProxy`). */
   trust: (addr: string, hop: number) => boolean;
+  /** The request metrics recorder, or undefined when metrics are off (then `rate.limiter` is the user's own). */
+  metrics: HttpMetricsLike | undefined;
 }
 
 const RATE_FORMATS: readonly string[] = [
@@ -261,6 +269,7 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
       TypeError,
       `${adapter}: csrf must be built with crossOriginProtection() from @org/headers, got ${show(opts.csrf)}`,
     );
+  const metrics = resolveMetrics(opts.metrics, adapter);
   const policy = new PlanPolicy({
     headers,
     useNonce: headers !== undefined && typeof headers.forRequest === 'function' && headers.nonce !== false,
@@ -271,7 +280,15 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
   return {
     policy,
     cors: opts.cors,
-    rate: rate === undefined ? undefined : { limiter: rate.limiter, key: rate.key, cost: rate.cost, skip: rate.skip },
+    rate:
+      rate === undefined
+        ? undefined
+        : {
+            limiter: metrics === undefined ? rate.limiter : meteredLimiter(rate.limiter, metrics),
+            key: rate.key,
+            cost: rate.cost,
+            skip: rate.skip,
+          },
     logger: opts.logger,
     health: opts.health,
     healthPaths,
@@ -284,5 +301,6 @@ export function resolveOptions<K>(opts: CommonOptions<K>, adapter: string): Reso
     ipFilter: compileIpFilter(opts.ipFilter, `${adapter}: ipFilter`),
     csrf: opts.csrf,
     trust: compileTrust(opts.trustProxy, `${adapter}: trustProxy`),
+    metrics,
   };
 }

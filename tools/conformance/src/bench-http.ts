@@ -24,8 +24,13 @@ const FRAMEWORKS = process.env.ONLY ? ALL.filter((f) => process.env.ONLY!.split(
 const VARIANTS = ['bare', 'ours', 'rival'] as const;
 // Every framework also runs `floor`: bare + the same response headers as ours, as constants, added the cheapest public
 // way the framework has (what the headers alone cost).
-const EXTRA: ReadonlyMap<string, Record<string, string>> = new Map(
-  (process.env.EXTRA ?? '')
+// `metrics` (always, unless METRICS=0): ours with the metrics option (createMetrics of @org/metrics on a prom-client
+// Registry; METRICS=otel: on an OpenTelemetry Meter), so the option's cost is printed beside ours.
+const metricsVariant: [string, Record<string, string>][] =
+  process.env.METRICS === '0' ? [] : [['metrics', { BENCH_METRICS: process.env.METRICS === 'otel' ? 'otel' : 'prom' }]];
+const EXTRA: ReadonlyMap<string, Record<string, string>> = new Map([
+  ...metricsVariant,
+  ...(process.env.EXTRA ?? '')
     .split(';')
     .filter((x) => x !== '')
     .map((x) => {
@@ -38,9 +43,9 @@ const EXTRA: ReadonlyMap<string, Record<string, string>> = new Map(
             .split(',')
             .map((kv) => kv.split('=') as [string, string]),
         ),
-      ];
+      ] as [string, Record<string, string>];
     }),
-);
+]);
 const variantsOf = (_framework: string): readonly string[] => [...VARIANTS, 'floor', ...EXTRA.keys()];
 // The rival does the same work as ours from each framework's usual packages (see bench-server.ts); BENCH_RIVAL=min
 // runs the older rival (security headers and rate limiting only), e.g. EXTRA='rivalmin:BENCH_VARIANT=rival,BENCH_RIVAL=min'.

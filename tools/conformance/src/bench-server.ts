@@ -9,20 +9,38 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import * as orgExpress from '@org/express';
 import * as orgFastify from '@org/fastify';
 import { cors, crossOriginProtection, securityHeaders } from '@org/headers';
 import * as orgHono from '@org/hono';
 import { createLogger } from '@org/logger';
 import { fdSink } from '@org/logger/node';
+import { createMetrics } from '@org/metrics';
 import { memoryStore, rateLimiter } from '@org/ratelimit';
 import express from 'express';
 import fastify, { LogController } from 'fastify';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 
 const [framework, variant] = process.argv.slice(2) as [string, string];
+
+const otelMeter = () =>
+  new MeterProvider({
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+        exportIntervalMillis: 3_600_000,
+      }),
+    ],
+  }).getMeter('bench');
 const LIMIT = 1_000_000_000; // never reached: every request is counted, none is refused
 
 // The request log goes to /dev/null through fdSink with minLength 4096 (one write per 4 KiB of lines, or after
@@ -59,6 +77,13 @@ const ours = () => {
     // BENCH_ADD=ipfilter+csrf adds options the full stack leaves off: for what they cost when configured
     ...(add.has('ipfilter') ? { ipFilter: { deny: BENCH_DENY } } : {}),
     ...(add.has('csrf') ? { csrf: crossOriginProtection({ trustedOrigins: ['https://app.example'] }) } : {}),
+    // BENCH_METRICS=prom|otel: the metrics option, on a prom-client Registry or an OpenTelemetry Meter (read hourly
+    // into the SDK's in-memory exporter: the instruments aggregate as under any reader)
+    ...(process.env.BENCH_METRICS === 'prom'
+      ? { metrics: createMetrics({ registry: new Registry() }) }
+      : process.env.BENCH_METRICS === 'otel'
+        ? { metrics: createMetrics({ meter: otelMeter() }) }
+        : {}),
   };
 };
 

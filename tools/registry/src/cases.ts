@@ -76,6 +76,13 @@ export const CASES: Readonly<Record<string, PackageCase>> = {
     modules: ['@org/logger'],
     nodeModules: ['@org/logger/node'],
   },
+  '@org/metrics': {
+    wrongOption: {
+      code: `import { createMetrics } from '@org/metrics';\ncreateMetrics({ registry: { registerMetric() {} }, buckets: 'fast' });`,
+      errors: [2322],
+    },
+    modules: ['@org/metrics'],
+  },
   '@org/ratelimit': {
     wrongOption: {
       code: `import { rateLimiter } from '@org/ratelimit';\nrateLimiter({ limit: '100', windowMs: 60_000 });`,
