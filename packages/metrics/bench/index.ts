@@ -1,7 +1,8 @@
-// What the metrics option adds to one request, in process: requestStarted + requestEnded + rateLimit, as an adapter
-// calls them, on a prom-client Registry and on an OpenTelemetry Meter with a reader. CPU time (process.cpuUsage), so a
-// busy shared machine slows it less than wall time; the median of ROUNDS rounds of N requests is printed.
-// `node --import tsx bench/index.ts` (N=200000 ROUNDS=7 by default).
+// What the metrics option adds to one request, in process: requestStarted + rateLimit + requestEnded, as an adapter
+// calls them, beside the same three metrics written by hand with each library's own API (what a service without
+// @org/metrics does in an onRequest/onResponse hook), on a prom-client Registry and on an OpenTelemetry Meter with a
+// reader. All contenders run interleaved in this one process (@org/bench-kit); the tables go to bench/results.json and
+// BENCHMARKS.md's "Latest run".
 
 import {
   AggregationTemporality,
@@ -9,31 +10,46 @@ import {
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
-import { createMetrics, type Metrics } from '@org/metrics';
-import { Registry } from 'prom-client';
+import { benchRun } from '@org/bench-kit';
+import { createMetrics, METRICS_DEFAULTS } from '@org/metrics';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-const N = Number(process.env.N ?? 200_000);
-const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const bench = benchRun('@org/metrics', import.meta.url);
 const ROUTES = ['/users/:id', '/notes', '/notes/:id', '/health', 'unmatched'];
 const STATUSES = [200, 200, 200, 201, 404, 429];
+const buckets = [...METRICS_DEFAULTS.buckets];
 
-function round(m: Metrics): number {
-  const t0 = process.cpuUsage();
-  for (let i = 0; i < N; i++) {
-    m.requestStarted('GET');
-    m.rateLimit(true);
-    m.requestEnded('GET', ROUTES[i % 5]!, STATUSES[i % 6]!, (i % 100) / 3);
-  }
-  const d = process.cpuUsage(t0);
-  return ((d.user + d.system) * 1000) / N; // ns per request
-}
+// One request's calls; `i` walks the label sets so every series is hit.
+let i = 0;
+const next = () => {
+  i = (i + 1) % 30;
+  return i;
+};
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+// --- prom-client: ours, and the same three metrics by hand (labels as an object per call, as its docs show)
+const ours = createMetrics({ registry: new Registry() });
+const reg = new Registry();
+const hDuration = new Histogram({
+  name: 'http_server_request_duration_seconds',
+  help: 'duration',
+  labelNames: ['method', 'route', 'status'],
+  buckets,
+  registers: [reg],
+});
+const hActive = new Gauge({
+  name: 'http_server_active_requests',
+  help: 'in flight',
+  labelNames: ['method'],
+  registers: [reg],
+});
+const hRate = new Counter({
+  name: 'http_server_rate_limit_decisions_total',
+  help: 'decisions',
+  labelNames: ['decision'],
+  registers: [reg],
+});
 
-const prom = createMetrics({ registry: new Registry() });
+// --- OpenTelemetry: ours, and by hand with the SDK's instruments (attributes as an object per call)
 const provider = new MeterProvider({
   readers: [
     new PeriodicExportingMetricReader({
@@ -42,15 +58,72 @@ const provider = new MeterProvider({
     }),
   ],
 });
-const otel = createMetrics({ meter: provider.getMeter('bench') });
-const results: Record<string, number[]> = { prom: [], otel: [] };
-round(prom);
-round(otel); // warm-up
-for (let r = 0; r < ROUNDS; r++) {
-  results.prom!.push(round(prom));
-  results.otel!.push(round(otel));
-}
-console.log(`metrics recorder, CPU ns per request (median of ${ROUNDS} rounds of ${N}), Node ${process.version}`);
-for (const [k, v] of Object.entries(results))
-  console.log(`  ${k.padEnd(5)} ${median(v).toFixed(0)} ns  (rounds: ${v.map((x) => x.toFixed(0)).join(' ')})`);
+const oursOtel = createMetrics({ meter: provider.getMeter('ours') });
+const meter = provider.getMeter('by-hand');
+const oDuration = meter.createHistogram('http.server.request.duration', {
+  unit: 's',
+  advice: { explicitBucketBoundaries: buckets },
+});
+const oActive = meter.createUpDownCounter('http.server.active_requests');
+const oRate = meter.createCounter('http.server.rate_limit.decisions');
+
+await bench.compare(
+  'one request recorded, prom-client Registry',
+  [
+    { name: 'bare (labels only)', fn: () => ROUTES[next() % 5]!.length + STATUSES[i % 6]! },
+    {
+      name: '@org/metrics',
+      fn: () => {
+        const k = next();
+        ours.requestStarted('GET');
+        ours.rateLimit(true);
+        ours.requestEnded('GET', ROUTES[k % 5]!, STATUSES[k % 6]!, (k % 100) / 3);
+      },
+    },
+    {
+      name: 'prom-client by hand',
+      fn: () => {
+        const k = next();
+        hActive.inc({ method: 'GET' });
+        hRate.inc({ decision: 'allowed' });
+        hActive.dec({ method: 'GET' });
+        hDuration.observe({ method: 'GET', route: ROUTES[k % 5]!, status: String(STATUSES[k % 6]!) }, k / 300);
+      },
+    },
+  ],
+  { ours: '@org/metrics', rival: 'prom-client by hand', rounds: 11 },
+);
+
+await bench.compare(
+  'one request recorded, OpenTelemetry Meter (SDK 3, in-memory reader)',
+  [
+    { name: 'bare (labels only)', fn: () => ROUTES[next() % 5]!.length + STATUSES[i % 6]! },
+    {
+      name: '@org/metrics',
+      fn: () => {
+        const k = next();
+        oursOtel.requestStarted('GET');
+        oursOtel.rateLimit(true);
+        oursOtel.requestEnded('GET', ROUTES[k % 5]!, STATUSES[k % 6]!, (k % 100) / 3);
+      },
+    },
+    {
+      name: 'OpenTelemetry by hand',
+      fn: () => {
+        const k = next();
+        oActive.add(1, { 'http.request.method': 'GET' });
+        oRate.add(1, { decision: 'allowed' });
+        oActive.add(-1, { 'http.request.method': 'GET' });
+        oDuration.record(k / 300, {
+          'http.request.method': 'GET',
+          'http.route': ROUTES[k % 5]!,
+          'http.response.status_code': STATUSES[k % 6]!,
+        });
+      },
+    },
+  ],
+  { ours: '@org/metrics', rival: 'OpenTelemetry by hand', rounds: 11 },
+);
+
+bench.write();
 await provider.shutdown();

@@ -4,6 +4,7 @@
 
 import { now } from './clock.js';
 import type { DecisionLike, RateLimiterLike } from './contracts.js';
+import { invalidOption } from './errors.js';
 
 /** What `createMetrics()` of @org/metrics returns (the parts the adapter calls); any object of this shape fits. */
 export interface HttpMetricsLike {
@@ -25,17 +26,20 @@ const METHODS = ['unmatchedRoute', 'requestStarted', 'requestEnded', 'rateLimit'
 export function resolveMetrics(value: unknown, adapter: string): HttpMetricsLike | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null)
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${adapter}: metrics must be built with createMetrics() from @org/metrics, got ${value === null ? 'null' : typeof value}`,
     );
   for (const m of METHODS.slice(1)) {
     if (typeof (value as Record<string, unknown>)[m] !== 'function')
-      throw new TypeError(
+      throw invalidOption(
+        TypeError,
         `${adapter}: metrics must have a ${m}() method (build it with createMetrics() from @org/metrics)`,
       );
   }
   if (typeof (value as HttpMetricsLike).unmatchedRoute !== 'string')
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `${adapter}: metrics.unmatchedRoute must be a string (build it with createMetrics() from @org/metrics)`,
     );
   return value as HttpMetricsLike;
