@@ -19,6 +19,8 @@ export type {
   PromRegistryLike,
   PromSample,
 } from './backends.js';
+export type { MetricsCodeInfo, UsageError } from './errors.js';
+export { metricsErrorCodes } from './errors.js';
 export type {
   BreakerLike,
   BreakerRegistryLike,

@@ -11,6 +11,7 @@ import {
   type PromRegistryLike,
   promInstruments,
 } from './backends.js';
+import { invalidArgument, invalidOption } from './errors.js';
 
 /** Where the metrics go: a prom-client `Registry` or an OpenTelemetry `Meter` (exactly one). */
 export type MetricsOptions = (
@@ -263,28 +264,30 @@ function hasMethods(v: unknown, names: readonly string[]): boolean {
  */
 export function createMetrics(options: MetricsOptions): Metrics {
   if (typeof options !== 'object' || options === null)
-    throw new TypeError(`metrics: options must be an object, got ${show(options)}`);
+    throw invalidOption(TypeError, `metrics: options must be an object, got ${show(options)}`);
   const { registry, meter } = options;
   if ((registry === undefined) === (meter === undefined))
-    throw new TypeError('metrics: pass exactly one of registry (prom-client) or meter (OpenTelemetry)');
+    throw invalidOption(TypeError, 'metrics: pass exactly one of registry (prom-client) or meter (OpenTelemetry)');
   if (registry !== undefined && !hasMethods(registry, ['registerMetric']))
-    throw new TypeError(
+    throw invalidOption(
+      TypeError,
       `metrics: registry must be a prom-client Registry (with registerMetric()), got ${show(registry)}`,
     );
   if (meter !== undefined && !hasMethods(meter, ['createCounter', 'createHistogram', 'createObservableGauge']))
-    throw new TypeError(`metrics: meter must be an OpenTelemetry Meter, got ${show(meter)}`);
+    throw invalidOption(TypeError, `metrics: meter must be an OpenTelemetry Meter, got ${show(meter)}`);
   const buckets = options.buckets ?? METRICS_DEFAULTS.buckets;
   if (
     !Array.isArray(buckets) ||
     buckets.length === 0 ||
     buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= buckets[i - 1]!))
   )
-    throw new RangeError(
+    throw invalidOption(
+      RangeError,
       `metrics: buckets must be a non-empty increasing list of positive finite seconds, got ${show(buckets)}`,
     );
   const unmatchedRoute = options.unmatchedRoute ?? METRICS_DEFAULTS.unmatchedRoute;
   if (typeof unmatchedRoute !== 'string' || unmatchedRoute === '')
-    throw new TypeError(`metrics: unmatchedRoute must be a non-empty string, got ${show(unmatchedRoute)}`);
+    throw invalidOption(TypeError, `metrics: unmatchedRoute must be a non-empty string, got ${show(unmatchedRoute)}`);
 
   const ins: Instruments = registry !== undefined ? promInstruments(registry) : otelInstruments(meter!);
 
@@ -360,17 +363,26 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     observeBreaker(breaker) {
       if (!hasMethods(breaker, ['stats']) || typeof breaker.name !== 'string')
-        throw new TypeError(`metrics: observeBreaker needs a circuitBreaker() from @org/breaker, got ${show(breaker)}`);
+        throw invalidArgument(
+          TypeError,
+          `metrics: observeBreaker needs a circuitBreaker() from @org/breaker, got ${show(breaker)}`,
+        );
       return addBreakerSource(() => [[breaker.name, breaker.stats()]]);
     },
     observeBreakers(reg) {
       if (!hasMethods(reg, ['stats']))
-        throw new TypeError(`metrics: observeBreakers needs a breakerRegistry() from @org/breaker, got ${show(reg)}`);
+        throw invalidArgument(
+          TypeError,
+          `metrics: observeBreakers needs a breakerRegistry() from @org/breaker, got ${show(reg)}`,
+        );
       return addBreakerSource(() => Object.entries(reg.stats().breakers));
     },
     observeLimiter(limiter) {
       if (!hasMethods(limiter, ['on']))
-        throw new TypeError(`metrics: observeLimiter needs a rateLimiter() from @org/ratelimit, got ${show(limiter)}`);
+        throw invalidArgument(
+          TypeError,
+          `metrics: observeLimiter needs a rateLimiter() from @org/ratelimit, got ${show(limiter)}`,
+        );
       limiterCounter ??= ins.counter(DEFS.limiter);
       const c = limiterCounter;
       const values = ['', '', ''];
@@ -383,7 +395,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     observeHealth(health) {
       if (!hasMethods(health, ['statuses']))
-        throw new TypeError(`metrics: observeHealth needs a createHealth() from @org/health, got ${show(health)}`);
+        throw invalidArgument(
+          TypeError,
+          `metrics: observeHealth needs a createHealth() from @org/health, got ${show(health)}`,
+        );
       if (!healthInstrument) {
         healthInstrument = true;
         ins.observed(DEFS.health, 'gauge', (emit) => {
