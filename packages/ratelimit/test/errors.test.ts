@@ -55,14 +55,20 @@ const throwing = (m: Pkg, store: ReturnType<Pkg['redisStore']>, extra: object = 
 const triggers: { [K in keyof Pkg['rateLimitErrorCodes']]: Array<(m: Pkg) => unknown> } = {
   ERR_STORE: [
     // Nothing listens on the port: the client refuses the command, the store fails.
-    async (m) => throwing(m, m.redisStore({ send: sendTo(await client(await freePort(), false)) })).consume('k'),
+    // (a generous timeout: on a loaded machine the refusal must not lose the race with the 50 ms default here)
+    async (m) =>
+      throwing(m, m.redisStore({ send: sendTo(await client(await freePort(), false)) }), { timeoutMs: 5000 }).consume(
+        'k',
+      ),
   ],
   ERR_STORE_TIMEOUT: [async (m) => throwing(m, m.redisStore({ send: sendTo(await pausedRedis()) })).consume('k')],
   ERR_STORE_REPLY: [
     // A wrapper that sends the wrong command to the real Redis: its reply cannot come from the decision script.
     async (m) => {
       const r = await client(6379);
-      return throwing(m, m.redisStore({ send: () => r.call('ECHO', 'not a decision') })).consume('k');
+      return throwing(m, m.redisStore({ send: () => r.call('ECHO', 'not a decision') }), { timeoutMs: 5000 }).consume(
+        'k',
+      );
     },
   ],
   ERR_STORE_BACKLOG: [
