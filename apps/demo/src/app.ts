@@ -1,6 +1,6 @@
 // The demo service: every @org package wired into one small Fastify app.
 import { join } from 'node:path';
-import { circuitBreaker, isCircuitOpenError } from '@org/breaker';
+import { breakerRegistry, isCircuitOpenError } from '@org/breaker';
 import { createCipher, createKeyring, type Keyring, type KeyStore, postgresKeyStore, redisKeyStore } from '@org/crypto';
 import { fileKeyStore, secureStorage } from '@org/crypto/node';
 import { hardening, validate } from '@org/fastify';
@@ -187,14 +187,17 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
   const metrics = createMetrics({ registry });
 
   // --- the upstream call: retry around a circuit breaker
-  const breaker = circuitBreaker({
-    name: 'upstream',
-    consecutiveFailures: 3,
-    openMs: config.breakerOpenMs,
-    timeoutMs: 1_500,
+  // one registry holds the service's breakers (one today): shared defaults, per-name options, one subscription, one
+  // readiness check (open → warn, isolated → fail) and one metrics source for all of them
+  const breakers = breakerRegistry({
+    defaults: { timeoutMs: 1_500 },
+    breakers: { upstream: { consecutiveFailures: 3, openMs: config.breakerOpenMs } },
   });
-  breaker.on('stateChange', (e) => logger.warn({ from: e.from, to: e.to, reason: e.reason }, 'upstream circuit'));
-  metrics.observeBreaker(breaker);
+  const breaker = breakers.get('upstream');
+  breakers.on('stateChange', (e) =>
+    logger.warn({ breaker: e.name, from: e.from, to: e.to, reason: e.reason }, 'circuit'),
+  );
+  metrics.observeBreakers(breakers);
   const upstreamPolicy = retryPolicy({
     attempts: 3,
     backoff: { type: 'exponential', initialMs: 50, maxMs: 400, jitter: 'full' },
@@ -242,6 +245,7 @@ export async function buildDemo(config: DemoConfig): Promise<Demo> {
   health.check(
     httpCheck({ name: 'upstream:responseTime', url: `${upstream.url}/quote`, critical: false, dispatcher: agent }),
   );
+  health.check(breakers.healthCheck());
   health.check(eventLoopDelayCheck());
   health.check(memoryCheck());
   if (redis)

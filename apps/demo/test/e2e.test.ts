@@ -354,7 +354,7 @@ describe('@org/demo over HTTP (memory rate limit)', () => {
         durationMs: expect.any(Number),
       }),
     );
-    expect(lines.some((l) => l.msg === 'upstream circuit' && l.to === 'open')).toBe(true);
+    expect(lines.some((l) => l.msg === 'circuit' && l.breaker === 'upstream' && l.to === 'open')).toBe(true);
   });
 
   it('shuts down gracefully on SIGTERM with exit code 0', async () => {
