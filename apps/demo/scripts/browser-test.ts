@@ -4,13 +4,14 @@
 // the service: the upstream goes down (breaker opens, calls show their retries, the readiness check warns), a burst
 // is answered 429 with Retry-After, the key rotates, the upstream comes back (breaker closes, the check passes).
 // Screenshots go to .tmp/demo-browser/. Exits non-zero, listing every problem, when anything is wrong.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CHROMIUM, CHROMIUM_ARGS } from '@org/runtimes/chromium';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DEMO_DIR = resolve(import.meta.dirname, '..');
 const OUT = resolve(DEMO_DIR, '../../.tmp/demo-browser');
 /** Longest wait for one step, so a broken page fails the run instead of hanging it. */
@@ -96,16 +97,7 @@ try {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 1000 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   // no CDN, no external request: anything not served by the demo is a failure
   await context.route('**/*', (route) => {

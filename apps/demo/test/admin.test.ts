@@ -1,17 +1,18 @@
 // The admin routes (POST /admin/upstream, /admin/rotate-key) as a browser and a remote client meet them: the real
 // demo as a child process, Debian's Chromium driven by playwright-core, requests over HTTP with undici.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM } from '@org/runtimes/chromium';
 import { type Browser, chromium } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const DEMO_DIR = join(import.meta.dirname, '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let child: ChildProcess | undefined;

@@ -3,15 +3,16 @@
 // (and #anchor) resolves, the search finds each package by name, the pictures and charts render at their size, and
 // screenshots of the landing page and of each guide are kept under .tmp/docs-browser/ (a CI artefact).
 // Run after `pnpm docs:build`. Exits non-zero, listing every problem, when anything is wrong.
+
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
+import { CHROMIUM, CHROMIUM_ARGS } from '@org/runtimes/chromium';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { discoverPackages, REPO_ROOT } from './lib/packages.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST = join(REPO_ROOT, 'apps/docs/dist');
 const OUT = join(REPO_ROOT, '.tmp/docs-browser');
 /** Longest wait for one page or one search, so a broken page fails the run instead of hanging it. */
@@ -159,16 +160,7 @@ try {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   // the site must work offline: anything not served by the local server is a failure
   await context.route('**/*', (route) => {

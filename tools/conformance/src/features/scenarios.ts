@@ -1,8 +1,10 @@
 // The scenarios of the features server (serve.ts <app> --features), run against every adapter on every runtime like
 // the main ones: IP allow / deny lists, the CSRF guard (with real browser requests from Debian's Chromium), the 504
 // timeout, and legacy-window RateLimit headers for a 60/minute + 1000/hour pair.
+
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CHROMIUM } from '@org/runtimes/chromium';
 import { type Browser, chromium } from 'playwright-core';
 import { expect } from 'vitest';
 import type { LogRecord } from '../harness.js';
@@ -31,7 +33,6 @@ async function expectRefusalLine(t: Ctx, id: string, code: string): Promise<void
   expect(refused).toEqual([expect.objectContaining({ code, level: 40 })]);
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Promise<Browser> | undefined;
 /** One headless Chromium for the whole run (closed by {@link closeBrowser}). */
 const theBrowser = (): Promise<Browser> => {
