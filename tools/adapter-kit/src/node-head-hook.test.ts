@@ -8,14 +8,28 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discardLateWrites, headHookProblem, onHead } from './node-head-hook.js';
 
-describe('node head hook', () => {
+// A framework prototype between each response and ServerResponse.prototype, set per request as Express does
+// (`express.response` under each app's `app.response`).
+const frameworkResponse = Object.create(http.ServerResponse.prototype) as object;
+const appResponse = Object.create(frameworkResponse) as object;
+
+describe.each([
+  ['a plain Node response', false],
+  ['a response with a framework prototype (shared hook)', true],
+] as const)('node head hook, %s', (_name, framework) => {
   let server: http.Server;
   let base: string;
   const calls: Record<string, number> = {};
+  const ownWriteHead: Record<string, boolean> = {};
   beforeAll(async () => {
     server = http.createServer((req, res) => {
+      if (framework) Object.setPrototypeOf(res, appResponse);
       const how = req.url!.slice(1);
       calls[how] = 0;
+      if (how === 'unhooked') {
+        res.end('x');
+        return;
+      }
       onHead(res, {
         onHead(r) {
           calls[how]!++;
@@ -26,6 +40,7 @@ describe('node head hook', () => {
           if (res.hasHeader('x-drop')) res.removeHeader('x-drop');
         },
       });
+      ownWriteHead[how] = Object.hasOwn(res, 'writeHead');
       if (how === 'passed' || how === 'passed-array') res.setHeader('x-passed', 'before');
       if (how === 'end') res.end('x');
       else if (how === 'write') {
@@ -61,6 +76,19 @@ describe('node head hook', () => {
     expect(headHookProblem()).toBeNull();
   });
 
+  it(framework ? 'adds no property to the response' : 'wraps the response itself', async () => {
+    const r = await request(`${base}/end`);
+    await r.body.text();
+    expect(ownWriteHead.end).toBe(!framework);
+    if (framework) expect(Object.hasOwn(frameworkResponse, 'writeHead')).toBe(true);
+  });
+
+  it('leaves a response nobody hooked alone', async () => {
+    const r = await request(`${base}/unhooked`);
+    expect(await r.body.text()).toBe('x');
+    expect(r.headers['x-hooked']).toBeUndefined();
+  });
+
   it.each(['end', 'write', 'object', 'array', 'flush'])('runs once, before a head written by %s', async (how) => {
     const r = await request(`${base}/${how}`);
     await r.body.text();
@@ -92,5 +120,30 @@ describe('node head hook', () => {
     expect(r.headers['x-late']).toBeUndefined();
     await new Promise((res) => setTimeout(res, 20));
     expect(calls.lateCallback).toBe(1);
+  });
+});
+
+describe('node head hook, shared form overridden above', () => {
+  it('hooks the response itself when a prototype above the shared one has its own writeHead', async () => {
+    const fw = Object.create(http.ServerResponse.prototype) as object;
+    // an app prototype whose writeHead does not call the one it inherits
+    const app = Object.create(fw) as { writeHead: (this: http.ServerResponse, s: number) => unknown };
+    app.writeHead = function (this: http.ServerResponse, s: number) {
+      return http.ServerResponse.prototype.writeHead.call(this, s);
+    };
+    const server = http.createServer((_req, res) => {
+      Object.setPrototypeOf(res, app);
+      onHead(res, { onHead: (r) => (r as http.ServerResponse).setHeader('x-hooked', '1') });
+      res.end('x');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const r = await request(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      await r.body.text();
+      expect(r.headers['x-hooked']).toBe('1');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -7,8 +7,17 @@
 // itself go on the response first, through its public header methods and as Node documents the merge (they win over
 // those set before), so the listener sees the response's final headers. Fastify uses its public onSend hook instead.
 //
-// Guarded: checked once per process by a self-test on a real ServerResponse (its `end()` must reach the wrapper while
-// the head is still unsent). When the check fails, `onHead` returns false and the caller writes its plan before the
+// Express gives every response a prototype of its own (its documented extension point, `express.response`, under each
+// app's `app.response`) and sets it per request, which gives every response a map (V8 hidden class) of its own: an own
+// `writeHead` added to such a response makes V8 build one more map per request, the largest single cost of the
+// adapter on Express. So where a response inherits from such a framework prototype, `writeHead` is defined once on the
+// topmost one (the one directly above ServerResponse.prototype, shared by every app of that framework in the process,
+// as Express documents for `express.response`), and each response's listener is found in a WeakMap; a response with no
+// listener goes straight to the original. A response whose `writeHead` is not that one (something overrode it above
+// it) gets its own wrapper as before.
+//
+// Guarded: checked once per process by a self-test on a real ServerResponse, in both forms (its `end()` must reach the
+// wrapper while the head is still unsent). When the check fails, `onHead` returns false and the caller writes its plan before the
 // route runs instead (less exact, nothing dropped), and `headHookProblem()` says why, for one log line.
 //
 // `discardLateWrites` belongs here for the same reason: after the timeout answered, a handler that still answers
@@ -65,6 +74,20 @@ function selfTest(): string | null {
     res2.writeHead(200, { 'x-arg': 'passed' }).end();
     if (argAtHook !== 'passed' || res2.getHeader('x-arg') !== 'passed')
       return 'headers passed to writeHead did not reach the listener';
+    // the shared form: a framework prototype between the response and ServerResponse.prototype
+    const proto = Object.create(http.ServerResponse.prototype) as object;
+    const res3 = new http.ServerResponse(req);
+    Object.setPrototypeOf(res3, proto);
+    let sharedAtHook: boolean | undefined;
+    const ok = onHeadShared(res3 as unknown as HookedResponse, proto, {
+      onHead(r) {
+        sharedAtHook = r.headersSent;
+        (r as unknown as import('node:http').ServerResponse).setHeader('x-self-test', '3');
+      },
+    });
+    res3.end('ok');
+    if (!ok || sharedAtHook !== false || res3.getHeader('x-self-test') !== '3')
+      return 'the head was not written through the shared hook';
     return null;
   } catch (e) {
     return `self-test failed: ${String((e as Error)?.message ?? e)}`;
@@ -81,20 +104,103 @@ function install(res: HookedResponse, listener: HeadListener<HookedResponse>): v
   let called = false;
   res.writeHead = function writeHead(this: HookedResponse, a?: unknown, b?: unknown, c?: unknown): unknown {
     // once: a second writeHead call (a framework retrying) goes straight to the original
-    if (!called) {
-      called = true;
-      if (!this.headersSent) {
-        // writeHead(status, [reason], [headers]): the headers go on first, the status (and reason) stay
-        const passed = typeof b === 'string' ? c : b;
-        if (typeof passed === 'object' && passed !== null && applyPassed(this as unknown as HeaderMethods, passed)) {
-          if (typeof b === 'string') c = undefined;
-          else b = undefined;
-        }
-        listener.onHead(this);
-      }
-    }
-    return original.call(this, a, b, c);
+    if (called) return original.call(this, a, b, c);
+    called = true;
+    return beforeHead(this, listener, original, a, b, c);
   };
+}
+
+/**
+ * Runs the listener (unless the head is out already), with headers passed to `writeHead(status, [reason], [headers])`
+ * put on the response first, then the original `writeHead` with the status (and reason).
+ */
+function beforeHead(
+  res: HookedResponse,
+  listener: HeadListener<HookedResponse>,
+  original: WriteHead,
+  a: unknown,
+  b: unknown,
+  c: unknown,
+): unknown {
+  if (!res.headersSent) {
+    const passed = typeof b === 'string' ? c : b;
+    if (typeof passed === 'object' && passed !== null && applyPassed(res as unknown as HeaderMethods, passed)) {
+      if (typeof b === 'string') c = undefined;
+      else b = undefined;
+    }
+    listener.onHead(res);
+  }
+  return original.call(res, a, b, c);
+}
+
+/** Listeners of responses hooked through a shared prototype, until their head is written (then removed: once). */
+const pending = new WeakMap<object, HeadListener<HookedResponse>>();
+/** Each framework prototype seen, to the shared `writeHead` found for it (null: none, hook each response). */
+const sharedOf = new WeakMap<object, WriteHead | null>();
+
+/**
+ * The shared `writeHead` for responses whose prototype is `first`: defined once on the topmost prototype between
+ * `first` and ServerResponse.prototype (made the first time). Null when `first` is ServerResponse.prototype itself (a
+ * plain Node response: hooked one by one) or the chain does not reach it.
+ */
+function sharedWriteHead(first: object): WriteHead | null {
+  const known = sharedOf.get(first);
+  if (known !== undefined) return known;
+  const base = ServerResponseClass!.prototype as object;
+  let top: object | null = null;
+  for (let p: object | null = first; p !== null && p !== base; p = Object.getPrototypeOf(p) as object | null)
+    top = Object.getPrototypeOf(p) === base ? p : top;
+  let w: WriteHead | null = null;
+  if (top !== null) {
+    const existing = Object.getOwnPropertyDescriptor(top, 'writeHead');
+    if (existing !== undefined && typeof existing.value === 'function' && hooks.has(existing.value))
+      w = existing.value as WriteHead;
+    else if (existing === undefined || (existing.writable === true && typeof existing.value === 'function')) {
+      // the original is looked up above `top` at each call: what `top` inherited (or its own, when it had one)
+      const ownOriginal = existing?.value as WriteHead | undefined;
+      const parent = Object.getPrototypeOf(top) as { writeHead: WriteHead };
+      const hooked: WriteHead = function writeHead(this: HookedResponse, a?: unknown, b?: unknown, c?: unknown) {
+        const original = ownOriginal ?? parent.writeHead;
+        const listener = pending.get(this);
+        if (listener === undefined) return original.call(this, a, b, c);
+        pending.delete(this);
+        return beforeHead(this, listener, original, a, b, c);
+      };
+      hooks.add(hooked);
+      Object.defineProperty(top, 'writeHead', { value: hooked, writable: true, configurable: true, enumerable: false });
+      w = hooked;
+    }
+  }
+  sharedOf.set(first, w);
+  return w;
+}
+/** The shared wrappers this module made: another app's prototype under the same top finds its wrapper there. */
+const hooks = new WeakSet<WriteHead>();
+
+/**
+ * The shared form of {@link onHead} for `res` whose prototype is `first`: false when there is no shared prototype or
+ * `res.writeHead` is not the shared wrapper (overridden above it); the caller then hooks the response itself.
+ */
+function onHeadShared(res: HookedResponse, first: object, listener: HeadListener<HookedResponse>): boolean {
+  const w = sharedWriteHead(first);
+  if (w === null || res.writeHead !== w) return false;
+  // a second instance on the same response (an app mounted in an app, each with the middleware) runs first, as its
+  // wrapper would when wrapping the first one's
+  const earlier = pending.get(res);
+  pending.set(res, earlier === undefined ? listener : new Both(listener, earlier));
+  return true;
+}
+
+/** Two listeners of one response, the later one first. */
+class Both implements HeadListener<HookedResponse> {
+  constructor(
+    readonly first: HeadListener<HookedResponse>,
+    readonly then: HeadListener<HookedResponse>,
+  ) {}
+  onHead(res: HookedResponse): void {
+    this.first.onHead(res);
+    this.then.onHead(res);
+  }
 }
 
 /** The public header methods of a ServerResponse that passed headers go through. */
@@ -130,7 +236,9 @@ function applyPassed(res: HeaderMethods, passed: object): boolean {
  */
 export function onHead<R extends HookedResponse>(res: R, listener: HeadListener<R>): boolean {
   if (headHookProblem() !== null || !(res instanceof ServerResponseClass!)) return false;
-  install(res, listener as unknown as HeadListener<HookedResponse>);
+  const l = listener as unknown as HeadListener<HookedResponse>;
+  const first = Object.getPrototypeOf(res) as object;
+  if (first === ServerResponseClass!.prototype || !onHeadShared(res, first, l)) install(res, l);
   return true;
 }
 

@@ -32,6 +32,16 @@ import { Registry } from 'prom-client';
 
 const [framework, variant] = process.argv.slice(2) as [string, string];
 
+/**
+ * BENCH_DIST=<path of another build of the adapter's dist/index.js> (BENCH_FASTIFY_DIST, its older name, for Fastify):
+ * `ours` runs that build instead of the workspace's, for an A/B of two code versions in one bench:http run, e.g.
+ * EXTRA='before:BENCH_DIST=/tmp/express-before/dist/index.js'.
+ */
+async function adapter<T>(own: T): Promise<T> {
+  const dist = process.env.BENCH_DIST ?? (framework === 'fastify' ? process.env.BENCH_FASTIFY_DIST : undefined);
+  return dist ? ((await import(dist)) as T) : own;
+}
+
 const otelMeter = () =>
   new MeterProvider({
     readers: [
@@ -126,7 +136,7 @@ async function main(): Promise<number> {
   if (framework === 'express') {
     const app = express();
     if (variant === 'ours') {
-      const h = orgExpress.hardening(ours());
+      const h = (await adapter(orgExpress)).hardening(ours());
       app.use(h);
       app.get('/', (_req, res) => {
         res.json({ hello: 'world' });
@@ -200,10 +210,7 @@ async function main(): Promise<number> {
           genReqId: (req) => rivalId(req.headers['x-request-id']),
         })
       : fastify({ logger: false });
-    // BENCH_FASTIFY_DIST=<path of another build of @org/fastify's dist/index.js>: A/B of two code versions in one run
-    const plugin = process.env.BENCH_FASTIFY_DIST
-      ? ((await import(process.env.BENCH_FASTIFY_DIST)) as typeof orgFastify)
-      : orgFastify;
+    const plugin = await adapter(orgFastify);
     if (variant === 'ours') await app.register(plugin.hardening, ours());
     if (variant === 'floor') {
       // one onRequest hook putting them in Fastify's own header record
@@ -244,7 +251,7 @@ async function main(): Promise<number> {
     return (app.server.address() as AddressInfo).port;
   }
   const app = new Hono();
-  if (variant === 'ours') app.use(orgHono.hardening(ours()));
+  if (variant === 'ours') app.use((await adapter(orgHono)).hardening(ours()));
   // one middleware setting them on the Node response (@hono/node-server's c.env.outgoing), the cheapest public way
   // measured: putting them in the route's Response makes Hono and node-server build a Fetch Headers object
   if (variant === 'floor') {
