@@ -33,12 +33,18 @@ import { Registry } from 'prom-client';
 const [framework, variant] = process.argv.slice(2) as [string, string];
 
 /**
- * BENCH_DIST=<path of another build of the adapter's dist/index.js> (BENCH_FASTIFY_DIST, its older name, for Fastify):
- * `ours` runs that build instead of the workspace's, for an A/B of two code versions in one bench:http run, e.g.
- * EXTRA='before:BENCH_DIST=/tmp/express-before/dist/index.js'.
+ * BENCH_DIST=<path of another build of the adapter's dist/index.js> (or BENCH_DIST_EXPRESS / _FASTIFY / _HONO, for one
+ * framework only; BENCH_FASTIFY_DIST is the older name of BENCH_DIST_FASTIFY): `ours` runs that build instead of the
+ * workspace's, for an A/B of two code versions in one bench:http run, e.g.
+ * ONLY=express EXTRA='before:BENCH_DIST=/work/main/packages/express/.tmp/before/index.js' (the copy inside the package,
+ * so its imports resolve).
  */
 async function adapter<T>(own: T): Promise<T> {
-  const dist = process.env.BENCH_DIST ?? (framework === 'fastify' ? process.env.BENCH_FASTIFY_DIST : undefined);
+  const env = process.env;
+  const dist =
+    env[`BENCH_DIST_${framework.toUpperCase()}`] ??
+    (framework === 'fastify' ? env.BENCH_FASTIFY_DIST : undefined) ??
+    env.BENCH_DIST;
   return dist ? ((await import(dist)) as T) : own;
 }
 
