@@ -262,7 +262,8 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
     const ip = clientIp(peerAddress(req.socket), reqHeaders['x-forwarded-for'], trust);
     st.ip = ip;
     locals.clientIp = ip;
-    const hooked = onHead(res, st);
+    // shared: Express sets each response's prototype, so the hook goes on express.response once (node-head-hook.ts)
+    const hooked = onHead(res, st, true);
     if (!hooked && !warnedNoHook) {
       warnedNoHook = true;
       logger?.warn({ reason: headHookProblem() }, 'express: headers are written before the route runs');

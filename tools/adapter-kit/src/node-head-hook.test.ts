@@ -30,16 +30,20 @@ describe.each([
         res.end('x');
         return;
       }
-      onHead(res, {
-        onHead(r) {
-          calls[how]!++;
-          expect(r.headersSent).toBe(false);
-          res.setHeader('x-hooked', how);
-          // what the listener sees of headers passed to writeHead itself
-          res.setHeader('x-seen', String(res.getHeader('x-passed') ?? 'none'));
-          if (res.hasHeader('x-drop')) res.removeHeader('x-drop');
+      onHead(
+        res,
+        {
+          onHead(r) {
+            calls[how]!++;
+            expect(r.headersSent).toBe(false);
+            res.setHeader('x-hooked', how);
+            // what the listener sees of headers passed to writeHead itself
+            res.setHeader('x-seen', String(res.getHeader('x-passed') ?? 'none'));
+            if (res.hasHeader('x-drop')) res.removeHeader('x-drop');
+          },
         },
-      });
+        framework,
+      );
       ownWriteHead[how] = Object.hasOwn(res, 'writeHead');
       if (how === 'passed' || how === 'passed-array') res.setHeader('x-passed', 'before');
       if (how === 'end') res.end('x');
@@ -124,6 +128,27 @@ describe.each([
 });
 
 describe('node head hook, shared form overridden above', () => {
+  it('hooks the response itself when the caller does not ask for the shared form', async () => {
+    const fw = Object.create(http.ServerResponse.prototype) as object;
+    const server = http.createServer((_req, res) => {
+      Object.setPrototypeOf(res, fw);
+      onHead(res, { onHead: (r) => (r as http.ServerResponse).setHeader('x-hooked', '1') });
+      res.setHeader('x-own', String(Object.hasOwn(res, 'writeHead')));
+      res.end('x');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const r = await request(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      await r.body.text();
+      expect(r.headers['x-hooked']).toBe('1');
+      expect(r.headers['x-own']).toBe('true');
+      expect(Object.hasOwn(fw, 'writeHead')).toBe(false);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('hooks the response itself when a prototype above the shared one has its own writeHead', async () => {
     const fw = Object.create(http.ServerResponse.prototype) as object;
     // an app prototype whose writeHead does not call the one it inherits
@@ -133,7 +158,7 @@ describe('node head hook, shared form overridden above', () => {
     };
     const server = http.createServer((_req, res) => {
       Object.setPrototypeOf(res, app);
-      onHead(res, { onHead: (r) => (r as http.ServerResponse).setHeader('x-hooked', '1') });
+      onHead(res, { onHead: (r) => (r as http.ServerResponse).setHeader('x-hooked', '1') }, true);
       res.end('x');
     });
     server.listen(0, '127.0.0.1');

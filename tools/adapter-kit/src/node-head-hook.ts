@@ -7,18 +7,17 @@
 // itself go on the response first, through its public header methods and as Node documents the merge (they win over
 // those set before), so the listener sees the response's final headers. Fastify uses its public onSend hook instead.
 //
-// Express gives every response a prototype of its own (its documented extension point, `express.response`, under each
-// app's `app.response`) and sets it per request, which gives every response a map (V8 hidden class) of its own: an own
-// `writeHead` added to such a response makes V8 build one more map per request, the largest single cost of the
-// adapter on Express. So where a response inherits from such a framework prototype, `writeHead` is defined once on the
-// topmost one (the one directly above ServerResponse.prototype, shared by every app of that framework in the process,
-// as Express documents for `express.response`), and each response's listener is found in a WeakMap; a response with no
-// listener goes straight to the original. A response whose `writeHead` is not that one (something overrode it above
-// it) gets its own wrapper as before.
+// Express sets each response's prototype per request (its documented extension point: `express.response`, under each
+// app's `app.response`), which gives every response a map (V8 hidden class) of its own: an own `writeHead` added to
+// such a response makes V8 build one more map per request, the largest single cost of the adapter on Express. So
+// Express asks for the shared form (`onHead(res, listener, true)`): `writeHead` is defined once on the topmost
+// prototype above ServerResponse.prototype (`express.response`, shared by every app in the process, as Express
+// documents), and each response's listener is found in a WeakMap; a response with no listener goes straight to the
+// original. A response whose `writeHead` is not that one (overridden above it) gets its own wrapper as before.
 //
 // Guarded: checked once per process by a self-test on a real ServerResponse, in both forms (its `end()` must reach the
-// wrapper while the head is still unsent). When the check fails, `onHead` returns false and the caller writes its plan before the
-// route runs instead (less exact, nothing dropped), and `headHookProblem()` says why, for one log line.
+// wrapper while the head is still unsent). When the check fails, `onHead` returns false and the caller writes its plan
+// before the route runs instead (less exact, nothing dropped), and `headHookProblem()` says why, for one log line.
 //
 // `discardLateWrites` belongs here for the same reason: after the timeout answered, a handler that still answers
 // (`res.json()` from a timer) would throw ERR_HTTP_HEADERS_SENT where nothing catches it and end the process.
@@ -233,12 +232,14 @@ function applyPassed(res: HeaderMethods, passed: object): boolean {
  * Calls `listener.onHead(res)` once, just before `res` writes its head (explicitly or from `write()`/`end()`). Returns
  * false, and installs nothing, when the self-test failed in this process (see `headHookProblem()`) or `res` is not a
  * Node `http.ServerResponse` (an HTTP/2 compat response): the caller then writes its plan its own way.
+ * `shared`: the framework sets each response's prototype to one of its own (Express): hook through the topmost of
+ * them, once, instead of through the response (see the top of this module); a plain Node response is hooked itself.
  */
-export function onHead<R extends HookedResponse>(res: R, listener: HeadListener<R>): boolean {
+export function onHead<R extends HookedResponse>(res: R, listener: HeadListener<R>, shared = false): boolean {
   if (headHookProblem() !== null || !(res instanceof ServerResponseClass!)) return false;
   const l = listener as unknown as HeadListener<HookedResponse>;
   const first = Object.getPrototypeOf(res) as object;
-  if (first === ServerResponseClass!.prototype || !onHeadShared(res, first, l)) install(res, l);
+  if (!shared || first === ServerResponseClass!.prototype || !onHeadShared(res, first, l)) install(res, l);
   return true;
 }
 
