@@ -10,6 +10,7 @@ import type { HeaderPlan } from '@org/adapter-kit/header-plan';
 import { resolveRequestId } from '@org/adapter-kit/ids';
 import { compileIpFilter, type IpFilterOptions } from '@org/adapter-kit/ip-filter';
 import { type HeadListener, type HookedResponse, onHead } from '@org/adapter-kit/node-head-hook';
+import { lingerOnClose } from '@org/adapter-kit/node-linger';
 import { type NodeHeaderTarget, writePlanToNode } from '@org/adapter-kit/node-writer';
 import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
 import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
@@ -110,7 +111,11 @@ type RawHeaders = Record<string, string | string[] | undefined>;
 
 /** The Node request and response on @hono/node-server (its documented `c.env` bindings), else undefined. */
 interface NodeBindings {
-  incoming: { headers: RawHeaders & { 'content-length'?: string; 'transfer-encoding'?: string }; complete: boolean };
+  incoming: {
+    headers: RawHeaders & { 'content-length'?: string; 'transfer-encoding'?: string };
+    complete: boolean;
+    socket?: Parameters<typeof lingerOnClose>[0];
+  };
   outgoing: NodeHeaderTarget & HookedResponse;
 }
 const nodeBindings = (c: Context): NodeBindings | undefined => {
@@ -133,7 +138,9 @@ class NodeHead implements HeadListener<NodeBindings['outgoing']> {
     readonly incoming: NodeBindings['incoming'],
   ) {}
   onHead(res: NodeBindings['outgoing']): void {
-    writePlanToNode(res, this.plan, bodyPending(this.incoming));
+    const close = bodyPending(this.incoming);
+    writePlanToNode(res, this.plan, close);
+    if (close) lingerOnClose(this.incoming.socket);
   }
 }
 
@@ -350,7 +357,9 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     else if (node !== undefined && !node.outgoing.headersSent) {
       // @hono/node-server: the plan goes on the Node response; the route's own headers (in its Response) are written
       // after them and win. Only Vary and the removals need the route's headers.
-      writePlanToNode(node.outgoing, plan, bodyPending(node.incoming));
+      const close = bodyPending(node.incoming);
+      writePlanToNode(node.outgoing, plan, close);
+      if (close) lingerOnClose(node.incoming.socket);
       out = writeRouteFixups(route, plan);
     } else out = writePlanToFetch(route, plan, unreadBody(ctx, raw) || timedOut);
     if (out !== route) {

@@ -8,7 +8,8 @@
 //   2. Vary is merged: the plan's tokens (CORS's Origin) join the route's, never replacing them or being replaced.
 //   3. The names in the policy's `remove` list are removed, whoever set them.
 //   4. On Node, a head written before the request body has fully arrived carries `Connection: close`, and the
-//      connection ends after the response: a body nobody reads is never read to its end.
+//      connection ends after the response: a body nobody reads is never read to its end. The close lingers
+//      (node-linger.ts), so a client still uploading reads the answer instead of a reset.
 
 import { formatResponseTime, now } from './clock.js';
 import type { CorsResultLike, DecisionLike, HeaderList, SecurityHeadersLike } from './contracts.js';

@@ -115,14 +115,18 @@ export function expectPlan(r: Res, what: string, id?: string): void {
 
 /**
  * A raw request whose body the server refuses early: the server answers and closes while the client is still
- * sending, and when its close finds unread body bytes the kernel sends a reset, which can discard the answer before
- * the client reads it (Node gives no public way to linger before that close). Status 0 (no head at all) is retried
- * once on a fresh connection; a wrong answer, or a held connection, still fails.
+ * sending. On Node the adapters' lingering close (adapter-kit node-linger.ts) keeps reading after the answer, so the
+ * answer must arrive, first time. Elsewhere (hono-fetch on Bun and Deno: the runtime closes the connection) a close
+ * that finds unread body bytes makes the kernel send a reset, which can discard the answer before the client reads it:
+ * there status 0 (no head at all) is retried once on a fresh connection. A wrong answer, or a held connection, fails.
  */
-async function rawRefused(url: string, r: RawRequest): Promise<RawResponse> {
-  const first = await rawRequest(url, r);
-  return first.status === 0 && !first.held ? rawRequest(url, r) : first;
+async function rawRefused(t: Ctx, r: RawRequest): Promise<RawResponse> {
+  const first = await rawRequest(t.url, r);
+  return first.status === 0 && !first.held && !lingers(t) ? rawRequest(t.url, r) : first;
 }
+
+/** Whether the adapter closes a refused upload's connection with a lingering close (Node's HTTP server). */
+const lingers = (t: Ctx): boolean => t.target.app !== 'hono-fetch' && t.target.runtime.startsWith('node');
 
 /** The same checks as expectProblem, on a raw response. */
 function expectRawProblem(r: RawResponse, status: number, path: string): void {
@@ -330,7 +334,7 @@ export const scenarios: Scenario[] = [
     name: 'body limit: 10 MiB with Content-Length against 1 MiB → 413 problem+json before reading, connection closed',
     async run(t) {
       for (const path of ['/echo', '/ignore']) {
-        const r = await rawRefused(t.url, {
+        const r = await rawRefused(t, {
           method: 'POST',
           path,
           headers: { 'content-type': 'application/octet-stream', 'x-forwarded-for': freshIp() },
@@ -345,7 +349,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'body limit: 10 MiB streamed without Content-Length to a route that reads it itself → 413; under the limit passes',
     async run(t) {
-      const r = await rawRefused(t.url, {
+      const r = await rawRefused(t, {
         method: 'POST',
         path: '/echo',
         headers: { 'content-type': 'application/octet-stream', 'x-forwarded-for': freshIp() },
@@ -458,7 +462,8 @@ export const defects: Scenario[] = [
       // the answer (200 from the route, 413) may be lost to the reset of a connection closed under a client that is
       // still sending: what matters is that the server stopped taking the body and let the connection go
       expect(r.status).toBeOneOf([0, 200, 413]);
-      expect(r.held, `the server held the connection (${r.written} bytes sent)`).toBe(false);
+      // Deno.serve decides when its connections close, not the adapter (see closesConnections)
+      if (closesConnections(t)) expect(r.held, `the server held the connection (${r.written} bytes sent)`).toBe(false);
       expect(r.written, `bytes the client got to send; the limit is ${BODY_LIMIT}`).toBeLessThan(40 * 1024 * 1024);
     },
   },
