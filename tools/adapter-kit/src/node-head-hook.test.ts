@@ -128,25 +128,32 @@ describe.each([
 });
 
 describe('node head hook, shared form overridden above', () => {
-  it('hooks the response itself when the caller does not ask for the shared form', async () => {
-    const fw = Object.create(http.ServerResponse.prototype) as object;
-    const server = http.createServer((_req, res) => {
-      Object.setPrototypeOf(res, fw);
-      onHead(res, { onHead: (r) => (r as http.ServerResponse).setHeader('x-hooked', '1') });
-      res.setHeader('x-own', String(Object.hasOwn(res, 'writeHead')));
-      res.end('x');
-    });
+  /** Serves one request with `handler` on a fresh server; the response's headers. */
+  const serveOnce = async (handler: http.RequestListener): Promise<Record<string, unknown>> => {
+    const server = http.createServer(handler);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
       const r = await request(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
       await r.body.text();
-      expect(r.headers['x-hooked']).toBe('1');
-      expect(r.headers['x-own']).toBe('true');
-      expect(Object.hasOwn(fw, 'writeHead')).toBe(false);
+      return r.headers;
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
+  };
+  const hooked = { onHead: (r: unknown) => (r as http.ServerResponse).setHeader('x-hooked', '1') };
+
+  it('hooks the response itself when the caller does not ask for the shared form', async () => {
+    const fw = Object.create(http.ServerResponse.prototype) as object;
+    const headers = await serveOnce((_req, res) => {
+      Object.setPrototypeOf(res, fw);
+      onHead(res, hooked);
+      res.setHeader('x-own', String(Object.hasOwn(res, 'writeHead')));
+      res.end('x');
+    });
+    expect(headers['x-hooked']).toBe('1');
+    expect(headers['x-own']).toBe('true');
+    expect(Object.hasOwn(fw, 'writeHead')).toBe(false);
   });
 
   it('hooks the response itself when a prototype above the shared one has its own writeHead', async () => {
@@ -156,19 +163,11 @@ describe('node head hook, shared form overridden above', () => {
     app.writeHead = function (this: http.ServerResponse, s: number) {
       return http.ServerResponse.prototype.writeHead.call(this, s);
     };
-    const server = http.createServer((_req, res) => {
+    const headers = await serveOnce((_req, res) => {
       Object.setPrototypeOf(res, app);
-      onHead(res, { onHead: (r) => (r as http.ServerResponse).setHeader('x-hooked', '1') }, true);
+      onHead(res, hooked, true);
       res.end('x');
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    try {
-      const r = await request(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-      await r.body.text();
-      expect(r.headers['x-hooked']).toBe('1');
-    } finally {
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    expect(headers['x-hooked']).toBe('1');
   });
 });
