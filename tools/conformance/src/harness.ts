@@ -45,13 +45,27 @@ function command(t: Target, flags: string[]): [string, string[]] {
   return [bin, ['--import', tsx, serveFile, t.app, ...flags]];
 }
 
+/** Whether any process of the group `pgid` is still running. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Starts the server of `t` and waits until it listens (at most `startMs`). */
 export async function startServer(t: Target, flags: string[] = [], startMs = 30_000): Promise<RunningServer> {
   const [bin, args] = command(t, flags);
+  // its own process group, so stop() ends the whole tree: Deno's npm command is a shell shim running a Node wrapper
+  // running deno, and a signal to the shim alone left the wrapper and the server running after the tests
+  const group = process.platform !== 'win32';
   const child = spawn(bin, args, {
     cwd: here,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'production', NO_COLOR: '1' },
+    detached: group,
   });
   const records: LogRecord[] = [];
   let out = '';
@@ -91,8 +105,18 @@ export async function startServer(t: Target, flags: string[] = [], startMs = 30_
   });
   const stop = async (): Promise<void> => {
     if (ended === undefined) {
-      child.kill('SIGKILL');
+      try {
+        if (group && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
       await exit;
+    }
+    // nothing of the server may outlive it: every process of its group is gone (signal 0 only checks)
+    if (group && child.pid !== undefined) {
+      for (let i = 0; i < 40 && groupAlive(child.pid); i++) await new Promise((r) => setTimeout(r, 50));
+      if (groupAlive(child.pid)) throw new Error(`${targetName(t)}: processes of the server outlived it`);
     }
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
