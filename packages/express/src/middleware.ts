@@ -1,4 +1,4 @@
-import { bodyPending, declaredTooLarge } from '@org/adapter-kit/body-limit';
+import { declaredTooLarge } from '@org/adapter-kit/body-limit';
 import { clientIp, normalizeIp, peerAddress } from '@org/adapter-kit/client-ip';
 import { now } from '@org/adapter-kit/clock';
 import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
@@ -10,8 +10,7 @@ import { resolveRequestId } from '@org/adapter-kit/ids';
 import { compileIpFilter, type IpFilterOptions } from '@org/adapter-kit/ip-filter';
 import { watchBody } from '@org/adapter-kit/node-body-limit';
 import { discardLateWrites, headHookProblem, onHead } from '@org/adapter-kit/node-head-hook';
-import { lingerOnClose } from '@org/adapter-kit/node-linger';
-import { writePlanToNode } from '@org/adapter-kit/node-writer';
+import { writePlanForRequest } from '@org/adapter-kit/node-writer';
 import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
 import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
 import { decide, rateKey } from '@org/adapter-kit/rate-limit';
@@ -143,9 +142,7 @@ class ReqState extends DeadlineNode {
   /** The head is about to be written (the head hook): the plan goes on it (header-plan.ts), the deadline stops. */
   onHead(): void {
     if (this.dlAt !== 0) this.sh.timeouts!.cancel(this);
-    const close = bodyPending(this.req);
-    writePlanToNode(this.res, this.plan, close);
-    if (close) lingerOnClose(this.req.socket);
+    writePlanForRequest(this.res, this.plan, this.req);
   }
 
   /** No answer in time: 503, the signal aborts, and whatever the handler still writes is discarded. */
@@ -273,10 +270,7 @@ export function hardening(options: ExpressHardeningOptions = {}): HardeningMiddl
     }
     // without the hook, the plan as it stands goes on the response before anything answers or the route runs
     const writeNow = (): void => {
-      if (hooked || res.headersSent) return;
-      const close = bodyPending(req);
-      writePlanToNode(res, plan, close);
-      if (close) lingerOnClose(req.socket);
+      if (!hooked && !res.headersSent) writePlanForRequest(res, plan, req);
     };
     if (logger !== undefined || timeoutMs !== undefined) res.on('close', onResClose);
     if (idHeader !== undefined) {

@@ -1,4 +1,4 @@
-import { bodyPending, declaredTooLarge } from '@org/adapter-kit/body-limit';
+import { declaredTooLarge } from '@org/adapter-kit/body-limit';
 import { clientIp, peerAddress } from '@org/adapter-kit/client-ip';
 import { now } from '@org/adapter-kit/clock';
 import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
@@ -15,8 +15,7 @@ import type { HeaderPlan, PlanPolicy } from '@org/adapter-kit/header-plan';
 import { resolveRequestId } from '@org/adapter-kit/ids';
 import { compileIpFilter, type IpFilter, type IpFilterOptions } from '@org/adapter-kit/ip-filter';
 import { limitedBody } from '@org/adapter-kit/node-body-limit';
-import { lingerOnClose } from '@org/adapter-kit/node-linger';
-import { type NodeHeaderTarget, writePlanToNode } from '@org/adapter-kit/node-writer';
+import { type NodeHeaderTarget, writePlanForRequest } from '@org/adapter-kit/node-writer';
 import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
 import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
 import { decide, type ResolvedRate, rateKey } from '@org/adapter-kit/rate-limit';
@@ -134,10 +133,7 @@ class State extends DeadlineNode implements NodeHeaderTarget {
   /** The head is about to be written (onSend): the plan goes on it, the deadline stops. */
   onHead(): void {
     if (this.dlAt !== 0) this.sh.timeouts!.cancel(this);
-    const raw = this.request.raw;
-    const close = bodyPending(raw);
-    writePlanToNode(this, this.plan, close);
-    if (close) lingerOnClose(raw.socket);
+    writePlanForRequest(this, this.plan, this.request.raw);
   }
 
   /** No answer in time: 503 and the signal aborts (Fastify ignores a later reply.send()). */

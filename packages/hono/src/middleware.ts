@@ -1,4 +1,3 @@
-import { bodyPending } from '@org/adapter-kit/body-limit';
 import { clientIp, normalizeIp, peerAddress } from '@org/adapter-kit/client-ip';
 import { now } from '@org/adapter-kit/clock';
 import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
@@ -9,9 +8,8 @@ import { checkCrossOrigin, checkIp, isSafeMethod, logRefusal } from '@org/adapte
 import type { HeaderPlan } from '@org/adapter-kit/header-plan';
 import { resolveRequestId } from '@org/adapter-kit/ids';
 import { compileIpFilter, type IpFilterOptions } from '@org/adapter-kit/ip-filter';
-import { type HeadListener, type HookedResponse, onHead } from '@org/adapter-kit/node-head-hook';
-import { lingerOnClose } from '@org/adapter-kit/node-linger';
-import { type NodeHeaderTarget, writePlanToNode } from '@org/adapter-kit/node-writer';
+import { type HeadListener, type HookedResponse, type LingerSocket, onHead } from '@org/adapter-kit/node-head-hook';
+import { type NodeHeaderTarget, writePlanForRequest } from '@org/adapter-kit/node-writer';
 import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
 import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
 import { decide, rateKey } from '@org/adapter-kit/rate-limit';
@@ -114,7 +112,7 @@ interface NodeBindings {
   incoming: {
     headers: RawHeaders & { 'content-length'?: string; 'transfer-encoding'?: string };
     complete: boolean;
-    socket?: Parameters<typeof lingerOnClose>[0];
+    socket?: LingerSocket;
   };
   outgoing: NodeHeaderTarget & HookedResponse;
 }
@@ -138,9 +136,7 @@ class NodeHead implements HeadListener<NodeBindings['outgoing']> {
     readonly incoming: NodeBindings['incoming'],
   ) {}
   onHead(res: NodeBindings['outgoing']): void {
-    const close = bodyPending(this.incoming);
-    writePlanToNode(res, this.plan, close);
-    if (close) lingerOnClose(this.incoming.socket);
+    writePlanForRequest(res, this.plan, this.incoming);
   }
 }
 
@@ -357,9 +353,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
     else if (node !== undefined && !node.outgoing.headersSent) {
       // @hono/node-server: the plan goes on the Node response; the route's own headers (in its Response) are written
       // after them and win. Only Vary and the removals need the route's headers.
-      const close = bodyPending(node.incoming);
-      writePlanToNode(node.outgoing, plan, close);
-      if (close) lingerOnClose(node.incoming.socket);
+      writePlanForRequest(node.outgoing, plan, node.incoming);
       out = writeRouteFixups(route, plan);
     } else out = writePlanToFetch(route, plan, unreadBody(ctx, raw) || timedOut);
     if (out !== route) {

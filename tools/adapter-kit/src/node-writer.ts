@@ -2,8 +2,10 @@
 // (Express through the head hook, Fastify from its onSend hook on the reply, which has the same methods, Hono on
 // @hono/node-server from the middleware). See header-plan.ts for the rule.
 
+import { bodyPending } from './body-limit.js';
 import type { HeaderPlan } from './header-plan.js';
 import { headerKey, mergeVary } from './header-plan.js';
+import { type LingerSocket, lingerOnClose } from './node-head-hook.js';
 
 /** The header methods of Node's ServerResponse the writer uses (Fastify's reply maps onto them). */
 export interface NodeHeaderTarget {
@@ -33,6 +35,20 @@ export function writePlanToNode(res: NodeHeaderTarget, plan: HeaderPlan, closeCo
   const remove = plan.remove;
   for (let i = 0; i < remove.length; i++) if (taken.includes(remove[i]!)) res.removeHeader(remove[i]!);
   if (closeConnection) res.setHeader('connection', 'close');
+}
+
+/**
+ * {@link writePlanToNode} for the response to `req`, with rule 4 of header-plan.ts: when the request body has not
+ * fully arrived, `Connection: close`, and the close lingers (node-head-hook.ts) so the client reads the answer.
+ */
+export function writePlanForRequest(
+  res: NodeHeaderTarget,
+  plan: HeaderPlan,
+  req: Parameters<typeof bodyPending>[0] & { readonly socket?: LingerSocket | null | undefined },
+): void {
+  const close = bodyPending(req);
+  writePlanToNode(res, plan, close);
+  if (close) lingerOnClose(req.socket);
 }
 
 // Names go out in lower case, interned (headerKey): Node's setHeader and Fastify's header() lower-case every name

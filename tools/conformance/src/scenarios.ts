@@ -115,7 +115,7 @@ export function expectPlan(r: Res, what: string, id?: string): void {
 
 /**
  * A raw request whose body the server refuses early: the server answers and closes while the client is still
- * sending. On Node the adapters' lingering close (adapter-kit node-linger.ts) keeps reading after the answer, so the
+ * sending. On Node the adapters' lingering close (adapter-kit node-head-hook.ts) keeps reading after the answer, so the
  * answer must arrive, first time. Elsewhere (hono-fetch on Bun and Deno: the runtime closes the connection) a close
  * that finds unread body bytes makes the kernel send a reset, which can discard the answer before the client reads it:
  * there status 0 (no head at all) is retried once on a fresh connection. A wrong answer, or a held connection, fails.
