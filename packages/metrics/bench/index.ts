@@ -26,6 +26,19 @@ const next = () => {
   return i;
 };
 
+/** The baseline both comparisons share: one request's labels picked, nothing recorded. */
+const bare = { name: 'bare (labels only)', fn: () => ROUTES[next() % 5]!.length + STATUSES[i % 6]! };
+/** One request through a recorder of ours, as an adapter calls it. */
+const oursOn = (m: ReturnType<typeof createMetrics>) => ({
+  name: '@org/metrics',
+  fn: () => {
+    const k = next();
+    m.requestStarted('GET');
+    m.rateLimit(true);
+    m.requestEnded('GET', ROUTES[k % 5]!, STATUSES[k % 6]!, (k % 100) / 3);
+  },
+});
+
 // --- prom-client: ours, and the same three metrics by hand (labels as an object per call, as its docs show)
 const ours = createMetrics({ registry: new Registry() });
 const reg = new Registry();
@@ -70,16 +83,8 @@ const oRate = meter.createCounter('http.server.rate_limit.decisions');
 await bench.compare(
   'one request recorded, prom-client Registry',
   [
-    { name: 'bare (labels only)', fn: () => ROUTES[next() % 5]!.length + STATUSES[i % 6]! },
-    {
-      name: '@org/metrics',
-      fn: () => {
-        const k = next();
-        ours.requestStarted('GET');
-        ours.rateLimit(true);
-        ours.requestEnded('GET', ROUTES[k % 5]!, STATUSES[k % 6]!, (k % 100) / 3);
-      },
-    },
+    bare,
+    oursOn(ours),
     {
       name: 'prom-client by hand',
       fn: () => {
@@ -97,16 +102,8 @@ await bench.compare(
 await bench.compare(
   'one request recorded, OpenTelemetry Meter (SDK 3, in-memory reader)',
   [
-    { name: 'bare (labels only)', fn: () => ROUTES[next() % 5]!.length + STATUSES[i % 6]! },
-    {
-      name: '@org/metrics',
-      fn: () => {
-        const k = next();
-        oursOtel.requestStarted('GET');
-        oursOtel.rateLimit(true);
-        oursOtel.requestEnded('GET', ROUTES[k % 5]!, STATUSES[k % 6]!, (k % 100) / 3);
-      },
-    },
+    bare,
+    oursOn(oursOtel),
     {
       name: 'OpenTelemetry by hand',
       fn: () => {
