@@ -372,13 +372,17 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     }),
   );
 
-  let listeners: Array<(e: RateLimiterEvents['storeError']) => void> | null = null;
-  let decisionListeners: Array<(d: RateLimitDecision) => void> | null = null;
+  // each event's listeners, copied on change (an emit in progress keeps its list); null while there are none
+  const subs: { [E in keyof RateLimiterEvents]: Array<(e: RateLimiterEvents[E]) => void> | null } = {
+    storeError: null,
+    decision: null,
+  };
   // A throwing listener must not change the decision (nor, from consumeSync, send the adapter to consume() again):
   // its error is rethrown asynchronously, where it is reported as uncaught (as @org/breaker's events do).
   const emitDecision = (d: RateLimitDecision): RateLimitDecision => {
-    if (decisionListeners !== null)
-      for (const l of decisionListeners) {
+    const ls = subs.decision;
+    if (ls !== null)
+      for (const l of ls) {
         try {
           l(d);
         } catch (err) {
@@ -455,7 +459,8 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     const err = isRateLimitError(error)
       ? error
       : new RateLimitStoreError('ERR_STORE', 'ratelimit: the store failed', { cause: error });
-    if (listeners !== null) for (const l of listeners) l({ error: err, mode });
+    const ls = subs.storeError;
+    if (ls !== null) for (const l of ls) l({ error: err, mode });
     if (mode === 'throw') throw err;
     const allow = mode === 'allow' || (op !== OP_CONSUME && op !== OP_PEEK);
     const d = storeErrorDecision(p0, allow);
@@ -581,7 +586,7 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     consume(key, o) {
       checkKey(key);
       const p = exec(OP_CONSUME, key, checkCost(o));
-      return decisionListeners === null ? p : p.then(emitDecision);
+      return subs.decision === null ? p : p.then(emitDecision);
     },
     consumeSync(key, o) {
       checkKey(key);
@@ -590,11 +595,11 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       const cost = checkCost(o);
       if (denyCache !== null) {
         const hit = cacheLookup(key);
-        if (hit !== undefined) return decisionListeners === null ? hit : emitDecision(hit);
+        if (hit !== undefined) return subs.decision === null ? hit : emitDecision(hit);
       }
       const d = toDecision(runner.run(OP_CONSUME, key, cost) as ArrayLike<number>);
       if (denyCache !== null) cacheStore(key, d);
-      return decisionListeners === null ? d : emitDecision(d);
+      return subs.decision === null ? d : emitDecision(d);
     },
     peek(key, o) {
       checkKey(key);
@@ -625,22 +630,18 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       return typeof ip === 'string' && isCanonicalV4(ip) ? ip : ipKey(ip, keyOpts);
     },
     on(event, listener) {
-      if (event === 'decision') {
-        if (typeof listener !== 'function')
-          throw invalidArgument(TypeError, `${where}: on('decision') needs a listener function`);
-        const l = listener as (d: RateLimitDecision) => void;
-        decisionListeners = [...(decisionListeners ?? []), l];
-        return () => {
-          const next = (decisionListeners ?? []).filter((x) => x !== l);
-          decisionListeners = next.length ? next : null;
-        };
-      }
-      if (event !== 'storeError') throw invalidArgument(TypeError, `${where}: unknown event ${String(event)}`);
-      const l = listener as (e: RateLimiterEvents['storeError']) => void;
-      listeners = [...(listeners ?? []), l];
+      if (event === 'decision' && typeof listener !== 'function')
+        throw invalidArgument(TypeError, `${where}: on('decision') needs a listener function`);
+      if (event !== 'storeError' && event !== 'decision')
+        throw invalidArgument(TypeError, `${where}: unknown event ${String(event)}`);
+      const l = listener as (e: unknown) => void;
+      // one list per event, the same handling for both (the listener's type is its event's, checked by on()'s signature)
+      const lists = subs as Record<keyof RateLimiterEvents, Array<(e: unknown) => void> | null>;
+      const name = event as keyof RateLimiterEvents;
+      lists[name] = [...(lists[name] ?? []), l];
       return () => {
-        const next = (listeners ?? []).filter((x) => x !== l);
-        listeners = next.length ? next : null;
+        const next = (lists[name] ?? []).filter((x) => x !== l);
+        lists[name] = next.length ? next : null;
       };
     },
   };
