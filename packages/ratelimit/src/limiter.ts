@@ -377,20 +377,23 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
     storeError: null,
     decision: null,
   };
-  // A throwing listener must not change the decision (nor, from consumeSync, send the adapter to consume() again):
-  // its error is rethrown asynchronously, where it is reported as uncaught (as @org/breaker's events do).
+  // A throwing listener must not change the decision (nor, from consumeSync, send the adapter to consume() again, nor
+  // turn onStoreError's answer into a rejection): its error is rethrown asynchronously, where it is reported as
+  // uncaught (as @org/breaker's events do), and the listeners after it still run.
+  const emit = <E>(ls: ReadonlyArray<(e: E) => void>, e: E): void => {
+    for (const l of ls) {
+      try {
+        l(e);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  };
   const emitDecision = (d: RateLimitDecision): RateLimitDecision => {
     const ls = subs.decision;
-    if (ls !== null)
-      for (const l of ls) {
-        try {
-          l(d);
-        } catch (err) {
-          queueMicrotask(() => {
-            throw err;
-          });
-        }
-      }
+    if (ls !== null) emit(ls, d);
     return d;
   };
   const denyCache = cacheMax > 0 ? new Map<string, number>() : null;
@@ -460,7 +463,7 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       ? error
       : new RateLimitStoreError('ERR_STORE', 'ratelimit: the store failed', { cause: error });
     const ls = subs.storeError;
-    if (ls !== null) for (const l of ls) l({ error: err, mode });
+    if (ls !== null) emit(ls, { error: err, mode });
     if (mode === 'throw') throw err;
     const allow = mode === 'allow' || (op !== OP_CONSUME && op !== OP_PEEK);
     const d = storeErrorDecision(p0, allow);
@@ -630,10 +633,10 @@ function build(policies: CompiledPolicy[], opts: StoreOptions, where: string): R
       return typeof ip === 'string' && isCanonicalV4(ip) ? ip : ipKey(ip, keyOpts);
     },
     on(event, listener) {
-      if (event === 'decision' && typeof listener !== 'function')
-        throw invalidArgument(TypeError, `${where}: on('decision') needs a listener function`);
       if (event !== 'storeError' && event !== 'decision')
         throw invalidArgument(TypeError, `${where}: unknown event ${String(event)}`);
+      if (typeof listener !== 'function')
+        throw invalidArgument(TypeError, `${where}: on('${event}') needs a listener function`);
       const l = listener as (e: unknown) => void;
       // one list per event, the same handling for both (the listener's type is its event's, checked by on()'s signature)
       const lists = subs as Record<keyof RateLimiterEvents, Array<(e: unknown) => void> | null>;

@@ -1,4 +1,4 @@
-import { memoryStore, type RateLimitDecision, rateLimiter } from '@org/ratelimit';
+import { memoryStore, type RateLimitDecision, rateLimiter, redisStore } from '@org/ratelimit';
 import { describe, expect, it } from 'vitest';
 
 describe("limiter.on('decision')", () => {
@@ -53,5 +53,43 @@ describe("limiter.on('decision')", () => {
   it('needs a listener function', () => {
     const limiter = rateLimiter({ limit: 2, windowMs: 60_000, store: memoryStore() });
     expect(() => limiter.on('decision', 1 as never)).toThrow(/on\('decision'\) needs a listener function/);
+  });
+});
+
+describe("limiter.on('storeError')", () => {
+  // a store whose every call fails, as a Redis client does when the server is gone
+  const down = () =>
+    redisStore({
+      send: async () => {
+        throw new Error('connection refused');
+      },
+    });
+
+  it('needs a listener function (a non-function would have failed every request during a store outage)', async () => {
+    const limiter = rateLimiter({ limit: 2, windowMs: 60_000, store: down() });
+    expect(() => limiter.on('storeError', 'log it' as never)).toThrow(/on\('storeError'\) needs a listener function/);
+    expect(await limiter.consume('k')).toMatchObject({ allowed: true, source: 'store-error' });
+  });
+
+  it('a throwing listener changes no decision (onStoreError still applies); its error is reported as uncaught', async () => {
+    const limiter = rateLimiter({ limit: 2, windowMs: 60_000, store: down(), onStoreError: 'allow' });
+    const heard: string[] = [];
+    limiter.on('storeError', () => {
+      throw new Error('listener bug');
+    });
+    limiter.on('storeError', (e) => heard.push((e.error as { code: string }).code));
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.prependListener('uncaughtException', onUncaught);
+    let d: RateLimitDecision;
+    try {
+      d = await limiter.consume('k');
+      await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(d).toMatchObject({ allowed: true, source: 'store-error' });
+    expect(heard).toEqual(['ERR_STORE']); // the listener after the throwing one still hears it
+    expect(uncaught.map((e) => (e as Error).message)).toEqual(['listener bug']);
   });
 });
