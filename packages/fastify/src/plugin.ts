@@ -15,7 +15,7 @@ import type { HeaderPlan, PlanPolicy } from '@org/adapter-kit/header-plan';
 import { resolveRequestId } from '@org/adapter-kit/ids';
 import { compileIpFilter, type IpFilter, type IpFilterOptions } from '@org/adapter-kit/ip-filter';
 import { limitedBody } from '@org/adapter-kit/node-body-limit';
-import { type NodeHeaderTarget, writePlanForRequest } from '@org/adapter-kit/node-writer';
+import { mayCloseConnection, type NodeHeaderTarget, writePlanForRequest } from '@org/adapter-kit/node-writer';
 import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
 import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
 import { decide, type ResolvedRate, rateKey } from '@org/adapter-kit/rate-limit';
@@ -69,11 +69,11 @@ declare module 'fastify' {
   }
 }
 
-/** Sends a problem response through Fastify (hooks run); `close` adds Connection: close. */
+/** Sends a problem response through Fastify (hooks run); `close` adds Connection: close (not over HTTP/2). */
 export function sendProblem(reply: FastifyReply, p: ProblemResponse, close = false): FastifyReply {
   reply.code(p.status).header('content-type', PROBLEM_JSON).header('cache-control', 'no-store');
   for (const k of Object.keys(p.headers)) reply.header(k, p.headers[k]!);
-  if (close) reply.header('connection', 'close');
+  if (close && mayCloseConnection(reply.request.raw)) reply.header('connection', 'close');
   // a Buffer keeps the media type exact (Fastify appends '; charset=utf-8' to string payloads)
   return reply.send(Buffer.from(JSON.stringify(p.body)));
 }

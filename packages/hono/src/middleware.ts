@@ -9,7 +9,12 @@ import type { HeaderPlan } from '@org/adapter-kit/header-plan';
 import { resolveRequestId } from '@org/adapter-kit/ids';
 import { compileIpFilter, type IpFilterOptions } from '@org/adapter-kit/ip-filter';
 import { type HeadListener, type HookedResponse, type LingerSocket, onHead } from '@org/adapter-kit/node-head-hook';
-import { type NodeHeaderTarget, writePlanForRequest } from '@org/adapter-kit/node-writer';
+import {
+  type ClosableStream,
+  mayCloseConnection,
+  type NodeHeaderTarget,
+  writePlanForRequest,
+} from '@org/adapter-kit/node-writer';
 import { type CommonOptions, resolveOptions } from '@org/adapter-kit/options';
 import { PROBLEM_JSON, type ProblemResponse, problemForError } from '@org/adapter-kit/problems';
 import { decide, rateKey } from '@org/adapter-kit/rate-limit';
@@ -112,10 +117,15 @@ interface NodeBindings {
   incoming: {
     headers: RawHeaders & { 'content-length'?: string; 'transfer-encoding'?: string };
     complete: boolean;
+    httpVersionMajor?: number;
     socket?: LingerSocket;
+    stream?: ClosableStream;
   };
   outgoing: NodeHeaderTarget & HookedResponse;
 }
+/** Whether a problem response may carry `Connection: close`: not over HTTP/2 on @hono/node-server (see node-writer). */
+const mayClose = (c: Context): boolean => mayCloseConnection(nodeBindings(c)?.incoming);
+
 const nodeBindings = (c: Context): NodeBindings | undefined => {
   const env = c.env as Partial<NodeBindings> | undefined;
   const o = env?.outgoing;
@@ -183,7 +193,7 @@ export function problemHandler(options: ProblemHandlerOptions = {}): ErrorHandle
     const p = problemForError(err, ctxOf(c));
     if (!p.expected)
       logger?.error({ err, requestId: c.get('requestId'), method: c.req.method, path: c.req.path }, 'unhandled error');
-    return problemResponse(p, p.status === 413, c.req.method === 'HEAD');
+    return problemResponse(p, p.status === 413 && mayClose(c), c.req.method === 'HEAD');
   };
   return (err, c) => {
     // an HTTPException thrown with a ready response (`new HTTPException(401, { res })`) is answered as given
@@ -224,7 +234,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       ? undefined
       : honoBodyLimit({
           maxSize: bodyLimit,
-          onError: (c) => problemResponse(problemForError(bodyTooLarge(bodyLimit), ctxOf(c)), true),
+          onError: (c) => problemResponse(problemForError(bodyTooLarge(bodyLimit), ctxOf(c)), mayClose(c)),
         });
   // one timer for every request where timers outlive a request (Node); a timer per request elsewhere (Workers)
   const timeouts = timeoutMs === undefined ? undefined : new DeadlineQueue(timeoutMs);
@@ -240,7 +250,7 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
       }
     } else if (!p.expected)
       logger?.error({ err, requestId: c.get('requestId'), method: c.req.method, path: c.req.path }, 'unhandled error');
-    return problemResponse(p, p.status === 413, c.req.method === 'HEAD');
+    return problemResponse(p, p.status === 413 && mayClose(c), c.req.method === 'HEAD');
   };
 
   const mw: MiddlewareHandler<HardeningEnv> = async function orgHardening(c, next) {

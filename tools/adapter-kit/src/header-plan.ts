@@ -9,7 +9,8 @@
 //   3. The names in the policy's `remove` list are removed, whoever set them.
 //   4. On Node, a head written before the request body has fully arrived carries `Connection: close`, and the
 //      connection ends after the response: a body nobody reads is never read to its end. The close lingers
-//      (node-head-hook.ts), so a client still uploading reads the answer instead of a reset.
+//      (node-head-hook.ts), so a client still uploading reads the answer instead of a reset. Over HTTP/2 (which has
+//      no Connection header) the request's stream is closed with NO_ERROR once the answer is sent instead.
 
 import { formatResponseTime, now } from './clock.js';
 import type { CorsResultLike, DecisionLike, HeaderList, SecurityHeadersLike } from './contracts.js';

@@ -37,18 +37,54 @@ export function writePlanToNode(res: NodeHeaderTarget, plan: HeaderPlan, closeCo
   if (closeConnection) res.setHeader('connection', 'close');
 }
 
+/** The parts of node:http2's Http2Stream (`Http2ServerRequest.stream`) rule 4 uses: its public `close()`. */
+export interface ClosableStream {
+  readonly closed: boolean;
+  readonly writableFinished: boolean;
+  once(event: 'finish', listener: () => void): unknown;
+  close(code?: number): unknown;
+}
+
+/** What rule 4 reads of the request: HTTP/1.x (node:http) or HTTP/2 (node:http2's compatibility API). */
+export type RuleFourRequest = Parameters<typeof bodyPending>[0] & {
+  readonly httpVersionMajor?: number;
+  readonly socket?: LingerSocket | null | undefined;
+  readonly stream?: ClosableStream | undefined;
+};
+
+/**
+ * Whether the answer to `req` may carry `Connection: close`: not over HTTP/2, which forbids connection-specific
+ * headers (RFC 9113 8.2.2; node:http2 drops one with a process warning) and ends an unfinished upload per stream.
+ */
+export function mayCloseConnection(req: { readonly httpVersionMajor?: number } | undefined): boolean {
+  return !((req?.httpVersionMajor ?? 1) >= 2);
+}
+
+/** RST_STREAM NO_ERROR (node:http2's `constants.NGHTTP2_NO_ERROR`). */
+const NO_ERROR = 0;
+
 /**
  * {@link writePlanToNode} for the response to `req`, with rule 4 of header-plan.ts: when the request body has not
- * fully arrived, `Connection: close`, and the close lingers (node-head-hook.ts) so the client reads the answer.
+ * fully arrived, over HTTP/1.x `Connection: close`, and the close lingers (node-head-hook.ts) so the client reads the
+ * answer; over HTTP/2 the stream is closed with NO_ERROR once the answer is sent (RFC 9113 8.1: "stop sending"), and
+ * the connection's other streams go on. Node does that itself only for a body nobody started to read.
  */
-export function writePlanForRequest(
-  res: NodeHeaderTarget,
-  plan: HeaderPlan,
-  req: Parameters<typeof bodyPending>[0] & { readonly socket?: LingerSocket | null | undefined },
-): void {
-  const close = bodyPending(req);
-  writePlanToNode(res, plan, close);
-  if (close) lingerOnClose(req.socket);
+export function writePlanForRequest(res: NodeHeaderTarget, plan: HeaderPlan, req: RuleFourRequest): void {
+  const pending = bodyPending(req);
+  const h1 = mayCloseConnection(req);
+  writePlanToNode(res, plan, pending && h1);
+  if (!pending) return;
+  if (h1) lingerOnClose(req.socket);
+  else closeStreamWhenAnswered(req.stream);
+}
+
+function closeStreamWhenAnswered(stream: ClosableStream | undefined): void {
+  if (stream === undefined || stream === null || typeof stream.close !== 'function' || stream.closed) return;
+  const close = (): void => {
+    if (!stream.closed) stream.close(NO_ERROR);
+  };
+  if (stream.writableFinished) close();
+  else stream.once('finish', close);
 }
 
 // Names go out in lower case, interned (headerKey): Node's setHeader and Fastify's header() lower-case every name

@@ -4,6 +4,8 @@
 // Deno.serve, or on Node app.request() behind a bare node:http bridge that hands the handler no Node objects).
 // --shutdown: gracefulShutdown on SIGTERM (Node), 500 ms pre-stop delay, a 10 s timeout and a 1.5 s /work route.
 // --features: the features app instead (features/: IP lists, CSRF guard, 504 timeout, legacy-window RateLimit).
+// --h2: HTTP/2 without TLS (h2c, prior knowledge) through node:http2's compatibility API: Fastify's `http2: true`,
+// @hono/node-server's `createServer: http2.createServer` (fastify and hono-node on Node only).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildStack } from './stack.js';
@@ -19,6 +21,7 @@ declare const Deno:
 const [appName, ...flags] = process.argv.slice(2);
 const shutdown = flags.includes('--shutdown');
 const features = flags.includes('--features');
+const h2 = flags.includes('--h2');
 const runtime =
   typeof Bun !== 'undefined'
     ? `bun ${Bun.version}`
@@ -47,13 +50,23 @@ async function nodeServer(): Promise<Server> {
     const { fastifyApp } = await import('./apps/fastify.js');
     const { fastifyFeatures } = await import('./features/fastify.js');
     const { buildFeatureStack } = await import('./features/stack.js');
-    const app = features ? await fastifyFeatures(buildFeatureStack()) : await fastifyApp(stack.options, stack.deps);
+    const app = features
+      ? await fastifyFeatures(buildFeatureStack())
+      : await fastifyApp(stack.options, stack.deps, { http2: h2 });
     await app.listen({ port: 0, host: '127.0.0.1' });
     return app.server;
   }
   const { serve } = await import('@hono/node-server');
   const app = await honoBuild();
-  if (appName === 'hono-node') return serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  if (appName === 'hono-node') {
+    const createServer = h2 ? (await import('node:http2')).createServer : undefined;
+    return serve({
+      fetch: app.fetch,
+      port: 0,
+      hostname: '127.0.0.1',
+      ...(createServer ? { createServer } : {}),
+    }) as Server;
+  }
   // the Fetch path on Node: app.request() with a Deno-shaped env carrying the peer address, no Node objects
   return serve({
     port: 0,

@@ -7,8 +7,16 @@ import { LATE_MS } from '../stack.js';
 import { HttpError, never, OWN_CSP, ROUTE_HEADERS, SECRET_MESSAGE, THROWN, wait } from './shared.js';
 import { ASYNC_BODY, LIBRARIES, THROWING, VALIDATORS } from './validation.js';
 
-export async function fastifyApp(stack: StackOptions, deps: AppDeps): Promise<FastifyInstance> {
-  const app = fastify({ logger: false });
+/** `http2`: HTTP/2 without TLS (h2c), Fastify's `http2: true` (the same app, routes and plugin). */
+export async function fastifyApp(
+  stack: StackOptions,
+  deps: AppDeps,
+  o: { http2?: boolean } = {},
+): Promise<FastifyInstance> {
+  // one instance type for both: the routes use only what the HTTP/1 and HTTP/2 requests have in common
+  const app = (o.http2
+    ? fastify({ logger: false, http2: true })
+    : fastify({ logger: false })) as unknown as FastifyInstance;
   // a stream content-type parser: the route gets the raw body stream and reads it itself
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
   await app.register(orgFastify.hardening, stack);
