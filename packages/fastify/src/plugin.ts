@@ -1,4 +1,4 @@
-import { declaredTooLarge } from '@org/adapter-kit/body-limit';
+import { declaredTooLarge, lengthUndeclared } from '@org/adapter-kit/body-limit';
 import { clientIp, peerAddress } from '@org/adapter-kit/client-ip';
 import { now } from '@org/adapter-kit/clock';
 import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
@@ -381,11 +381,11 @@ const plugin: FastifyPluginAsync<FastifyHardeningOptions> = async (app: FastifyI
 
   if (bodyLimit !== undefined) {
     // Fastify's own per-route bodyLimit covers its parsers; a stream content-type parser hands the raw body to the
-    // route, so a body without Content-Length is also counted as it is read (preParsing, routes that take a body)
+    // route, so a body without Content-Length (chunked, or any over HTTP/2) is also counted as it is read (preParsing,
+    // routes that take a body)
     const limitBody: preParsingHookHandler = (request, _reply, payload, done) => {
       if (declaredTooLarge(request.headers['content-length'], bodyLimit)) done(bodyTooLarge(bodyLimit));
-      else if (request.headers['content-length'] !== undefined || !request.headers['transfer-encoding'])
-        done(null, payload);
+      else if (!lengthUndeclared(request.raw)) done(null, payload);
       else
         done(
           null,

@@ -119,7 +119,7 @@ interface NodeBindings {
     complete: boolean;
     httpVersionMajor?: number;
     socket?: LingerSocket;
-    stream?: ClosableStream;
+    stream?: ClosableStream & { endAfterHeaders?: boolean };
   };
   outgoing: NodeHeaderTarget & HookedResponse;
 }
@@ -330,12 +330,10 @@ export function hardening(options: HonoHardeningOptions = {}): MiddlewareHandler
 
     if (res !== undefined) c.res = res;
     else {
-      // Hono's bodyLimit answers by returning a Response (413) instead of calling next(); only a request that
-      // announces a body goes through it (it needs the Fetch Request's stream)
+      // Hono's bodyLimit answers by returning a Response (413) instead of calling next(); only a request that may
+      // carry a body goes through it (it needs the Fetch Request's stream)
       const inner =
-        limitBody === undefined ||
-        (readHeader(ctx, raw, 'content-length') === undefined &&
-          readHeader(ctx, raw, 'transfer-encoding') === undefined)
+        limitBody === undefined || !mayHaveBody(ctx, raw, node)
           ? next
           : async () => {
               const out = await limitBody(ctx, next);
@@ -419,6 +417,18 @@ export function ipFilter(options: IpFilterOptions, settings: IpFilterSettings = 
     logRefusal(logger, refusal, c.get('requestId') || undefined, c.req.method, c.req.path, ip);
     return problemResponse(problemForError(refusal, ctxOf(ctx)), false, c.req.method === 'HEAD');
   };
+}
+
+/**
+ * Whether the request may carry a body, which Hono's bodyLimit must then count: one announced by Content-Length or
+ * Transfer-Encoding (HTTP/1.1 has no other); over HTTP/2 a body needs neither, so on @hono/node-server any HTTP/2
+ * request, and on the Fetch path (where the protocol is the runtime's) any request whose Request has a body.
+ */
+function mayHaveBody(c: Context, raw: RawHeaders | undefined, node: NodeBindings | undefined): boolean {
+  if (readHeader(c, raw, 'content-length') !== undefined || readHeader(c, raw, 'transfer-encoding') !== undefined)
+    return true;
+  if (node !== undefined) return !mayCloseConnection(node.incoming);
+  return c.req.raw.body !== null;
 }
 
 /** Whether the request announced a body that nobody read (the Fetch path's view of an incomplete body). */

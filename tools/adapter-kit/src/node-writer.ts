@@ -2,7 +2,7 @@
 // (Express through the head hook, Fastify from its onSend hook on the reply, which has the same methods, Hono on
 // @hono/node-server from the middleware). See header-plan.ts for the rule.
 
-import { bodyPending } from './body-limit.js';
+import { type BodyRequest, bodyPending, isHttp2 } from './body-limit.js';
 import type { HeaderPlan } from './header-plan.js';
 import { headerKey, mergeVary } from './header-plan.js';
 import { type LingerSocket, lingerOnClose } from './node-head-hook.js';
@@ -46,10 +46,9 @@ export interface ClosableStream {
 }
 
 /** What rule 4 reads of the request: HTTP/1.x (node:http) or HTTP/2 (node:http2's compatibility API). */
-export type RuleFourRequest = Parameters<typeof bodyPending>[0] & {
-  readonly httpVersionMajor?: number;
+export type RuleFourRequest = BodyRequest & {
   readonly socket?: LingerSocket | null | undefined;
-  readonly stream?: ClosableStream | undefined;
+  readonly stream?: (ClosableStream & { readonly endAfterHeaders?: boolean }) | undefined;
 };
 
 /**
@@ -57,7 +56,7 @@ export type RuleFourRequest = Parameters<typeof bodyPending>[0] & {
  * headers (RFC 9113 8.2.2; node:http2 drops one with a process warning) and ends an unfinished upload per stream.
  */
 export function mayCloseConnection(req: { readonly httpVersionMajor?: number } | undefined): boolean {
-  return !((req?.httpVersionMajor ?? 1) >= 2);
+  return !isHttp2(req);
 }
 
 /** RST_STREAM NO_ERROR (node:http2's `constants.NGHTTP2_NO_ERROR`). */

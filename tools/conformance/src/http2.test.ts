@@ -1,15 +1,56 @@
-// The adapters over HTTP/2 (h2c, node:http2's compatibility API): Fastify's `http2: true` and @hono/node-server's
-// `createServer: http2.createServer`, on Node 20, 22 and 24, each server in its own process, driven by node:http2's
-// client over a real loopback connection. Express does not run on node:http2 (its request and response extend
-// node:http's), so it has no HTTP/2 target.
+// The adapters over HTTP/2: Fastify's `http2: true` and @hono/node-server's `createServer: http2.createServer` (h2c,
+// node:http2's compatibility API) on Node 20, 22 and 24, and Hono's Fetch path on Deno.serve (HTTP/2 over TLS, by
+// ALPN, with a throwaway self-signed certificate made by openssl); each server in its own process, driven by
+// node:http2's client over a real loopback connection. Express does not run on node:http2 (its request and response
+// extend node:http's), so it has no HTTP/2 target.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type ClientHttp2Session, connect, constants, type IncomingHttpHeaders } from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer, type Target, targetName } from './harness.js';
 import { BODY_LIMIT } from './stack.js';
 
-const targets: Target[] = (['node20', 'node22', 'node24'] as const).flatMap((runtime) =>
-  (['fastify', 'hono-node'] as const).map((app) => ({ app, runtime })),
-);
+const targets: Target[] = [
+  ...(['node20', 'node22', 'node24'] as const).flatMap((runtime) =>
+    (['fastify', 'hono-node'] as const).map((app) => ({ app, runtime })),
+  ),
+  { app: 'hono-fetch', runtime: 'deno' },
+];
+
+/** A self-signed certificate for 127.0.0.1 (PEM), made for this run and deleted at once. */
+function throwawayCertificate(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'h2-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 interface H2Res {
   status: number;
@@ -17,6 +58,8 @@ interface H2Res {
   body: string;
   /** The stream's RST_STREAM code (0: NO_ERROR). */
   rstCode: number | undefined;
+  /** Request body bytes written. */
+  sent: number;
 }
 
 interface H2Req {
@@ -26,9 +69,15 @@ interface H2Req {
   body?: string;
   /** After `body`, one byte every 100 ms until the stream closes (a body that never finishes). */
   trickle?: boolean;
+  /** After `body`, up to this many more bytes as fast as the stream takes them, then the end. */
+  stream?: number;
 }
 
-/** One request on `session`; resolves when the stream has closed (answer read, or reset). */
+/**
+ * One request on `session`; resolves when the stream has closed, or once the answer has been read and the server has
+ * reset the stream (`closed`; Node's client keeps a stream whose writes are blocked open after an RST_STREAM NO_ERROR
+ * until it is destroyed: the helper then destroys it). A stream the server holds open never resolves.
+ */
 function h2(session: ClientHttp2Session, path: string, o: H2Req = {}): Promise<H2Res> {
   return new Promise((resolve, reject) => {
     const stream = session.request(
@@ -49,18 +98,55 @@ function h2(session: ClientHttp2Session, path: string, o: H2Req = {}): Promise<H
     });
     // a write racing the server's reset fails: that is the reset the scenario waits for, not an error of the test
     stream.on('error', () => {});
+    let settled = false;
+    stream.on('end', () => {
+      const seen = setInterval(() => {
+        // `closed`: the peer reset the stream, or ended both sides (rstCode reads 0 before anything happened)
+        if (!stream.closed || settled) return;
+        clearInterval(seen);
+        const rstCode = stream.rstCode;
+        stream.destroy();
+        settled = true;
+        clearInterval(drip);
+        resolve({ status, headers, body, rstCode, sent });
+      }, 10);
+      stream.once('close', () => clearInterval(seen));
+    });
     stream.on('close', () => {
       clearInterval(drip);
+      if (settled) return;
+      settled = true;
       if (status === 0) reject(new Error(`${path}: the stream closed without an answer (rstCode ${stream.rstCode})`));
-      else resolve({ status, headers, body, rstCode: stream.rstCode });
+      else resolve({ status, headers, body, rstCode: stream.rstCode, sent });
     });
+    let sent = 0;
     if (o.body !== undefined) {
       stream.write(o.body);
+      sent += o.body.length;
       if (o.trickle)
         drip = setInterval(() => {
-          if (stream.writable) stream.write('x');
+          if (stream.writable) {
+            stream.write('x');
+            sent++;
+          }
         }, 100);
-      else stream.end();
+      else if (o.stream !== undefined) {
+        const chunk = Buffer.alloc(64 * 1024, 120);
+        const more = o.stream;
+        let left = more;
+        const pump = (): void => {
+          while (left > 0 && stream.writable) {
+            left -= chunk.length;
+            sent += chunk.length;
+            if (!stream.write(chunk)) {
+              stream.once('drain', pump);
+              return;
+            }
+          }
+          if (stream.writable) stream.end();
+        };
+        pump();
+      } else stream.end();
     }
   });
 }
@@ -73,14 +159,19 @@ describe.each(targets.map((t) => [targetName(t), t] as const))('%s over HTTP/2',
   let server: RunningServer;
   let session: ClientHttp2Session;
   beforeAll(async () => {
+    // Deno.serve speaks HTTP/2 only over TLS (serve.ts reads the certificate from H2_CERT / H2_KEY)
+    const tls = target.runtime === 'deno' ? throwawayCertificate() : undefined;
+    if (tls !== undefined) Object.assign(process.env, { H2_CERT: tls.cert, H2_KEY: tls.key });
     server = await startServer(target, ['--h2']);
-    session = connect(server.url);
+    session = tls === undefined ? connect(server.url) : connect(`https://127.0.0.1:${server.port}`, { ca: tls.cert });
     await new Promise<void>((resolve, reject) => {
       session.once('connect', () => resolve());
       session.once('error', reject);
     });
   }, 60_000);
   afterAll(async () => {
+    delete process.env.H2_CERT;
+    delete process.env.H2_KEY;
     session?.close();
     await server?.stop();
   });
@@ -89,6 +180,7 @@ describe.each(targets.map((t) => [targetName(t), t] as const))('%s over HTTP/2',
   const quiet = () => expect(server.output().replace(/^READY .*\n/m, ''), 'the server printed').toBe('');
 
   it('every header of the plan, and no connection-specific header (HTTP/2 forbids them)', async () => {
+    expect(session.alpnProtocol).toBe(target.runtime === 'deno' ? 'h2' : 'h2c');
     const r = await h2(session, '/hello', { headers: fresh() });
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toEqual({ hello: 'world' });
@@ -124,6 +216,21 @@ describe.each(targets.map((t) => [targetName(t), t] as const))('%s over HTTP/2',
     expect(r.status).toBe(413);
     expect(r.headers['content-type']).toBe('application/problem+json');
     expect(r.headers.connection).toBeUndefined();
+    expect(session.closed || session.destroyed).toBe(false);
+    expect((await h2(session, '/hello', { headers: fresh() })).status).toBe(200);
+    quiet();
+  });
+
+  it('a body without Content-Length over the limit (HTTP/2 needs none): 413, the upload stopped, the session goes on', async () => {
+    const r = await h2(session, '/echo', {
+      method: 'POST',
+      headers: { ...fresh(), 'content-type': 'application/octet-stream' },
+      body: 'x'.repeat(BODY_LIMIT + 1),
+      stream: 3 * BODY_LIMIT,
+    });
+    expect(r.status, r.body).toBe(413);
+    expect(r.headers['content-type']).toBe('application/problem+json');
+    expect(r.sent, 'the server stopped taking the body').toBeLessThan(3 * BODY_LIMIT + BODY_LIMIT + 1);
     expect(session.closed || session.destroyed).toBe(false);
     expect((await h2(session, '/hello', { headers: fresh() })).status).toBe(200);
     quiet();

@@ -14,6 +14,7 @@ declare const Bun: { version: string; serve(o: object): { port: number } } | und
 declare const Deno:
   | {
       version: { deno: string };
+      env: { get(name: string): string | undefined };
       serve(o: object, h: (req: Request, info: unknown) => Response | Promise<Response>): unknown;
     }
   | undefined;
@@ -96,7 +97,12 @@ async function main(): Promise<void> {
   if (appName === 'hono-fetch' && typeof Deno !== 'undefined') {
     const app = await honoBuild();
     const deno = Deno;
-    deno.serve({ port: 0, hostname: '127.0.0.1', onListen: ({ port }: { port: number }) => ready(port) }, app.fetch);
+    // --h2: TLS with the certificate and key (PEM) in H2_CERT and H2_KEY; Deno.serve offers HTTP/2 through ALPN
+    const tls = h2 ? { cert: deno.env.get('H2_CERT'), key: deno.env.get('H2_KEY') } : {};
+    deno.serve(
+      { port: 0, hostname: '127.0.0.1', ...tls, onListen: ({ port }: { port: number }) => ready(port) },
+      app.fetch,
+    );
     return;
   }
   const server = await nodeServer();
