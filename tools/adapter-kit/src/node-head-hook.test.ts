@@ -4,11 +4,19 @@
 // loopback connections: a server answers 413 with Connection: close before reading an upload, and the client goes on
 // sending after the answer, as an uploading client does.
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discardLateWrites, headHookProblem, LINGER_BYTES, lingerOnClose, onHead } from './node-head-hook.js';
+import {
+  discardLateWrites,
+  headHookProblem,
+  LINGER_BYTES,
+  LINGER_MS,
+  lingerOnClose,
+  onHead,
+} from './node-head-hook.js';
 
 // A framework prototype between each response and ServerResponse.prototype, set per request as Express does
 // (`express.response` under each app's `app.response`).
@@ -236,6 +244,35 @@ describe('lingering close', () => {
     await closed; // the server cut it off: a reset, so the client's write fails (EPIPE / ECONNRESET)
     // what the server took after the answer, plus what the two kernels buffer
     expect(written).toBeLessThan(LINGER_BYTES + 32 * 1024 * 1024);
+  });
+
+  it(
+    'closes on a client that goes quiet after the answer without ending its side (LINGER_MS)',
+    async () => {
+      const { s, answer } = await upload();
+      expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+      // nothing more is sent and the client never ends its side: only the linger's timer can close the server's
+      // socket (the client, half open, is not told). The bound is generous: this asserts that it closes, not how fast.
+      const connections = () => new Promise<number>((r, j) => server.getConnections((e, n) => (e ? j(e) : r(n))));
+      const until = Date.now() + LINGER_MS + 10_000;
+      while ((await connections()) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      const left = await connections();
+      s.destroy();
+      expect(left, 'connections the server still holds').toBe(0);
+    },
+    LINGER_MS + 15_000,
+  );
+
+  it('the adapters’ READMEs state the bounds this module uses', () => {
+    const mib = `${LINGER_BYTES / (1024 * 1024)} MiB`;
+    const seconds = `${LINGER_MS / 1000} s`;
+    for (const pkg of ['express', 'fastify', 'hono']) {
+      const readme = readFileSync(new URL(`../../../packages/${pkg}/README.md`, import.meta.url), 'utf8').replace(
+        /\s+/g,
+        ' ',
+      );
+      expect(readme, pkg).toContain(`${mib} more have arrived or ${seconds} have passed`);
+    }
   });
 
   it('leaves alone a socket that is not Node’s', () => {
