@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer, type Target, targetName } from './harness.js';
-import { BODY_LIMIT } from './stack.js';
+import { BODY_LIMIT, LATE_MS } from './stack.js';
 
 const targets: Target[] = [
   ...(['node20', 'node22', 'node24'] as const).flatMap((runtime) =>
@@ -232,6 +232,19 @@ describe.each(targets.map((t) => [targetName(t), t] as const))('%s over HTTP/2',
     expect(r.headers['content-type']).toBe('application/problem+json');
     expect(r.sent, 'the server stopped taking the body').toBeLessThan(3 * BODY_LIMIT + BODY_LIMIT + 1);
     expect(session.closed || session.destroyed).toBe(false);
+    expect((await h2(session, '/hello', { headers: fresh() })).status).toBe(200);
+    quiet();
+  });
+
+  it('a handler that answers after the timeout answered is discarded, and the process lives on', async () => {
+    const answers = await Promise.all(['/late/json', '/late-async'].map((p) => h2(session, p, { headers: fresh() })));
+    for (const r of answers) {
+      expect(r.status).toBe(503);
+      expect(r.headers['content-type']).toBe('application/problem+json');
+    }
+    // the late answers come LATE_MS after the request started; give them time to land
+    await new Promise((r) => setTimeout(r, LATE_MS + 400));
+    expect(server.exited(), 'the server process must not die').toBeUndefined();
     expect((await h2(session, '/hello', { headers: fresh() })).status).toBe(200);
     quiet();
   });
