@@ -19,6 +19,8 @@ export const ADAPTERS = new Set(['@org/express', '@org/fastify', '@org/hono']);
 // Private workspace packages an adapter may import in src because tsup bundles them (noExternal); the dist scan
 // below still fails if one is left as a runtime import.
 export const BUNDLED_INTO_ADAPTERS = new Set(['@org/adapter-kit']);
+// The same for every package, adapter or core: one private copy of the usage errors, bundled into each dist.
+export const BUNDLED_INTO_ALL = new Set(['@org/usage-errors']);
 const SRC_EXT = /\.(?:[cm]?[jt]sx?)$/;
 const TEST_FILE = /\.(?:test|spec|bench)\.[cm]?[jt]sx?$/;
 
@@ -139,7 +141,8 @@ export function checkCoupling(root) {
       if (TEST_FILE.test(file)) continue;
       for (const spec of runtimeOrgImports(readFileSync(file, 'utf8'))) {
         if (spec.startsWith(`${pkg.name}/`) || spec === pkg.name) continue;
-        if (isAdapter && BUNDLED_INTO_ADAPTERS.has(spec.split('/').slice(0, 2).join('/'))) continue;
+        const scope = spec.split('/').slice(0, 2).join('/');
+        if (BUNDLED_INTO_ALL.has(scope) || (isAdapter && BUNDLED_INTO_ADAPTERS.has(scope))) continue;
         violations.push(
           `${relative(root, file)}: ${pkg.name} imports ${spec} at run time${isAdapter ? ' (adapters may use `import type` only)' : ''}`,
         );

@@ -19,31 +19,6 @@ export const metricsErrorCodes: Readonly<Record<'ERR_INVALID_OPTION' | 'ERR_INVA
     ERR_INVALID_ARGUMENT: Object.freeze({ retryable: false }),
   });
 
-type UsageErrorClass = TypeErrorConstructor | RangeErrorConstructor;
-
-/** A bad option or argument: the built-in class (for `instanceof`) with a code, as Node's own errors have. */
-export interface UsageError extends Error {
-  /** `ERR_INVALID_OPTION` (an option of `createMetrics()`) or `ERR_INVALID_ARGUMENT` (any other argument). */
-  readonly code: 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT';
-  /** Always false: the same call fails the same way. */
-  readonly retryable: false;
-}
-
-function usageError(Class: UsageErrorClass, code: UsageError['code'], message: string): UsageError {
-  const e = new Class(message) as Error & { code: string; retryable: boolean };
-  e.code = code;
-  e.retryable = false;
-  // the code in the stack's first line, as Node writes its own coded errors
-  e.name = `${Class.name} [${code}]`;
-  void e.stack;
-  delete (e as { name?: string }).name;
-  return e as UsageError;
-}
-
-/** @internal A `TypeError`/`RangeError` naming a bad option: code `ERR_INVALID_OPTION`, not retryable. */
-export const invalidOption = (Class: UsageErrorClass, message: string): UsageError =>
-  usageError(Class, 'ERR_INVALID_OPTION', message);
-
-/** @internal A `TypeError`/`RangeError` naming a bad argument: code `ERR_INVALID_ARGUMENT`, not retryable. */
-export const invalidArgument = (Class: UsageErrorClass, message: string): UsageError =>
-  usageError(Class, 'ERR_INVALID_ARGUMENT', message);
+// A bad option or argument: the built-in TypeError / RangeError with a code (one copy for every core package, bundled
+// into this package's dist).
+export { invalidArgument, invalidOption, type UsageError } from '@org/usage-errors';

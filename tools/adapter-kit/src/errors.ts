@@ -66,19 +66,7 @@ export function isAdapterError(e: unknown): e is AdapterError {
 }
 
 /** A bad option: the built-in class with `code: 'ERR_INVALID_OPTION'` and `retryable: false`, as the core packages throw. */
-export function invalidOption(
-  Class: TypeErrorConstructor | RangeErrorConstructor,
-  message: string,
-): TypeError & { code: 'ERR_INVALID_OPTION'; retryable: false } {
-  const e = new Class(message) as TypeError & { code: 'ERR_INVALID_OPTION'; retryable: false };
-  e.code = 'ERR_INVALID_OPTION';
-  e.retryable = false;
-  // the code in the stack's first line, as Node writes its own coded errors
-  e.name = `${Class.name} [ERR_INVALID_OPTION]`;
-  void e.stack;
-  delete (e as { name?: string }).name;
-  return e;
-}
+export { invalidOption } from '@org/usage-errors';
 
 /** 413: the request body is larger than `bodyLimit`. */
 export const bodyTooLarge = (limit: number): AdapterError =>
