@@ -1,3 +1,4 @@
+import { isHttp2 } from '@org/adapter-kit/body-limit';
 import { clientIp, normalizeIp, peerAddress } from '@org/adapter-kit/client-ip';
 import { now } from '@org/adapter-kit/clock';
 import type { CorsResultLike, DecisionLike, LoggerLike } from '@org/adapter-kit/contracts';
@@ -427,7 +428,7 @@ export function ipFilter(options: IpFilterOptions, settings: IpFilterSettings = 
 function mayHaveBody(c: Context, raw: RawHeaders | undefined, node: NodeBindings | undefined): boolean {
   if (readHeader(c, raw, 'content-length') !== undefined || readHeader(c, raw, 'transfer-encoding') !== undefined)
     return true;
-  if (node !== undefined) return !mayCloseConnection(node.incoming);
+  if (node !== undefined) return isHttp2(node.incoming);
   return c.req.raw.body !== null;
 }
 
